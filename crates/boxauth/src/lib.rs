@@ -1,0 +1,184 @@
+//! # boxauth
+//!
+//! Authenticate to [Box](https://box.com) from Rust.
+//!
+//! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
+//!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
+//! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
+//!   boxauth emulator, a proxy), timeouts, and retries on 429 (honouring `Retry-After`), 5xx and
+//!   transport failures, with exponential backoff and jitter.
+//!
+//! ## Contents
+//!
+//! 1. [Send a user to Box's consent page](#1-send-a-user-to-boxs-consent-page)
+//! 2. [Exchange the code](#2-exchange-the-code)
+//! 3. [Refresh](#3-refresh)
+//! 4. [Client credentials, JWT and downscoping](#4-client-credentials-jwt-and-downscoping)
+//! 5. [Revoke](#5-revoke)
+//! 6. [Errors](#6-errors)
+//! 7. [Security](#7-security)
+//!
+//! ## 1. Send a user to Box's consent page
+//!
+//! [`authorize_url`](AuthorizationManager::authorize_url) builds the URL;
+//! [`authorize_user`](AuthorizationManager::authorize_user) sends that `GET` itself, as Box's SDK does.
+//!
+//! ```
+//! use boxauth::{AuthorizationManager, AuthorizeUserArgs, NetworkSession};
+//!
+//! let manager = AuthorizationManager::new(NetworkSession::new()?);
+//! let url = manager.authorize_url(
+//!     &AuthorizeUserArgs::new("ly1nj6n11vionaie65emwzk575hnnmrk")
+//!         .redirect_uri("http://localhost:3000/callback")
+//!         .state("a-random-value-to-check-on-the-callback"),
+//! );
+//! assert_eq!(
+//!     url,
+//!     "https://account.box.com/api/oauth2/authorize?response_type=code\
+//!      &client_id=ly1nj6n11vionaie65emwzk575hnnmrk\
+//!      &redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback\
+//!      &state=a-random-value-to-check-on-the-callback"
+//! );
+//! # Ok::<(), boxauth::Error>(())
+//! ```
+//!
+//! ## 2. Exchange the code
+//!
+//! Box redirects to `redirect_uri?code=…&state=…`. Check `state`, then, within 30 seconds:
+//!
+//! ```no_run
+//! # async fn run(manager: boxauth::AuthorizationManager, code: String) -> boxauth::Result<()> {
+//! use boxauth::RequestAccessTokenArgs;
+//!
+//! let token = manager
+//!     .request_access_token(RequestAccessTokenArgs::authorization_code(
+//!         "ly1nj6n11vionaie65emwzk575hnnmrk",
+//!         "hOzsTeFlT6ko0dme22uGbQal04SBPYc1",
+//!         code,
+//!     ))
+//!     .await?;
+//! let access = token.access_token.as_ref().map(|t| t.secret());
+//! let refresh = token.refresh_token.clone(); // keep it: it works once
+//! # let _ = (access, refresh); Ok(()) }
+//! ```
+//!
+//! ## 3. Refresh
+//!
+//! A refresh token works **once**: store the new one before using the new access token.
+//!
+//! ```no_run
+//! # async fn run(manager: boxauth::AuthorizationManager, refresh: boxauth::Token) -> boxauth::Result<()> {
+//! use boxauth::RefreshAccessTokenArgs;
+//!
+//! let fresh = manager
+//!     .refresh_access_token(RefreshAccessTokenArgs::new(
+//!         "ly1nj6n11vionaie65emwzk575hnnmrk",
+//!         "hOzsTeFlT6ko0dme22uGbQal04SBPYc1",
+//!         refresh,
+//!     ))
+//!     .await?;
+//! # let _ = fresh; Ok(()) }
+//! ```
+//!
+//! ## 4. Client credentials, JWT and downscoping
+//!
+//! ```no_run
+//! # async fn run(manager: boxauth::AuthorizationManager, jwt: String) -> boxauth::Result<()> {
+//! use boxauth::{RequestAccessTokenArgs, RequestAccessTokenBoxSubjectType};
+//!
+//! // Client Credentials Grant, as the enterprise's service account.
+//! let ccg = manager
+//!     .request_access_token(RequestAccessTokenArgs::client_credentials(
+//!         "client-id",
+//!         "client-secret",
+//!         RequestAccessTokenBoxSubjectType::Enterprise,
+//!         "899905961",
+//!     ))
+//!     .await?;
+//!
+//! // A JWT assertion you signed (boxauth's JWT auth builds and signs it for you).
+//! let server = manager
+//!     .request_access_token(RequestAccessTokenArgs::jwt_bearer("client-id", "client-secret", jwt))
+//!     .await?;
+//!
+//! // Downscope: a token that can only preview one file.
+//! let parent = server.access_token.clone().expect("Box returns a token");
+//! let preview_only = manager
+//!     .request_access_token(
+//!         RequestAccessTokenArgs::token_exchange(parent, "item_preview")
+//!             .resource("https://api.box.com/2.0/files/123456"),
+//!     )
+//!     .await?;
+//! for entry in preview_only.restricted_to.unwrap_or_default() {
+//!     println!("{:?} on {:?}", entry.scope, entry.object);
+//! }
+//! # let _ = ccg; Ok(()) }
+//! ```
+//!
+//! ## 5. Revoke
+//!
+//! ```no_run
+//! # async fn run(manager: boxauth::AuthorizationManager, token: boxauth::Token) -> boxauth::Result<()> {
+//! use boxauth::RevokeAccessTokenArgs;
+//!
+//! manager
+//!     .revoke_access_token(RevokeAccessTokenArgs::new("client-id", "client-secret", token))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## 6. Errors
+//!
+//! Every operation returns [`Error`]. When Box says no, [`Error::Api`] carries the status,
+//! `error`, `error_description`, the `box-request-id` header and the raw body, and its message says
+//! what to do next. A `200` whose body holds `error` is an error too. An answer that is not what Box
+//! documents (an HTML page from a proxy) is [`Error::InvalidResponse`], with the status and the
+//! start of the body. No input from the network can make boxauth panic.
+//!
+//! ```
+//! # fn show(result: boxauth::Result<boxauth::AccessToken>) {
+//! match result {
+//!     Err(boxauth::Error::Api(e)) if e.is("invalid_grant") => eprintln!("log in again: {e}"),
+//!     Err(e) => eprintln!("{e}"),
+//!     Ok(token) => println!("expires in {:?} s", token.expires_in),
+//! }
+//! # }
+//! ```
+//!
+//! ## 7. Security
+//!
+//! - Redirects are never followed: a token request answered with a redirect would otherwise be
+//!   replayed to another host.
+//! - Client secrets, tokens, codes and assertions are [`ClientSecret`], [`Token`],
+//!   [`AuthorizationCode`] and [`Assertion`]: their `Debug` prints `[redacted]`, they have no
+//!   `PartialEq`, and their memory is wiped on drop. Error messages never quote a request body or
+//!   a success body.
+//! - Requests go over rustls; boxauth depends on neither OpenSSL nor the `rsa` crate.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod authorization;
+mod error;
+mod network;
+mod schemas;
+mod secret;
+mod urls;
+
+pub use authorization::{
+    AuthorizationManager, AuthorizeUserArgs, AuthorizeUserResponseType, ExtraHeaders,
+    RefreshAccessTokenArgs, RefreshAccessTokenGrantType, RequestAccessTokenActorTokenType,
+    RequestAccessTokenArgs, RequestAccessTokenBoxSubjectType, RequestAccessTokenGrantType,
+    RequestAccessTokenSubjectTokenType, RevokeAccessTokenArgs,
+};
+pub use error::{ApiError, Error, InvalidResponseError, Result};
+pub use network::{
+    NetworkSession, NetworkSessionBuilder, ProxyConfig, RetryPolicy, USER_AGENT_VALUE,
+    X_BOX_UA_VALUE,
+};
+pub use schemas::{
+    AccessToken, AccessTokenIssuedTokenType, AccessTokenTokenType, FileMini, FileVersionMini,
+    FolderMini, Resource, ResourceScope, ResourceScopeScope,
+};
+pub use secret::{Assertion, AuthorizationCode, ClientSecret, Passphrase, Token};
+pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

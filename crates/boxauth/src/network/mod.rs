@@ -1,0 +1,350 @@
+//! The one place a request is sent, retried and its error decoded.
+
+mod decode;
+pub(crate) mod form;
+mod retry;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
+use reqwest::{Method, StatusCode};
+use zeroize::Zeroizing;
+
+pub use retry::RetryPolicy;
+
+use crate::error::{Error, Result};
+use crate::urls::BoxUrls;
+
+pub(crate) use decode::{decode_error, parse_json_body};
+
+/// boxauth's `User-Agent`: `boxauth-rust/<version>`.
+pub const USER_AGENT_VALUE: &str = concat!("boxauth-rust/", env!("CARGO_PKG_VERSION"));
+/// boxauth's `X-Box-UA`: `agent=boxauth-rust/<version>; env=Rust/<rustc version>`.
+pub const X_BOX_UA_VALUE: &str = concat!(
+    "agent=boxauth-rust/",
+    env!("CARGO_PKG_VERSION"),
+    "; env=Rust/",
+    env!("BOXAUTH_RUSTC_VERSION")
+);
+/// The content type of every token and revoke request.
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+/// What Box's SDK declares on its bodyless `GET /authorize` (its default content type).
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// Which proxy requests go through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProxyConfig {
+    /// The `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` environment variables.
+    #[default]
+    FromEnvironment,
+    /// Connect directly, whatever the environment says.
+    None,
+    /// Every request through this proxy (`http://user:password@host:port` carries credentials).
+    Url(String),
+}
+
+/// Sends requests to Box: one connection pool, the base URLs, timeouts, the retry policy and the
+/// headers added to every request. Cloning is cheap and shares the pool.
+///
+/// ```no_run
+/// # use std::time::Duration;
+/// # use boxauth::{BoxUrls, NetworkSession, RetryPolicy};
+/// let session = NetworkSession::builder()
+///     .urls(BoxUrls::new("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/oauth2")?)
+///     .timeout(Duration::from_secs(30))
+///     .retry_policy(RetryPolicy { max_attempts: 3, ..RetryPolicy::default() })
+///     .build()?;
+/// # Ok::<(), boxauth::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct NetworkSession {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    urls: BoxUrls,
+    retry: RetryPolicy,
+    headers: HeaderMap,
+}
+
+impl std::fmt::Debug for NetworkSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Additional headers may carry credentials: show their names only.
+        let header_names: Vec<&str> = self.inner.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("NetworkSession")
+            .field("urls", &self.inner.urls)
+            .field("retry", &self.inner.retry)
+            .field("headers", &header_names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`NetworkSession`].
+#[derive(Debug, Clone)]
+pub struct NetworkSessionBuilder {
+    urls: BoxUrls,
+    retry: RetryPolicy,
+    connect_timeout: Duration,
+    timeout: Duration,
+    proxy: ProxyConfig,
+    headers: Vec<(String, String)>,
+}
+
+impl Default for NetworkSessionBuilder {
+    fn default() -> Self {
+        Self {
+            urls: BoxUrls::default(),
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            proxy: ProxyConfig::default(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl NetworkSessionBuilder {
+    /// Where requests go (default: Box).
+    pub fn urls(mut self, urls: BoxUrls) -> Self {
+        self.urls = urls;
+        self
+    }
+
+    /// How failures are retried (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The longest a TCP + TLS connect may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest one attempt may take, from sending to the end of the body (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The proxy (default: from the environment).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// A header added to every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The session, or an error naming the setting that is wrong.
+    pub fn build(self) -> Result<NetworkSession> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(USER_AGENT_VALUE);
+        builder = match &self.proxy {
+            ProxyConfig::FromEnvironment => builder,
+            ProxyConfig::None => builder.no_proxy(),
+            ProxyConfig::Url(url) => builder
+                .proxy(reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                Error::config(
+                    "the proxy URL is not valid; give one such as http://proxy.example.com:3128",
+                )
+            })?),
+        };
+        let client = builder
+            .build()
+            .map_err(|e| Error::config(format!("could not set up the HTTP client: {e}")))?;
+        Ok(NetworkSession {
+            inner: Arc::new(Inner {
+                client,
+                urls: self.urls,
+                retry: self.retry,
+                headers: header_map(&self.headers)?,
+            }),
+        })
+    }
+}
+
+/// A request as the managers describe it; [`NetworkSession`] adds the rest.
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) form: Option<Zeroizing<String>>,
+    /// The `Content-Type` header, if any.
+    pub(crate) content_type: Option<&'static str>,
+    pub(crate) extra_headers: &'a [(String, String)],
+    pub(crate) bearer: Option<&'a str>,
+}
+
+/// A successful (status below 400) answer.
+pub(crate) struct Incoming {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl NetworkSession {
+    /// A builder with Box's defaults.
+    pub fn builder() -> NetworkSessionBuilder {
+        NetworkSessionBuilder::default()
+    }
+
+    /// A session with every default: Box's URLs, the default retry policy and timeouts.
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// The base URLs requests are built from.
+    pub fn urls(&self) -> &BoxUrls {
+        &self.inner.urls
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Sends `request`, retrying per the policy; any status of 400 or more becomes an error.
+    pub(crate) async fn send(&self, request: Outgoing<'_>) -> Result<Incoming> {
+        let headers = self.headers_for(&request)?;
+        let policy = &self.inner.retry;
+        let max_attempts = policy.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let mut builder = self
+                .inner
+                .client
+                .request(request.method.clone(), &request.url)
+                .headers(headers.clone());
+            if let Some(form) = &request.form {
+                builder = builder.body(form.as_bytes().to_vec());
+            }
+            let outcome = match builder.send().await {
+                Ok(response) => read(response).await,
+                Err(error) => Err(error),
+            };
+            let retry_in = match &outcome {
+                Ok(incoming) if RetryPolicy::retries_status(incoming.status) => {
+                    match retry::retry_after(&incoming.headers, SystemTime::now()) {
+                        Some(wait) if wait > policy.max_delay => None,
+                        Some(wait) => Some(wait),
+                        None => Some(policy.jittered_backoff(attempt, retry::unit_random())),
+                    }
+                }
+                Ok(_) => None,
+                Err(_) => Some(policy.jittered_backoff(attempt, retry::unit_random())),
+            };
+            match (retry_in, outcome) {
+                (Some(wait), outcome) if attempt < max_attempts => {
+                    match &outcome {
+                        Ok(incoming) => tracing::debug!(
+                            method = %request.method, url = %without_query(&request.url),
+                            status = incoming.status.as_u16(), attempt, wait_ms = wait.as_millis() as u64,
+                            "retrying after an answer that may succeed later"
+                        ),
+                        Err(error) => tracing::debug!(
+                            method = %request.method, url = %without_query(&request.url),
+                            error = %error.without_url_ref(), attempt, wait_ms = wait.as_millis() as u64,
+                            "retrying after a transport failure"
+                        ),
+                    }
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                (_, Ok(incoming)) => {
+                    tracing::debug!(
+                        method = %request.method, url = %without_query(&request.url),
+                        status = incoming.status.as_u16(), attempt, "answered"
+                    );
+                    if incoming.status.as_u16() >= 400 {
+                        return Err(decode_error(&incoming));
+                    }
+                    return Ok(incoming);
+                }
+                (_, Err(error)) => return Err(Error::network(&request.url, error)),
+            }
+        }
+    }
+
+    fn headers_for(&self, request: &Outgoing<'_>) -> Result<HeaderMap> {
+        let mut headers = self.inner.headers.clone();
+        for (name, value) in header_map(request.extra_headers)? {
+            if let Some(name) = name {
+                headers.insert(name, value);
+            }
+        }
+        if let Some(token) = request.bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                Error::config("the access token holds characters that cannot go in an HTTP header")
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(
+            HeaderName::from_static("x-box-ua"),
+            HeaderValue::from_static(X_BOX_UA_VALUE),
+        );
+        if let Some(content_type) = request.content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        Ok(headers)
+    }
+}
+
+async fn read(response: reqwest::Response) -> reqwest::Result<Incoming> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    Ok(Incoming {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        let header_name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Error::config(format!("{name:?} is not a valid HTTP header name")))?;
+        // The value may be a credential: never repeat it in the message.
+        let mut header_value = HeaderValue::from_str(value.trim()).map_err(|_| {
+            Error::config(format!(
+                "the value of header {name:?} holds characters that cannot go in an HTTP header"
+            ))
+        })?;
+        header_value.set_sensitive(true);
+        headers.insert(header_name, header_value);
+    }
+    Ok(headers)
+}
+
+fn without_query(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+trait WithoutUrlRef {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrlRef for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut message = self.to_string();
+        if let Some(url) = self.url() {
+            message = message.replace(url.as_str(), without_query(url.as_str()));
+        }
+        message
+    }
+}

@@ -1,0 +1,26 @@
+//! Helpers for this crate's integration tests.
+
+#![allow(dead_code)]
+
+use boxauth::{AuthorizationManager, BoxUrls, NetworkSession, ProxyConfig, RetryPolicy};
+use boxauth_test_support::RecordingServer;
+
+/// A manager whose URLs all point at `server`, with `retry` as its policy.
+pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> AuthorizationManager {
+    let base = server.url();
+    let session = NetworkSession::builder()
+        .urls(BoxUrls::new(&base, &format!("{base}/api/oauth2")).unwrap())
+        .proxy(ProxyConfig::None)
+        .retry_policy(retry)
+        .build()
+        .unwrap();
+    AuthorizationManager::new(session)
+}
+
+/// Retries with delays short enough for tests.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: std::time::Duration::from_millis(10),
+        ..RetryPolicy::default()
+    }
+}
