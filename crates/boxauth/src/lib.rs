@@ -153,11 +153,14 @@
 //!   [`AuthorizationCode`] and [`Assertion`]: their `Debug` prints `[redacted]`, they have no
 //!   `PartialEq`, and their memory is wiped on drop. Error messages never quote a request body or
 //!   a success body.
+//! - A JWT app's [`PrivateKey`] is parsed once and its `Debug` prints only its size; a
+//!   [`KeyError`] never quotes the passphrase or the key. RSA keys under 2048 bits are refused.
 //! - Requests go over rustls; boxauth depends on neither OpenSSL nor the `rsa` crate.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 mod authorization;
 mod error;
 mod network;
@@ -165,13 +168,14 @@ mod schemas;
 mod secret;
 mod urls;
 
+pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
 pub use authorization::{
     AuthorizationManager, AuthorizeUserArgs, AuthorizeUserResponseType, ExtraHeaders,
     RefreshAccessTokenArgs, RefreshAccessTokenGrantType, RequestAccessTokenActorTokenType,
     RequestAccessTokenArgs, RequestAccessTokenBoxSubjectType, RequestAccessTokenGrantType,
     RequestAccessTokenSubjectTokenType, RevokeAccessTokenArgs,
 };
-pub use error::{ApiError, Error, InvalidResponseError, Result};
+pub use error::{ApiError, Error, InvalidResponseError, KeyError, KeyErrorKind, Result};
 pub use network::{
     NetworkSession, NetworkSessionBuilder, ProxyConfig, RetryPolicy, USER_AGENT_VALUE,
     X_BOX_UA_VALUE,
