@@ -4,6 +4,7 @@
 
 mod api;
 mod connection;
+mod emulator;
 mod output;
 
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Call the four operations of Box's AuthorizationManager directly.
     Api(api::ApiCommand),
+    /// Run a local Box authorization server for offline development and tests.
+    Emulator(emulator::EmulatorCommand),
 }
 
 #[tokio::main]
@@ -29,6 +32,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Api(command) => command.run().await,
+        Command::Emulator(command) => command.run().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

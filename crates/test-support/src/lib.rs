@@ -2,9 +2,13 @@
 //!
 //! - [`RecordingServer`]: a loopback HTTP/1.1 server that records requests byte for byte and
 //!   answers from a script (a status, or a dropped connection).
+//! - [`emulator`]: the Box emulator on a free port, with signed assertions and real consent.
+//! - [`browser`]: real headless Chromium through chromedriver.
 
 #![allow(clippy::unwrap_used)]
 
+pub mod browser;
+pub mod emulator;
 mod recording;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};

@@ -1,0 +1,132 @@
+//! `boxauth emulator`: run the Box emulator as a server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use boxauth_emulator::{Emulator, EmulatorConfig, Fault};
+use clap::Args;
+
+/// Run a local Box authorization server (consent page, /oauth2/token, /oauth2/revoke, /2.0/users/me).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  boxauth emulator                                   # the default world on 127.0.0.1:8080
+  boxauth emulator --addr 127.0.0.1:0 --export-config ./emu    # writes emu/box_config.json
+  boxauth emulator --config crates/boxauth-emulator/examples/emulator.toml
+  boxauth emulator --fault-rate 0.2 --faults 429,503,drop      # misbehave on 20% of requests")]
+pub struct EmulatorCommand {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// A TOML file describing enterprises, users, apps and items (default: the built-in world).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Write DIR/box_config.json (Box's JWT app config) and DIR/emulator.json, then serve.
+    #[arg(long, value_name = "DIR")]
+    export_config: Option<PathBuf>,
+    /// Share of requests (0 to 1) that get a fault picked from --faults.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_rate: f64,
+    /// Faults to pick from: 429, 429:SECS, 500, 502, 503, drop, latency:250ms.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "429,500,503,drop",
+        value_name = "LIST"
+    )]
+    faults: Vec<Fault>,
+    /// Access token lifetime in seconds (Box: 3600).
+    #[arg(long, value_name = "SECS")]
+    access_token_ttl: Option<u64>,
+}
+
+impl EmulatorCommand {
+    pub async fn run(self) -> boxauth::Result<()> {
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err(boxauth::Error::config(
+                "--fault-rate must be between 0 and 1",
+            ));
+        }
+        let mut config = match &self.config {
+            Some(path) => EmulatorConfig::from_toml_file(path)
+                .map_err(|e| boxauth::Error::config(e.to_string()))?,
+            None => EmulatorConfig::default(),
+        };
+        config.addr = self.addr;
+        if let Some(ttl) = self.access_token_ttl {
+            config.lifetimes.access_token = Duration::from_secs(ttl);
+        }
+        let emulator = Emulator::start(config)
+            .await
+            .map_err(|e| boxauth::Error::config(e.to_string()))?;
+        emulator
+            .faults()
+            .set_rate(self.fault_rate, self.faults.clone());
+        let exported = match &self.export_config {
+            Some(dir) => Some(emulator.export_config(dir).map_err(|e| {
+                boxauth::Error::config(format!("could not export to {}: {e}", dir.display()))
+            })?),
+            None => None,
+        };
+        let app = emulator.default_app();
+        let admin = emulator.config().world.users.iter().find(|u| {
+            u.role == boxauth_emulator::Role::Admin && u.enterprise_id == app.enterprise_id
+        });
+        println!("Box emulator listening on {}", emulator.base_url());
+        println!();
+        println!("  export BOX_BASE_URL={}", emulator.base_url());
+        println!("  export BOX_OAUTH2_URL={}", emulator.oauth2_url());
+        println!();
+        println!("  app            {}", app.name);
+        println!("  client ID      {}", app.client_id);
+        println!("  client secret  {}", app.client_secret);
+        println!("  enterprise ID  {}", app.enterprise_id);
+        if let Some(admin) = admin {
+            println!("  admin login    {} (user {})", admin.login, admin.id);
+        }
+        for uri in &app.redirect_uris {
+            println!("  redirect URI   {uri} (any port on localhost)");
+        }
+        if let Some(exported) = &exported {
+            println!("  JWT config     {}", exported.box_config.display());
+            println!("  world          {}", exported.emulator_json.display());
+        }
+        if self.fault_rate > 0.0 {
+            println!(
+                "  faults         {:.0}% of requests: {:?}",
+                self.fault_rate * 100.0,
+                self.faults
+            );
+        }
+        println!();
+        println!("Press Ctrl-C to stop.");
+        wait_for_stop().await;
+        eprintln!("stopping…");
+        emulator.shutdown().await;
+        eprintln!("stopped");
+        Ok(())
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,415 @@
+//! The world the emulator serves: enterprises, users, apps and items, plus lifetimes and limits.
+
+mod defaults;
+mod file;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use defaults::{
+    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_APP_USER_ID, DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID,
+    DEFAULT_REDIRECT_URI, DEFAULT_SERVICE_ACCOUNT_ID,
+};
+
+use crate::clock::Clock;
+use crate::keys::AppKey;
+
+/// A grant an app may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grant {
+    /// `authorization_code`.
+    AuthorizationCode,
+    /// `refresh_token`.
+    RefreshToken,
+    /// `client_credentials`.
+    ClientCredentials,
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer`.
+    JwtBearer,
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    TokenExchange,
+}
+
+impl Grant {
+    /// Every grant.
+    pub const ALL: [Grant; 5] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::JwtBearer,
+        Self::TokenExchange,
+    ];
+
+    /// The `grant_type` wire value.
+    pub fn wire(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+        }
+    }
+
+    /// The grant for a `grant_type` value; also accepts the short names `jwt_bearer` and
+    /// `token_exchange` (for config files).
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "authorization_code" => Self::AuthorizationCode,
+            "refresh_token" => Self::RefreshToken,
+            "client_credentials" => Self::ClientCredentials,
+            "urn:ietf:params:oauth:grant-type:jwt-bearer" | "jwt_bearer" => Self::JwtBearer,
+            "urn:ietf:params:oauth:grant-type:token-exchange" | "token_exchange" => {
+                Self::TokenExchange
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The enterprise's primary admin.
+    Admin,
+    /// A co-admin.
+    Coadmin,
+    /// A managed user.
+    User,
+    /// An app user, owned by one app.
+    AppUser,
+    /// An app's service account in an enterprise.
+    ServiceAccount,
+}
+
+impl Role {
+    /// The name used in config files and `emulator.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Coadmin => "coadmin",
+            Self::User => "user",
+            Self::AppUser => "app_user",
+            Self::ServiceAccount => "service_account",
+        }
+    }
+
+    /// Whether the user can act for others with `As-User`.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin | Self::Coadmin)
+    }
+}
+
+/// An enterprise.
+#[derive(Debug, Clone)]
+pub struct Enterprise {
+    /// Numeric ID, as a string.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A user.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Numeric ID, as a string.
+    pub id: String,
+    /// The login (an email address).
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The enterprise the user belongs to.
+    pub enterprise_id: String,
+    /// For app users and service accounts: the app's client ID.
+    pub app_client_id: Option<String>,
+}
+
+/// Which users an app's server tokens may act as (Box's "App Access Level").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    /// "App Access Only": the service account and the app's own app users.
+    AppOnly,
+    /// "App + Enterprise Access": also the enterprise's managed users and admins.
+    AppAndEnterprise,
+}
+
+/// An application registered in the Developer Console.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The name shown on the consent page.
+    pub name: String,
+    /// The client ID.
+    pub client_id: String,
+    /// The client secret (kept here for export; the server compares hashes only).
+    pub client_secret: String,
+    /// The enterprise that owns the app.
+    pub enterprise_id: String,
+    /// The grants it may use.
+    pub grants: Vec<Grant>,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Application scopes (`root_readwrite`, `manage_users`, …).
+    pub scopes: Vec<String>,
+    /// Registered public keys for JWT assertions.
+    pub keys: Vec<AppKey>,
+    /// App access level.
+    pub access_level: AccessLevel,
+    /// "Generate user access tokens".
+    pub generate_user_tokens: bool,
+    /// "Make API calls using the as-user header".
+    pub as_user: bool,
+    /// Authorized by the enterprise admin (needed for JWT and CCG).
+    pub authorized: bool,
+    /// The service account's user ID.
+    pub service_account_id: String,
+}
+
+/// File or folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    /// A file.
+    File,
+    /// A folder.
+    Folder,
+}
+
+impl ItemKind {
+    /// `file` or `folder`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Folder => "folder",
+        }
+    }
+}
+
+/// A file or folder, for downscoping to a `resource` or `box_shared_link`.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// File or folder.
+    pub kind: ItemKind,
+    /// The item ID.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// The owner's user ID.
+    pub owner_id: String,
+    /// Users besides the owner who can see it.
+    pub collaborators: Vec<String>,
+    /// Its shared link URL, if any.
+    pub shared_link: Option<String>,
+    /// A file's SHA-1.
+    pub sha1: Option<String>,
+}
+
+/// The world: who exists and which apps are registered.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    /// Enterprises.
+    pub enterprises: Vec<Enterprise>,
+    /// Users.
+    pub users: Vec<User>,
+    /// Apps.
+    pub apps: Vec<App>,
+    /// Files and folders.
+    pub items: Vec<Item>,
+}
+
+/// How long things live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Authorization codes (Box: 30 s).
+    pub code: Duration,
+    /// Access tokens (Box: about 60 min).
+    pub access_token: Duration,
+    /// Refresh tokens (Box: 60 days).
+    pub refresh_token: Duration,
+    /// The latest a JWT's `exp` may be after its issue time (Box: 60 s).
+    pub jwt_max_exp: Duration,
+    /// Allowed clock difference when checking `exp` and `nbf`.
+    pub jwt_leeway: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            code: Duration::from_secs(30),
+            access_token: Duration::from_secs(3600),
+            refresh_token: Duration::from_secs(60 * 24 * 3600),
+            jwt_max_exp: Duration::from_secs(60),
+            jwt_leeway: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything [`Emulator::start`](crate::Emulator::start) needs.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen (default `127.0.0.1:0`: a free port).
+    pub addr: SocketAddr,
+    /// The world.
+    pub world: Arc<World>,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+    /// How often expired codes, tokens and `jti`s are swept from memory.
+    pub sweep_interval: Duration,
+    /// The clock (share it with a test to move time).
+    pub clock: Clock,
+}
+
+impl Default for EmulatorConfig {
+    /// The default world: one enterprise, an admin, a managed user, an app user, and one app allowed
+    /// every grant with a registered RSA key.
+    fn default() -> Self {
+        Self {
+            world: Arc::new(defaults::world()),
+            ..Self::default_without_world()
+        }
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub(crate) String);
+
+impl EmulatorConfig {
+    /// The default settings around an empty world (no key is generated).
+    pub(crate) fn default_without_world() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            world: Arc::new(World::default()),
+            lifetimes: Lifetimes::default(),
+            sweep_interval: Duration::from_secs(1),
+            clock: Clock::system(),
+        }
+    }
+
+    /// Reads a TOML world description (see `examples/emulator.toml`).
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml_str(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Parses a TOML world description.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        file::parse(text)
+    }
+
+    /// The first app: the one `boxauth emulator` prints and exports.
+    pub fn default_app(&self) -> Option<&App> {
+        self.world.apps.first()
+    }
+
+    /// Checks that every reference resolves and every value is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate(&self.world)
+    }
+}
+
+fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), ConfigError> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if id.is_empty() {
+            return Err(ConfigError(format!("a {what} has an empty id")));
+        }
+        if !seen.insert(id) {
+            return Err(ConfigError(format!("two {what}s share the id {id:?}")));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
+    unique(
+        "enterprise",
+        world.enterprises.iter().map(|e| e.id.as_str()),
+    )?;
+    unique("user", world.users.iter().map(|u| u.id.as_str()))?;
+    unique("user login", world.users.iter().map(|u| u.login.as_str()))?;
+    unique(
+        "app client_id",
+        world.apps.iter().map(|a| a.client_id.as_str()),
+    )?;
+    let enterprise_exists = |id: &str| world.enterprises.iter().any(|e| e.id == id);
+    for user in &world.users {
+        if !enterprise_exists(&user.enterprise_id) {
+            return Err(ConfigError(format!(
+                "user {} names enterprise {:?}, which is not defined",
+                user.id, user.enterprise_id
+            )));
+        }
+        if matches!(user.role, Role::AppUser | Role::ServiceAccount)
+            && !world
+                .apps
+                .iter()
+                .any(|a| Some(&a.client_id) == user.app_client_id.as_ref())
+        {
+            return Err(ConfigError(format!(
+                "{} {} must name its app's client_id in `app`",
+                user.role.as_str(),
+                user.id
+            )));
+        }
+    }
+    for app in &world.apps {
+        if !enterprise_exists(&app.enterprise_id) {
+            return Err(ConfigError(format!(
+                "app {} names enterprise {:?}, which is not defined",
+                app.client_id, app.enterprise_id
+            )));
+        }
+        if app.client_secret.is_empty() {
+            return Err(ConfigError(format!(
+                "app {} has an empty client_secret",
+                app.client_id
+            )));
+        }
+        let service = world.users.iter().find(|u| u.id == app.service_account_id);
+        if !service.is_some_and(|u| u.role == Role::ServiceAccount) {
+            return Err(ConfigError(format!(
+                "app {}: service account {:?} is not a user with role service_account",
+                app.client_id, app.service_account_id
+            )));
+        }
+        unique("key of app", app.keys.iter().map(|k| k.id.as_str()))?;
+        let mut seen = HashSet::new();
+        for uri in &app.redirect_uris {
+            check_redirect_uri(uri).map_err(|why| {
+                ConfigError(format!("app {}: redirect URI {uri:?} {why}", app.client_id))
+            })?;
+            if !seen.insert(uri) {
+                return Err(ConfigError(format!(
+                    "app {}: redirect URI {uri:?} is listed twice (Box refuses duplicates)",
+                    app.client_id
+                )));
+            }
+        }
+    }
+    for item in &world.items {
+        if !world.users.iter().any(|u| u.id == item.owner_id) {
+            return Err(ConfigError(format!(
+                "{} {} is owned by {:?}, which is not a user",
+                item.kind.as_str(),
+                item.id,
+                item.owner_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Box's rule: HTTPS, or plain HTTP for localhost and loopback addresses.
+fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
+    let parsed = url::Url::parse(uri).map_err(|_| "is not a valid URL")?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if crate::routes::authorize::is_loopback(&parsed) => Ok(()),
+        _ => Err("must be https, or http on localhost / a loopback address"),
+    }
+}

@@ -1,0 +1,147 @@
+//! `--export-config DIR`: the default app as Box's JWT app config file (`box_config.json`, its key
+//! encrypted the way Box's console does), and the world as `emulator.json`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use pkcs8::pkcs5::pbes2::{EncryptionScheme, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf};
+use serde_json::json;
+
+use crate::server::EmulatorHandle;
+use crate::tokens::random_bytes;
+
+/// The files written by [`EmulatorHandle::export_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedConfig {
+    /// `DIR/box_config.json`: Box's JWT app config format.
+    pub box_config: PathBuf,
+    /// `DIR/emulator.json`: the enterprise, users and app credentials.
+    pub emulator_json: PathBuf,
+}
+
+/// Box's console: PBES2, PBKDF2 with HMAC-SHA1 and 2048 iterations, an 8-byte salt, DES-EDE3-CBC.
+fn encrypt_like_box_console(pkcs8_der: &[u8], passphrase: &str) -> Result<String, String> {
+    let salt = random_bytes::<8>();
+    let parameters = Parameters {
+        kdf: Kdf::Pbkdf2(Pbkdf2Params {
+            salt: salt.as_slice().try_into().map_err(|_| "salt")?,
+            iteration_count: 2048,
+            key_length: None,
+            prf: Pbkdf2Prf::HmacWithSha1,
+        }),
+        encryption: EncryptionScheme::DesEde3Cbc {
+            iv: random_bytes::<8>(),
+        },
+    };
+    let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der).map_err(|e| e.to_string())?;
+    let encrypted = info
+        .encrypt_with_params(parameters, passphrase)
+        .map_err(|e| e.to_string())?;
+    let pem = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+        .map_err(|e| e.to_string())?;
+    Ok(pem.to_string())
+}
+
+/// Writes `contents` to `path` atomically (temporary file, fsync, rename) with mode 0600.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let suffix: String = random_bytes::<6>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let temporary = dir.join(format!(".{name}.{suffix}.tmp"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = (|| {
+        let mut file = options.open(&temporary)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+impl EmulatorHandle {
+    /// The default app's JWT config in Box's format, with a fresh passphrase.
+    pub fn box_config_json(&self) -> Result<String, std::io::Error> {
+        let app = self.default_app();
+        let key = app.keys.iter().find(|k| k.private_pkcs8.is_some()).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "app {} has no private key the emulator knows (only public keys were configured), \
+                 so no Box config file can be written for it",
+                app.client_id
+            ))
+        })?;
+        let passphrase: String = random_bytes::<16>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let der = key
+            .private_pkcs8
+            .as_deref()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let private_key = encrypt_like_box_console(der, &passphrase).map_err(|e| {
+            std::io::Error::other(format!("could not encrypt the private key: {e}"))
+        })?;
+        let config = json!({
+            "boxAppSettings": {
+                "clientID": app.client_id,
+                "clientSecret": app.client_secret,
+                "appAuth": {
+                    "publicKeyID": key.id,
+                    "privateKey": private_key,
+                    "passphrase": passphrase,
+                },
+            },
+            "enterpriseID": app.enterprise_id,
+        });
+        Ok(serde_json::to_string_pretty(&config).unwrap_or_default())
+    }
+
+    /// The world as `emulator.json`: URLs, enterprise, users, and the default app's credentials.
+    pub fn emulator_json(&self) -> String {
+        let world = &self.config().world;
+        let app = self.default_app();
+        let users: Vec<_> = world
+            .users
+            .iter()
+            .map(|u| json!({"id": u.id, "login": u.login, "name": u.name, "role": u.role.as_str()}))
+            .collect();
+        let document = json!({
+            "base_url": self.base_url(),
+            "oauth2_url": self.oauth2_url(),
+            "enterprise_id": app.enterprise_id,
+            "users": users,
+            "app": {
+                "name": app.name,
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "redirect_uris": app.redirect_uris,
+                "public_key_ids": app.keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+            },
+        });
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    }
+
+    /// Writes `DIR/box_config.json` and `DIR/emulator.json` (mode 0600: they hold secrets),
+    /// creating `DIR` if needed.
+    pub fn export_config(&self, dir: &Path) -> Result<ExportedConfig, std::io::Error> {
+        std::fs::create_dir_all(dir)?;
+        let exported = ExportedConfig {
+            box_config: dir.join("box_config.json"),
+            emulator_json: dir.join("emulator.json"),
+        };
+        write_private(&exported.box_config, &self.box_config_json()?)?;
+        write_private(&exported.emulator_json, &self.emulator_json())?;
+        Ok(exported)
+    }
+}

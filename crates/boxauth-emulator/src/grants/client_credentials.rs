@@ -1,0 +1,41 @@
+//! `grant_type=client_credentials` (CCG): `box_subject_type` and `box_subject_id` checked against
+//! the app's access level and settings. No refresh token.
+
+use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
+use crate::errors::BoxError;
+use crate::state::{AppState, Client};
+use crate::store::Grantee;
+
+pub(crate) fn grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenReply, BoxError> {
+    let app = state.app(client);
+    let subject_type = match params.get("box_subject_type") {
+        Some(kind @ ("enterprise" | "user")) => kind,
+        _ => return Err(BoxError::SubjectTypeUnauthorized),
+    };
+    let subject_id = params
+        .get("box_subject_id")
+        .ok_or(BoxError::GrantCredentialsInvalid)?;
+    if !app.authorized {
+        return Err(BoxError::AppNotAuthorized);
+    }
+    let user_id =
+        resolve_subject(state, client, app, subject_type, subject_id).map_err(|refusal| {
+            match refusal {
+                SubjectRefusal::Unknown
+                | SubjectRefusal::UserTokensDisabled
+                | SubjectRefusal::AccessLevel => BoxError::GrantCredentialsInvalid,
+            }
+        })?;
+    let grantee = Grantee {
+        client_id: client.id.clone(),
+        user_id,
+        scopes: client.scopes.clone(),
+    };
+    let now = state.now();
+    let token = state.store().issue_access(grantee, now, state.ttls);
+    Ok(TokenReply::new(token, state.ttls.access / 1000))
+}

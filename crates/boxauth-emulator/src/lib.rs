@@ -1,0 +1,72 @@
+//! # boxauth-emulator
+//!
+//! A local Box authorization server, faithful to Box's documented behaviour, so Box authentication
+//! can be developed and tested offline, without a Box account. Box's own SDKs cannot tell it from
+//! Box: the same paths, form fields, JSON, error strings and lifetimes.
+//!
+//! | path | what it does |
+//! |---|---|
+//! | `GET`/`POST /api/oauth2/authorize` | the consent page: approve or deny, redirect with `code` and `state` |
+//! | `POST /oauth2/token` | every grant: `authorization_code`, `refresh_token`, `client_credentials`, JWT bearer, token exchange |
+//! | `POST /oauth2/revoke` | revoke an access or refresh token: the whole pair dies |
+//! | `GET /2.0/users/me` | who a token acts as (`As-User` where Box allows it) |
+//!
+//! Box's rules, all enforced: codes live 30 s and work once (a replay revokes what the code
+//! issued); refresh tokens live 60 days, work once and rotate (reusing a spent one revokes its
+//! family); JWT assertions are RS256/RS384/RS512 only, signed with a registered key, with Box's
+//! claim rules and error strings; client secrets are stored hashed and compared in constant time.
+//! The full list of errors is [`BoxError`].
+//!
+//! ## In a test
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use boxauth::{AuthorizationManager, NetworkSession, RequestAccessTokenArgs};
+//! use boxauth::RequestAccessTokenBoxSubjectType::Enterprise;
+//! use boxauth_emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::default()).await?;
+//! let session = NetworkSession::builder().urls(emulator.urls()).build()?;
+//! let token = AuthorizationManager::new(session)
+//!     .request_access_token(RequestAccessTokenArgs::client_credentials(
+//!         DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Enterprise, DEFAULT_ENTERPRISE_ID,
+//!     ))
+//!     .await?;
+//! assert!(token.access_token.is_some());
+//! emulator.clock().advance(std::time::Duration::from_secs(3601)); // the token has now expired
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod config;
+mod errors;
+mod export;
+mod faults;
+mod grants;
+pub mod headless;
+mod jwt;
+mod keys;
+mod routes;
+mod server;
+mod state;
+mod store;
+mod tokens;
+
+pub use clock::Clock;
+pub use config::{
+    AccessLevel, App, ConfigError, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_APP_USER_ID,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID,
+    DEFAULT_MANAGED_USER_ID, DEFAULT_REDIRECT_URI, DEFAULT_SERVICE_ACCOUNT_ID, EmulatorConfig,
+    Enterprise, Grant, Item, ItemKind, Lifetimes, Role, User, World,
+};
+pub use errors::{BoxError, ErrorRow};
+pub use export::ExportedConfig;
+pub use faults::{DroppedConnection, Fault, FaultLayer, FaultService, Faults};
+pub use keys::AppKey;
+pub use server::{Emulator, EmulatorHandle, StartError};
+pub use state::StatsSnapshot;
+pub use store::StoreSizes;

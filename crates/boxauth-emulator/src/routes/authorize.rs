@@ -1,0 +1,419 @@
+//! `GET`/`POST /api/oauth2/authorize`: Box's consent page. It works without JavaScript: the page
+//! shows the app and the scopes, a `login` field and two buttons posting back to the same URL.
+//! Approve redirects with `code` and `state`; deny with `error=access_denied` and `state`. A bad
+//! client or redirect URI gets an error page, never a redirect. The POST must carry the CSRF token
+//! that the GET set in a cookie, and the page cannot be framed.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use crate::config::{App, Role};
+use crate::grants::Params;
+use crate::state::{AppState, Client};
+use crate::store::Grantee;
+use crate::tokens::random_bytes;
+
+const CSRF_COOKIE: &str = "box_csrf";
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    app_name: &'a str,
+    scopes: Vec<(String, &'static str)>,
+    action: String,
+    csrf_token: &'a str,
+    login: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    error: &'a str,
+    description: &'a str,
+}
+
+/// Where the decision goes back to.
+#[derive(Clone)]
+enum Redirect {
+    To(Url),
+    /// None given while the app has several (or none): Box says so after the user decides.
+    Missing,
+}
+
+/// A validated authorize request.
+struct Request<'s> {
+    client: &'s Client,
+    app: &'s App,
+    redirect: Redirect,
+    state: Option<String>,
+    scopes: Vec<String>,
+}
+
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Box's matching: scheme, host, path and query exactly; any port on localhost / loopback.
+fn redirect_matches(registered: &str, given: &Url) -> bool {
+    let Ok(registered) = Url::parse(registered) else {
+        return false;
+    };
+    let same = registered.scheme() == given.scheme()
+        && registered.host_str() == given.host_str()
+        && registered.path() == given.path()
+        && registered.query() == given.query();
+    same && (registered.port_or_known_default() == given.port_or_known_default()
+        || is_loopback(given))
+}
+
+fn error_page(status: StatusCode, error: &str, description: &str) -> Response {
+    let html = ErrorPage { error, description }
+        .render()
+        .unwrap_or_else(|_| description.to_owned());
+    page(status, html)
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// An error page to show instead of the consent page (never a redirect).
+struct Refusal {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error_page(self.status, self.error, &self.description)
+    }
+}
+
+fn validate<'s>(state: &'s AppState, query: &Params) -> Result<Request<'s>, Refusal> {
+    let client = query
+        .get("client_id")
+        .and_then(|id| state.client(id))
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "The client ID is not valid: no application has this client ID.",
+            )
+        })?;
+    let app = state.app(client);
+    if query.get("response_type") != Some("code") {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The response_type parameter must be \"code\".",
+        ));
+    }
+    let mismatch = || {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri_mismatch",
+            "The redirect URI is not one of the redirect URIs configured for this application.",
+        )
+    };
+    let redirect = match query.get("redirect_uri") {
+        Some(given) => {
+            let url = Url::parse(given).map_err(|_| mismatch())?;
+            if !app.redirect_uris.iter().any(|r| redirect_matches(r, &url)) {
+                return Err(mismatch());
+            }
+            Redirect::To(url)
+        }
+        None => match app.redirect_uris.as_slice() {
+            [only] => Redirect::To(Url::parse(only).map_err(|_| mismatch())?),
+            _ => Redirect::Missing,
+        },
+    };
+    let scopes: Vec<String> = match query.get("scope") {
+        Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+        None => app.scopes.clone(),
+    };
+    if let Some(unknown) = scopes.iter().find(|s| !app.scopes.contains(s)) {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("The scope \"{unknown}\" is not configured for this application."),
+        ));
+    }
+    Ok(Request {
+        client,
+        app,
+        redirect,
+        state: query.get("state").map(str::to_owned),
+        scopes,
+    })
+}
+
+fn describe(scope: &str) -> &'static str {
+    match scope {
+        "root_readwrite" => "Read and write all files and folders stored in Box",
+        "root_readonly" => "Read all files and folders stored in Box",
+        "manage_users" => "Manage users",
+        "manage_app_users" => "Manage app users",
+        "manage_managed_users" => "Manage managed users",
+        "manage_groups" => "Manage groups",
+        "manage_webhook" => "Manage webhooks",
+        "manage_enterprise_properties" => "Manage enterprise properties",
+        "manage_data_retention" => "Manage retention policies",
+        "manage_legal_hold" | "manage_legal_holds" => "Manage legal holds",
+        "sign_requests.readwrite" => "Manage signature requests",
+        "ai.readwrite" => "Manage AI",
+        _ => "Access your Box account",
+    }
+}
+
+fn action(raw_query: &Option<String>) -> String {
+    match raw_query {
+        Some(query) => format!("/api/oauth2/authorize?{query}"),
+        None => "/api/oauth2/authorize".to_owned(),
+    }
+}
+
+fn consent(
+    request: &Request<'_>,
+    raw_query: &Option<String>,
+    csrf: &str,
+    login: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let html = ConsentPage {
+        app_name: &request.app.name,
+        scopes: request
+            .scopes
+            .iter()
+            .map(|s| (s.clone(), describe(s)))
+            .collect(),
+        action: action(raw_query),
+        csrf_token: csrf,
+        login,
+        error,
+    }
+    .render();
+    match html {
+        Ok(html) => page(status, html),
+        Err(_) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The consent page could not be rendered.",
+        ),
+    }
+}
+
+/// The admin of the app's enterprise: the login the page suggests.
+fn suggested_login<'s>(state: &'s AppState, app: &App) -> &'s str {
+    state
+        .world
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin && u.enterprise_id == app.enterprise_id)
+        .map_or("", |u| u.login.as_str())
+}
+
+pub(crate) async fn show(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw_query): RawQuery,
+) -> Response {
+    let query = Params::parse(raw_query.as_deref().unwrap_or_default().as_bytes());
+    let request = match validate(&state, &query) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let csrf = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>());
+    let mut response = consent(
+        &request,
+        &raw_query,
+        &csrf,
+        suggested_login(&state, request.app),
+        None,
+        StatusCode::OK,
+    );
+    let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/api/oauth2; HttpOnly; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+pub(crate) async fn decide(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query = Params::parse(raw_query.as_deref().unwrap_or_default().as_bytes());
+    let request = match validate(&state, &query) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let form = Params::parse(&body);
+    let sent = form.get("csrf_token").unwrap_or_default();
+    let expected = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let csrf_ok = !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
+    if !csrf_ok {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "This form expired or was not sent from Box's consent page. Go back, reload the page and try again.",
+        );
+    }
+    let Redirect::To(mut target) = request.redirect.clone() else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri_missing",
+            "This application has several redirect URIs configured, so the authorization URL must give one in redirect_uri.",
+        );
+    };
+    match form.get("decision") {
+        Some("approve") => {
+            let login = form.get("login").unwrap_or_default();
+            let user = state
+                .user_by_login(login)
+                .filter(|u| matches!(u.role, Role::Admin | Role::Coadmin | Role::User));
+            let Some(user) = user else {
+                let message = "No Box account with this email address can sign in here.";
+                return consent(
+                    &request,
+                    &raw_query,
+                    expected,
+                    login,
+                    Some(message),
+                    StatusCode::OK,
+                );
+            };
+            let grantee = Grantee {
+                client_id: request.client.id.clone(),
+                user_id: Arc::from(user.id.as_str()),
+                scopes: Arc::from(request.scopes.clone()),
+            };
+            let now = state.now();
+            let code = state.store().issue_code(grantee, now, state.ttls);
+            target.query_pairs_mut().append_pair("code", &code);
+            if let Some(value) = &request.state {
+                target.query_pairs_mut().append_pair("state", value);
+            }
+        }
+        Some("deny") => {
+            target
+                .query_pairs_mut()
+                .append_pair("error", "access_denied")
+                .append_pair(
+                    "error_description",
+                    "The user denied access to your application",
+                );
+            if let Some(value) = &request.state {
+                target.query_pairs_mut().append_pair("state", value);
+            }
+        }
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The decision must be approve or deny.",
+            );
+        }
+    }
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(location) = HeaderValue::from_str(target.as_str()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_matches_any_port_and_other_hosts_match_exactly() {
+        let given = |u: &str| Url::parse(u).unwrap();
+        assert!(redirect_matches(
+            "http://localhost:3000/callback",
+            &given("http://localhost:49152/callback")
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1/cb",
+            &given("http://127.0.0.1:8080/cb")
+        ));
+        assert!(!redirect_matches(
+            "http://localhost:3000/callback",
+            &given("http://localhost:3000/callback2")
+        ));
+        assert!(!redirect_matches(
+            "http://localhost:3000/callback",
+            &given("http://localhost:3000/callback?x=1")
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            &given("https://app.example:8443/cb")
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            &given("http://app.example/cb")
+        ));
+        assert!(redirect_matches(
+            "https://app.example/cb?a=1",
+            &given("https://app.example/cb?a=1")
+        ));
+    }
+}

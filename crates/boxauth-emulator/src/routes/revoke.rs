@@ -1,0 +1,27 @@
+//! `POST /oauth2/revoke`: `client_id`, `client_secret`, `token` (access or refresh). The whole pair
+//! dies, with any token downscoped from it. An unknown token gets 200, as RFC 7009 says.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::grants::Params;
+use crate::state::AppState;
+
+pub(crate) async fn revoke(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let params = Params::parse(&body);
+    let client = match state.authenticate(params.get("client_id"), params.get("client_secret")) {
+        Ok(client) => client,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(token) = params.get("token")
+        && state.store().revoke(token, &client.id)
+    {
+        state.stats.revocations.fetch_add(1, Ordering::Relaxed);
+    }
+    StatusCode::OK.into_response()
+}

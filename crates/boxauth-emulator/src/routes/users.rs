@@ -1,0 +1,118 @@
+//! `GET /2.0/users/me`: who the bearer token acts as, or `As-User` where Box allows it.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::config::{Role, User};
+use crate::state::AppState;
+
+/// Box's answer to a missing, invalid, expired or revoked token: 401, an empty body, and the reason
+/// in `WWW-Authenticate`.
+fn invalid_token() -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(
+            r#"Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid.""#,
+        ),
+    );
+    response
+}
+
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        json!({ "type": "error", "status": status.as_u16(), "code": code, "message": message });
+    (status, axum::Json(body)).into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+pub(crate) async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="Service""#),
+        );
+        return response;
+    };
+    let now = state.now();
+    let Some(record) = state.store().access(token, now).cloned() else {
+        return invalid_token();
+    };
+    if record.restricted_to.as_ref().is_some_and(|r| !r.is_empty()) {
+        // A token downscoped to items cannot read the user's profile.
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "The request requires higher privileges than provided by the access token.",
+        );
+    }
+    let Some(caller) = state.user(&record.grantee.user_id) else {
+        return invalid_token();
+    };
+    let user = match headers.get("as-user").and_then(|v| v.to_str().ok()) {
+        None => caller,
+        Some(target_id) => {
+            let app = state
+                .client(&record.grantee.client_id)
+                .map(|c| state.app(c));
+            let allowed = match caller.role {
+                Role::Admin | Role::Coadmin => true,
+                Role::ServiceAccount => app.is_some_and(|a| a.as_user),
+                _ => false,
+            };
+            if !allowed {
+                return api_error(
+                    StatusCode::FORBIDDEN,
+                    "access_denied_insufficient_permissions",
+                    "Access denied - insufficient permission",
+                );
+            }
+            match state.user(target_id.trim()) {
+                Some(target) if target.enterprise_id == caller.enterprise_id => target,
+                _ => {
+                    return api_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_parameter",
+                        "Invalid value for 'As-User' header",
+                    );
+                }
+            }
+        }
+    };
+    axum::Json(user_json(user)).into_response()
+}
+
+fn user_json(user: &User) -> serde_json::Value {
+    json!({
+        "type": "user",
+        "id": user.id,
+        "name": user.name,
+        "login": user.login,
+        "created_at": "2024-01-02T03:04:05-08:00",
+        "modified_at": "2024-01-02T03:04:05-08:00",
+        "language": "en",
+        "timezone": "America/Los_Angeles",
+        "space_amount": 999_999_999_999_999_i64,
+        "space_used": 0,
+        "max_upload_size": 53_687_091_200_i64,
+        "status": "active",
+        "job_title": "",
+        "phone": "",
+        "address": "",
+        "avatar_url": format!("https://app.box.com/api/avatar/large/{}", user.id),
+        "notification_email": serde_json::Value::Null,
+    })
+}

@@ -1,0 +1,225 @@
+//! Starting, running and stopping the emulator.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower::Layer;
+
+use crate::clock::Clock;
+use crate::config::{App, ConfigError, EmulatorConfig};
+use crate::faults::{FaultLayer, Faults};
+use crate::state::{AppState, StatsSnapshot};
+use crate::store::StoreSizes;
+
+/// The emulator. Start it with [`Emulator::start`].
+pub struct Emulator;
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The address could not be bound.
+    #[error(
+        "cannot listen on {addr}: {source}; pick another address or port (port 0 takes a free one)"
+    )]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The system's error.
+        source: std::io::Error,
+    },
+}
+
+/// A running emulator. Dropping it stops the server; [`shutdown`](Self::shutdown) also waits for
+/// open connections to finish.
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    base_url: String,
+    config: Arc<EmulatorConfig>,
+    state: Arc<AppState>,
+    faults: Faults,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    sweeper: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts serving `config` on its address (port 0 by default: a free port).
+    pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, StartError> {
+        config.validate()?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let state = Arc::new(AppState::new(&config));
+        let faults = Faults::default();
+        let service = FaultLayer(faults.clone()).layer(crate::routes::router(state.clone()));
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, service, stopped.clone()));
+        let sweeper = tokio::spawn(sweep(state.clone(), config.sweep_interval, stopped));
+        let base_url = format!("http://{addr}");
+        tracing::info!(%base_url, "Box emulator listening");
+        Ok(EmulatorHandle {
+            addr,
+            base_url,
+            config: Arc::new(config),
+            state,
+            faults,
+            stop,
+            server: Some(server),
+            sweeper,
+        })
+    }
+}
+
+async fn serve<S>(listener: TcpListener, service: S, mut stopped: watch::Receiver<bool>)
+where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::http::Response<axum::body::Body>,
+            Error = crate::faults::DroppedConnection,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    let builder = http1::Builder::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    // An error here is a dropped connection (injected or by the client): nothing to do.
+                    let _ = connection.await;
+                });
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+async fn sweep(state: Arc<AppState>, every: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                let now = state.now();
+                state.store().sweep(now);
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:<port>`: the base URL (Box's `https://api.box.com`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `{base_url}/api/oauth2`: the OAuth 2.0 URL (Box's `https://account.box.com/api/oauth2`).
+    pub fn oauth2_url(&self) -> String {
+        format!("{}/api/oauth2", self.base_url)
+    }
+
+    /// Both URLs, for a [`boxauth::NetworkSession`].
+    pub fn urls(&self) -> boxauth::BoxUrls {
+        // Both are well-formed http URLs built just above.
+        boxauth::BoxUrls::new(&self.base_url, &self.oauth2_url())
+            .expect("the emulator's URLs are valid")
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The emulator's clock: move it to expire codes and tokens without waiting.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// Fault injection controls.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// What the emulator has seen so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.state.stats.snapshot()
+    }
+
+    /// How many codes, tokens and `jti`s it holds now.
+    pub fn store_sizes(&self) -> StoreSizes {
+        self.state.store_sizes()
+    }
+
+    /// Sweeps expired entries now instead of at the next interval.
+    pub fn sweep_now(&self) {
+        let now = self.state.now();
+        self.state.store().sweep(now);
+    }
+
+    /// The configuration it serves.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// The first app of the world (the default app in the default world).
+    pub fn default_app(&self) -> &App {
+        // `validate` makes sure at least one app exists only for file configs; the default world has one.
+        self.config
+            .world
+            .apps
+            .first()
+            .expect("the world has an app")
+    }
+
+    /// Stops accepting connections, lets open ones finish (up to 5 s), and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.sweeper.abort();
+    }
+}

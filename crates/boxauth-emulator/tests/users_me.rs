@@ -1,0 +1,100 @@
+//! `GET /2.0/users/me`: the Bearer token's user; `As-User` where Box allows it; 401 with Box's
+//! `WWW-Authenticate` for an invalid, expired or revoked token.
+
+use std::time::Duration;
+
+use boxauth_emulator::{
+    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
+    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_MANAGED_USER_ID,
+    EmulatorHandle,
+};
+use boxauth_test_support::emulator as emu;
+
+const INVALID: &str = r#"Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid.""#;
+
+async fn token(emulator: &EmulatorHandle, kind: &str, id: &str) -> String {
+    let (_, body) = emu::post_token(
+        emulator,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("box_subject_type", kind),
+            ("box_subject_id", id),
+        ],
+    )
+    .await;
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_valid_token_gets_its_user() {
+    let emulator = emu::start().await;
+    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let (status, _, me) = emu::users_me(&emulator, &admin, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (me["type"].as_str(), me["id"].as_str(), me["login"].as_str()),
+        (
+            Some("user"),
+            Some(DEFAULT_ADMIN_ID),
+            Some(DEFAULT_ADMIN_LOGIN)
+        )
+    );
+    assert_eq!(me["status"], "active");
+}
+
+#[tokio::test]
+async fn invalid_expired_and_missing_tokens_get_401() {
+    let emulator = emu::start().await;
+    let (status, challenge, body) = emu::users_me(&emulator, "not-a-token", None).await;
+    assert_eq!(
+        (status, challenge.as_deref(), body),
+        (401, Some(INVALID), serde_json::Value::Null)
+    );
+    let fresh = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    emulator.clock().advance(Duration::from_secs(3601));
+    let (status, challenge, _) = emu::users_me(&emulator, &fresh, None).await;
+    assert_eq!((status, challenge.as_deref()), (401, Some(INVALID)));
+    let bare = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/2.0/users/me", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401);
+    assert_eq!(
+        bare.headers()["www-authenticate"],
+        r#"Bearer realm="Service""#
+    );
+}
+
+#[tokio::test]
+async fn as_user_is_honoured_for_admins_and_allowed_service_accounts() {
+    let emulator = emu::start().await;
+    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let (status, _, me) = emu::users_me(&emulator, &admin, Some(DEFAULT_MANAGED_USER_ID)).await;
+    assert_eq!(
+        (status, me["id"].as_str()),
+        (200, Some(DEFAULT_MANAGED_USER_ID))
+    );
+    let service = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let (status, _, me) = emu::users_me(&emulator, &service, Some(DEFAULT_ADMIN_ID)).await;
+    assert_eq!((status, me["id"].as_str()), (200, Some(DEFAULT_ADMIN_ID)));
+}
+
+#[tokio::test]
+async fn as_user_is_refused_for_managed_users_and_unknown_targets() {
+    let emulator = emu::start().await;
+    let managed = token(&emulator, "user", DEFAULT_MANAGED_USER_ID).await;
+    let (status, _, body) = emu::users_me(&emulator, &managed, Some(DEFAULT_ADMIN_ID)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("access_denied_insufficient_permissions"))
+    );
+    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let (status, _, _) = emu::users_me(&emulator, &admin, Some("999999")).await;
+    assert_eq!(status, 400);
+}

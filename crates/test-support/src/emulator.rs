@@ -1,0 +1,194 @@
+//! The emulator as tests use it: started on a free port, with helpers to sign assertions with the
+//! default app's key, to get a code through the real consent page, and to call `/2.0/users/me`.
+
+use aws_lc_rs::rand::SecureRandom;
+use aws_lc_rs::signature::{self, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use boxauth::{AuthorizationManager, AuthorizeUserArgs, NetworkSession, ProxyConfig, RetryPolicy};
+use boxauth_emulator::headless::{self, Decision};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, Emulator,
+    EmulatorConfig, EmulatorHandle,
+};
+use serde_json::{Value, json};
+
+/// The default world on a free port.
+pub async fn start() -> EmulatorHandle {
+    start_with(EmulatorConfig::default()).await
+}
+
+/// `config` on a free port.
+pub async fn start_with(config: EmulatorConfig) -> EmulatorHandle {
+    Emulator::start(config).await.expect("start the emulator")
+}
+
+/// A session for the emulator: no proxy, no retries (tests see every answer as it is).
+pub fn session(emulator: &EmulatorHandle) -> NetworkSession {
+    NetworkSession::builder()
+        .urls(emulator.urls())
+        .proxy(ProxyConfig::None)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("build a session")
+}
+
+/// An `AuthorizationManager` talking to the emulator.
+pub fn manager(emulator: &EmulatorHandle) -> AuthorizationManager {
+    AuthorizationManager::new(session(emulator))
+}
+
+/// Random printable characters, for `jti`s.
+pub fn random_id(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .unwrap();
+    bytes.iter().map(|b| char::from(b'a' + b % 26)).collect()
+}
+
+/// Now, in seconds, on the emulator's clock.
+pub fn now(emulator: &EmulatorHandle) -> i64 {
+    emulator.clock().unix_seconds()
+}
+
+/// Claims Box accepts for an enterprise token of the default app: `exp` 30 s ahead.
+pub fn enterprise_claims(emulator: &EmulatorHandle) -> Value {
+    json!({
+        "iss": DEFAULT_CLIENT_ID,
+        "sub": DEFAULT_ENTERPRISE_ID,
+        "box_sub_type": "enterprise",
+        "aud": "https://api.box.com/oauth2/token",
+        "jti": random_id(32),
+        "exp": now(emulator) + 30,
+    })
+}
+
+/// `{"alg": alg, "typ": "JWT", "kid": <the default key>}`.
+pub fn header(alg: &str) -> Value {
+    json!({"alg": alg, "typ": "JWT", "kid": DEFAULT_KEY_ID})
+}
+
+/// A JWT with `header` and `claims`, signed with the default app's private key per `header.alg`
+/// (RS256/RS384/RS512; any other `alg` gets an empty signature).
+pub fn sign(emulator: &EmulatorHandle, header: &Value, claims: &Value) -> String {
+    let pkcs8 = emulator.default_app().keys[0]
+        .private_pkcs8
+        .clone()
+        .expect("the default key has its private half");
+    let key = RsaKeyPair::from_pkcs8(&pkcs8).unwrap();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let padding: &dyn signature::RsaEncoding = match header["alg"].as_str() {
+        Some("RS256") => &signature::RSA_PKCS1_SHA256,
+        Some("RS384") => &signature::RSA_PKCS1_SHA384,
+        Some("RS512") => &signature::RSA_PKCS1_SHA512,
+        _ => return format!("{input}."),
+    };
+    let mut signature = vec![0u8; key.public_modulus_len()];
+    key.sign(
+        padding,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// A valid RS256 assertion for the default app's service account.
+pub fn assertion(emulator: &EmulatorHandle) -> String {
+    sign(emulator, &header("RS256"), &enterprise_claims(emulator))
+}
+
+/// Goes through the consent page as the admin and returns the URL Box redirected to.
+pub async fn consent(
+    emulator: &EmulatorHandle,
+    args: AuthorizeUserArgs,
+    decision: Decision,
+) -> String {
+    let url = manager(emulator).authorize_url(&args);
+    headless::answer(&url, DEFAULT_ADMIN_LOGIN, decision)
+        .await
+        .expect("answer the consent page")
+}
+
+/// A fresh authorization code for the default app, approved by the admin.
+pub async fn authorization_code(emulator: &EmulatorHandle) -> String {
+    let location = consent(
+        emulator,
+        AuthorizeUserArgs::new(DEFAULT_CLIENT_ID).state("s"),
+        Decision::Approve,
+    )
+    .await;
+    query_value(&location, "code").expect("the redirect carries a code")
+}
+
+/// A query parameter of `url`.
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `GET /2.0/users/me` with `token` (and `As-User` if given): the status, the `WWW-Authenticate`
+/// header and the JSON body (`Null` if empty).
+pub async fn users_me(
+    emulator: &EmulatorHandle,
+    token: &str,
+    as_user: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut request = client
+        .get(format!("{}/2.0/users/me", emulator.base_url()))
+        .bearer_auth(token);
+    if let Some(user) = as_user {
+        request = request.header("As-User", user);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    (
+        status,
+        challenge,
+        serde_json::from_str(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// Posts a raw form to `/oauth2/token` and returns the status and JSON body.
+pub async fn post_token(emulator: &EmulatorHandle, form: &[(&str, &str)]) -> (u16, Value) {
+    post_form(emulator, "/oauth2/token", form).await
+}
+
+/// Posts a raw form to `path` and returns the status and JSON body (`Null` if empty).
+pub async fn post_form(
+    emulator: &EmulatorHandle,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter())
+        .finish();
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}{path}", emulator.base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
