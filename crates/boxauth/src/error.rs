@@ -39,6 +39,35 @@ pub enum Error {
     /// A private key could not be loaded: wrong passphrase, unsupported format, not RSA, too small.
     #[error(transparent)]
     Key(KeyError),
+    /// Token storage failed: a token file could not be read, written or locked, or Redis did not
+    /// answer. The message names the storage and what to check.
+    #[error("token storage: {0}")]
+    Storage(String),
+    /// The stored credentials can no longer produce a token (no token stored, or the refresh token
+    /// was refused): the user must authorize the app again.
+    #[error("{0}; authorize again (boxauth login, or the OAuth 2.0 flow: authorize_url, then exchange_code)")]
+    ReauthorizationRequired(String),
+    /// Box refused the developer token: they live 60 minutes and cannot be refreshed.
+    #[error(
+        "the developer token was refused: developer tokens live 60 minutes and cannot be refreshed; \
+         generate a new one (Developer Console → your app → Configuration → Developer Token)"
+    )]
+    DeveloperTokenExpired,
+    /// The `state` on the OAuth 2.0 callback is not the one this flow sent: the callback may be
+    /// forged (CSRF), or from another login attempt.
+    #[error(
+        "the state on the callback does not match the one sent with the authorization URL: \
+         the callback was not for this login (possible CSRF); start the login again"
+    )]
+    StateMismatch,
+    /// The user (or Box) refused the authorization on the consent page.
+    #[error("authorization refused on Box's consent page: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    AccessDenied {
+        /// The `error` parameter of the callback, e.g. `access_denied`.
+        error: String,
+        /// The `error_description` parameter, if any.
+        description: Option<String>,
+    },
 }
 
 impl From<KeyError> for Error {
@@ -68,6 +97,16 @@ impl Error {
             Self::InvalidResponse(invalid) => Some(invalid.status),
             _ => None,
         }
+    }
+
+    /// A storage error with a message that names the storage and what to check.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::Storage(message.into())
+    }
+
+    /// Whether Box refused a grant (`invalid_grant`), e.g. a spent refresh token.
+    pub fn is_invalid_grant(&self) -> bool {
+        self.as_api().is_some_and(|api| api.is("invalid_grant"))
     }
 
     pub(crate) fn network(url: &str, source: reqwest::Error) -> Self {
@@ -115,6 +154,8 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The `Retry-After` header, when Box sent one.
     pub retry_after: Option<String>,
+    /// The `Date` header: Box's clock, to correct a JWT assertion for clock skew.
+    pub date: Option<String>,
     pub(crate) raw_body: String,
 }
 
@@ -202,7 +243,8 @@ impl fmt::Debug for ApiError {
             .field("error", &self.error)
             .field("error_description", &self.error_description)
             .field("request_id", &self.request_id)
-            .field("retry_after", &self.retry_after);
+            .field("retry_after", &self.retry_after)
+            .field("date", &self.date);
         // A success status with an `error` field may still carry tokens beside it.
         if (200..300).contains(&self.status) {
             debug.field("raw_body", &format_args!("<{} bytes>", self.raw_body.len()));
@@ -343,6 +385,7 @@ mod tests {
             error_description: Some(description.into()),
             request_id: Some("abc123".into()),
             retry_after: None,
+            date: None,
             raw_body: String::new(),
         }
     }

@@ -161,14 +161,24 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod api;
 mod authorization;
 mod error;
+mod failpoint;
 mod network;
 mod schemas;
 mod secret;
+mod storage;
+mod token_manager;
 mod urls;
 
+pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
+pub use auth::jwt::{JwtAuth, JwtConfig};
+pub use auth::{
+    AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CcgAuth, CcgConfig,
+    DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
+};
 pub use authorization::{
     AuthorizationManager, AuthorizeUserArgs, AuthorizeUserResponseType, ExtraHeaders,
     RefreshAccessTokenArgs, RefreshAccessTokenGrantType, RequestAccessTokenActorTokenType,
@@ -184,5 +194,9 @@ pub use schemas::{
     AccessToken, AccessTokenIssuedTokenType, AccessTokenTokenType, FileMini, FileVersionMini,
     FolderMini, Resource, ResourceScope, ResourceScopeScope,
 };
-pub use secret::{Assertion, AuthorizationCode, ClientSecret, Passphrase, Token};
+pub use secret::{
+    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, Passphrase, Token,
+};
+pub use storage::{BoxFuture, FileStorage, MemoryStorage, RefreshLock, StoredToken, TokenStorage};
+pub use token_manager::DEFAULT_REFRESH_MARGIN;
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

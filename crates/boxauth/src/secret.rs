@@ -87,6 +87,11 @@ secret_string! {
     Passphrase
 }
 
+secret_string! {
+    /// An `Authorization` header value, `Bearer <access token>`.
+    AuthorizationHeader
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

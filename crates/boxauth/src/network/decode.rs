@@ -1,6 +1,6 @@
 //! Turning Box's answers into values or typed errors. Nothing here can panic on any input.
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{CONTENT_TYPE, DATE, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -167,6 +167,7 @@ fn api_error(
         error_description,
         request_id: header(&incoming.headers, "box-request-id").or(body_request_id),
         retry_after: header(&incoming.headers, RETRY_AFTER),
+        date: header(&incoming.headers, DATE),
         raw_body,
     }))
 }

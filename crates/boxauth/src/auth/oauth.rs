@@ -1,0 +1,193 @@
+//! OAuth 2.0 (3-legged): send the user to Box's consent page, check `state` on the callback,
+//! exchange the code, then refresh with rotation for as long as the program runs.
+
+use std::sync::Arc;
+
+use super::{AuthOptions, Core, managed_authentication};
+use crate::authorization::{AuthorizeUserArgs, RefreshAccessTokenArgs, RequestAccessTokenArgs};
+use crate::error::{Error, Result};
+use crate::schemas::AccessToken;
+use crate::secret::{AuthorizationCode, ClientSecret};
+use crate::storage::{BoxFuture, StoredToken};
+use crate::token_manager::TokenSource;
+
+/// An OAuth 2.0 app's credentials.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// The app's client ID.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: ClientSecret,
+}
+
+impl OAuthConfig {
+    /// The app's client ID and secret.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
+        Self { client_id: client_id.into(), client_secret: client_secret.into() }
+    }
+}
+
+/// What to put in the authorization URL.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeOptions {
+    /// Where Box sends the browser back; must be one of the app's redirect URIs.
+    pub redirect_uri: Option<String>,
+    /// Space-separated scopes (default: all the app's scopes).
+    pub scope: Option<String>,
+    /// Your own `state`; when `None`, a random one of 256 bits is made.
+    pub state: Option<String>,
+}
+
+/// The URL to send the user to, and the `state` to check on the callback.
+#[derive(Clone)]
+pub struct AuthorizationRequest {
+    /// Box's consent page with this request's query.
+    pub url: String,
+    state: String,
+}
+
+impl std::fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationRequest").field("url", &self.url.split('?').next()).finish_non_exhaustive()
+    }
+}
+
+impl AuthorizationRequest {
+    /// The `state` sent with the URL.
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+
+    /// Whether `returned` is this request's `state` (compared in constant time).
+    pub fn verify_state(&self, returned: &str) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(self.state.as_bytes(), returned.as_bytes()).is_ok()
+    }
+}
+
+/// OAuth 2.0 auth. Cloning shares the cache and storage.
+///
+/// ```no_run
+/// # async fn run(callback_query: &str) -> boxauth::Result<()> {
+/// use boxauth::{AuthorizeOptions, Authentication, OAuth, OAuthConfig};
+///
+/// let auth = OAuth::new(OAuthConfig::new("client-id", "client-secret"))?;
+/// let request = auth.authorize_url(AuthorizeOptions {
+///     redirect_uri: Some("http://localhost:3000/callback".into()),
+///     ..AuthorizeOptions::default()
+/// });
+/// println!("open {}", request.url);
+/// // … Box redirects to http://localhost:3000/callback?code=…&state=… …
+/// auth.complete_authorization(&request, callback_query).await?; // checks state, exchanges the code
+/// let token = auth.retrieve_token().await?; // refreshed with rotation when needed
+/// # let _ = token; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: OAuthConfig,
+    core: Core,
+}
+
+impl TokenSource for Inner {
+    fn fetch<'a>(&'a self, stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
+        Box::pin(async move {
+            let refresh = stored.and_then(|s| s.refresh_token.clone()).ok_or_else(|| {
+                Error::ReauthorizationRequired("no OAuth 2.0 refresh token is stored".into())
+            })?;
+            self.core
+                .manager
+                .refresh_access_token(RefreshAccessTokenArgs::new(
+                    self.config.client_id.clone(),
+                    self.config.client_secret.clone(),
+                    refresh,
+                ))
+                .await
+        })
+    }
+
+    fn spends_stored_credential(&self) -> bool {
+        true
+    }
+}
+
+fn random_state() -> String {
+    let mut bytes = [0u8; 32];
+    // The system generator failing leaves no safe state to use: fail loudly.
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
+    <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&bytes)
+}
+
+impl OAuth {
+    /// With default options: Box's URLs, memory storage, a 60 s refresh margin.
+    pub fn new(config: OAuthConfig) -> Result<Self> {
+        Self::with_options(config, AuthOptions::default())
+    }
+
+    /// With `options` (session, storage, margin). Tokens already in the storage are used.
+    pub fn with_options(config: OAuthConfig, options: AuthOptions) -> Result<Self> {
+        Ok(Self { inner: Arc::new(Inner { config, core: Core::new(options)? }) })
+    }
+
+    /// The consent page URL for `options`, and the `state` to check when Box redirects back.
+    pub fn authorize_url(&self, options: AuthorizeOptions) -> AuthorizationRequest {
+        let state = options.state.unwrap_or_else(random_state);
+        let mut args = AuthorizeUserArgs::new(self.inner.config.client_id.clone()).state(state.clone());
+        args.redirect_uri = options.redirect_uri;
+        args.scope = options.scope;
+        AuthorizationRequest { url: self.inner.core.manager.authorize_url(&args), state }
+    }
+
+    /// Exchanges an authorization code (valid 30 s) for tokens, and stores them.
+    pub async fn exchange_code(&self, code: impl Into<AuthorizationCode>) -> Result<Arc<StoredToken>> {
+        let token = self
+            .inner
+            .core
+            .manager
+            .request_access_token(RequestAccessTokenArgs::authorization_code(
+                self.inner.config.client_id.clone(),
+                self.inner.config.client_secret.clone(),
+                code,
+            ))
+            .await?;
+        self.inner.core.tokens.set(token).await
+    }
+
+    /// Finishes a login from the callback: `callback` is the redirect URL or just its query. Checks
+    /// `state`, reports a refusal, and exchanges the code.
+    pub async fn complete_authorization(&self, request: &AuthorizationRequest, callback: &str) -> Result<Arc<StoredToken>> {
+        let query = callback.split_once('?').map_or(callback, |(_, query)| query);
+        let query = query.split('#').next().unwrap_or_default();
+        let mut code = None;
+        let mut state = None;
+        let mut error = None;
+        let mut description = None;
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match name.as_ref() {
+                "code" => code = Some(value.into_owned()),
+                "state" => state = Some(value.into_owned()),
+                "error" => error = Some(value.into_owned()),
+                "error_description" => description = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        if !state.as_deref().is_some_and(|s| request.verify_state(s)) {
+            return Err(Error::StateMismatch);
+        }
+        if let Some(error) = error {
+            return Err(Error::AccessDenied { error, description });
+        }
+        let code = code.ok_or_else(|| Error::config("the callback has neither a code nor an error"))?;
+        self.exchange_code(code).await
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OAuthConfig {
+        &self.inner.config
+    }
+}
+
+managed_authentication!(OAuth, revoke_with = |inner| (Some(inner.config.client_id.as_str()), Some(&inner.config.client_secret)));

@@ -1,0 +1,299 @@
+//! Tokens in a file that many processes on one host share.
+//!
+//! - The refresh lock is an exclusive `flock` on `<file>.lock` (`std::fs::File::lock`): the kernel
+//!   releases it when its holder dies, even by SIGKILL, so a crash never wedges the others.
+//! - Every write goes to `<file>.pending` (mode 0600), is fsynced, renamed over `<file>`, and the
+//!   directory is fsynced: the file always holds one whole token, old or new.
+//! - A `<file>.pending` left by a process killed between its fsync and its rename is a complete,
+//!   newer token (only the lock holder writes it): the next lock holder moves it into place, so a
+//!   rotated refresh token that reached the disk is never lost.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{BoxFuture, RefreshLock, StoredToken, TokenStorage};
+use crate::error::{Error, Result};
+use crate::failpoint;
+
+/// A token file shared by processes on one host.
+#[derive(Clone)]
+pub struct FileStorage {
+    paths: Arc<Paths>,
+    lock_timeout: Duration,
+}
+
+struct Paths {
+    token: PathBuf,
+    pending: PathBuf,
+    lock: PathBuf,
+}
+
+impl std::fmt::Debug for FileStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStorage").field("path", &self.paths.token).finish()
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+impl FileStorage {
+    /// Storage in `path` (created with mode 0600 on the first write; its directory with 0700 if
+    /// missing). Two more files live beside it: `<path>.lock` and, briefly, `<path>.pending`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        let token = path.into();
+        Self {
+            paths: Arc::new(Paths {
+                pending: with_suffix(&token, ".pending"),
+                lock: with_suffix(&token, ".lock"),
+                token,
+            }),
+            lock_timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// How long [`lock`](TokenStorage::lock) waits for another process before giving up (default
+    /// 120 s).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The token file.
+    pub fn path(&self) -> &Path {
+        &self.paths.token
+    }
+}
+
+fn io_error(what: &str, path: &Path, error: &std::io::Error) -> Error {
+    let hint = match error.kind() {
+        ErrorKind::PermissionDenied => "check the file's owner and permissions",
+        ErrorKind::NotFound => "check that the directory exists",
+        _ => "check the disk and the path",
+    };
+    Error::storage(format!("cannot {what} {}: {error}; {hint}", path.display()))
+}
+
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+fn ensure_directory(path: &Path) -> Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| io_error("create the directory of", path, &e))
+}
+
+fn sync_directory(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+fn read(path: &Path) -> Result<Option<StoredToken>> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("read the token file", path, &e)),
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Error::storage(format!(
+            "the token file {} is not a token boxauth wrote (JSON error at line {} column {}); \
+             move it away and log in again",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Writes `token` durably: journal, fsync, rename, fsync the directory. The caller holds the lock.
+fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
+    ensure_directory(&paths.token)?;
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec_pretty(token).map_err(|e| Error::storage(format!("cannot encode the token: {e}")))?,
+    );
+    let mut file = create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, &e))?;
+    file.write_all(&json).map_err(|e| io_error("write", &paths.pending, &e))?;
+    file.sync_all().map_err(|e| io_error("flush", &paths.pending, &e))?;
+    drop(file);
+    failpoint::reached("file_storage::journal_written");
+    fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("replace", &paths.token, &e))?;
+    sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+    failpoint::reached("file_storage::renamed");
+    Ok(())
+}
+
+/// Moves a complete journal left by a killed writer into place; drops a torn one.
+fn recover(paths: &Paths) -> Result<()> {
+    match read(&paths.pending) {
+        Ok(Some(token)) if token.access_token.is_some() => {
+            tracing::warn!(path = %paths.token.display(), "recovering a token written by a process that stopped before finishing");
+            fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("recover", &paths.token, &e))?;
+            sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+        }
+        Ok(None) => {}
+        _ => {
+            let _ = fs::remove_file(&paths.pending);
+        }
+    }
+    Ok(())
+}
+
+fn acquire(paths: &Paths) -> Result<File> {
+    ensure_directory(&paths.lock)?;
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&paths.lock).map_err(|e| io_error("open the lock file", &paths.lock, &e))?;
+    file.lock().map_err(|e| io_error("lock", &paths.lock, &e))?;
+    recover(paths)?;
+    Ok(file)
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::storage(format!("a file operation was interrupted: {e}")))?
+}
+
+struct FileLock {
+    paths: Arc<Paths>,
+    file: Option<File>,
+}
+
+impl RefreshLock for FileLock {
+    fn store<'a>(&'a mut self, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
+        let paths = self.paths.clone();
+        let token = token.clone();
+        Box::pin(blocking(move || write(&paths, &token)))
+    }
+
+    fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
+        let file = self.file.take();
+        Box::pin(async move {
+            if let Some(file) = file {
+                let _ = file.unlock();
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            let _ = file.unlock();
+        }
+    }
+}
+
+impl TokenStorage for FileStorage {
+    fn load(&self) -> BoxFuture<'_, Result<Option<StoredToken>>> {
+        let paths = self.paths.clone();
+        Box::pin(blocking(move || read(&paths.token)))
+    }
+
+    fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut lock = self.lock().await?;
+            let written = lock.store(token).await;
+            lock.release().await?;
+            written
+        })
+    }
+
+    fn clear(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            let lock = self.lock().await?;
+            let paths = self.paths.clone();
+            let removed = blocking(move || {
+                for path in [&paths.token, &paths.pending] {
+                    match fs::remove_file(path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_error("remove", path, &e)),
+                    }
+                }
+                sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))
+            })
+            .await;
+            lock.release().await?;
+            removed
+        })
+    }
+
+    fn lock(&self) -> BoxFuture<'_, Result<Box<dyn RefreshLock>>> {
+        let paths = self.paths.clone();
+        let timeout = self.lock_timeout;
+        Box::pin(async move {
+            let waiting = blocking({
+                let paths = paths.clone();
+                move || acquire(&paths)
+            });
+            let file = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
+                Error::storage(format!(
+                    "another process has held the lock {} for over {} s; if no boxauth process is \
+                     running, the file system may not support locks",
+                    paths.lock.display(),
+                    timeout.as_secs()
+                ))
+            })??;
+            Ok(Box::new(FileLock { paths, file: Some(file) }) as Box<dyn RefreshLock>)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schemas::AccessToken;
+
+    fn token(value: &str) -> StoredToken {
+        StoredToken {
+            token: AccessToken { access_token: Some(value.into()), ..AccessToken::default() },
+            expires_at: Some(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_complete_journal_left_by_a_killed_writer_is_recovered() {
+        let dir = std::env::temp_dir().join(format!("boxauth-file-{}", std::process::id()));
+        let storage = FileStorage::new(dir.join("t.json"));
+        storage.store(&token("old")).await.unwrap();
+        fs::write(&storage.paths.pending, serde_json::to_vec(&token("new")).unwrap()).unwrap();
+        let lock = storage.lock().await.unwrap();
+        lock.release().await.unwrap();
+        let loaded = storage.load().await.unwrap().unwrap();
+        assert_eq!(loaded.access_token.as_ref().unwrap().secret(), "new");
+        fs::write(&storage.paths.pending, b"{\"access_tok").unwrap();
+        storage.lock().await.unwrap().release().await.unwrap();
+        assert!(!storage.paths.pending.exists(), "a torn journal is dropped");
+        assert_eq!(storage.load().await.unwrap().unwrap().access_token.as_ref().unwrap().secret(), "new");
+        let _ = fs::remove_dir_all(dir);
+    }
+}

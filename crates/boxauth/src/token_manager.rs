@@ -1,0 +1,214 @@
+//! The machinery every auth scheme shares: caching, the expiry margin, single-flight refresh, 401
+//! handling and storage. Written once; the schemes only say how to fetch a fresh token.
+//!
+//! The refresh protocol:
+//! 1. Fast path: the cached token is valid beyond the margin → return it (no lock, no allocation
+//!    beyond an `Arc` clone).
+//! 2. Slow path: take the in-process refresh lock, then the storage's lock.
+//! 3. Re-read storage: someone else refreshed already → use theirs.
+//! 4. Otherwise fetch, store durably, then release.
+//! 5. A 401 on an API call with token T invalidates T only if T is still the current token.
+//! 6. `invalid_grant` on a refresh: re-read storage once (another process may have rotated the
+//!    refresh token) and retry with what is there; if that fails too, `ReauthorizationRequired`.
+//! 7. The new token is stored before it is handed to anyone, so a crash loses no usable token.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+
+use crate::error::{Error, Result};
+use crate::failpoint;
+use crate::schemas::AccessToken;
+use crate::secret::Token;
+use crate::storage::{BoxFuture, RefreshLock, StoredToken, TokenStorage, unix_now};
+
+/// How a scheme gets a fresh token.
+pub(crate) trait TokenSource: Send + Sync {
+    /// A fresh token. `stored` is what storage holds now (the refresh grant spends its refresh
+    /// token; JWT and CCG ignore it).
+    fn fetch<'a>(&'a self, stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>>;
+
+    /// Whether fetching spends a single-use credential kept in storage (a refresh token), so an
+    /// `invalid_grant` may mean another process already spent it.
+    fn spends_stored_credential(&self) -> bool {
+        false
+    }
+}
+
+/// The refresh margin used when none is set: tokens are refreshed when less than this is left.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// Caches one identity's token and refreshes it once, however many callers need it.
+pub(crate) struct TokenManager {
+    storage: Arc<dyn TokenStorage>,
+    cache: ArcSwapOption<StoredToken>,
+    /// The token a 401 was answered for: never handed out again, even if storage still holds it.
+    rejected: Mutex<Option<Token>>,
+    flight: tokio::sync::Mutex<()>,
+    margin_secs: i64,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("storage", &self.storage)
+            .field("cached", &self.cache.load().is_some())
+            .field("margin_secs", &self.margin_secs)
+            .finish()
+    }
+}
+
+impl TokenManager {
+    pub(crate) fn new(storage: Arc<dyn TokenStorage>, margin: Duration) -> Self {
+        Self {
+            storage,
+            cache: ArcSwapOption::empty(),
+            rejected: Mutex::new(None),
+            flight: tokio::sync::Mutex::new(()),
+            margin_secs: i64::try_from(margin.as_secs()).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn is_rejected(&self, token: &StoredToken) -> bool {
+        let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        rejected.as_ref().is_some_and(|r| token.has_access_token(r))
+    }
+
+    /// Usable: valid beyond the margin, and not the token a 401 was answered for.
+    fn usable(&self, token: &StoredToken, now: i64, not: Option<&Token>) -> bool {
+        token.is_valid_at(now, self.margin_secs)
+            && !not.is_some_and(|n| token.has_access_token(n))
+            && !self.is_rejected(token)
+    }
+
+    /// A valid token: the cached one (fast path) or a fresh one (slow path). If a refresh fails
+    /// while the cached token has not expired yet (it is only inside the margin), that token is
+    /// still returned: proactive refresh must not turn a network blip into an outage.
+    pub(crate) async fn token(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
+        if let Some(cached) = self.cache.load_full()
+            && cached.is_valid_at(unix_now(), self.margin_secs)
+        {
+            return Ok(cached);
+        }
+        match self.refresh_unless_fresh(source, None).await {
+            Ok(token) => Ok(token),
+            Err(error) => match self.cache.load_full() {
+                Some(cached) if cached.is_valid_at(unix_now(), 0) && !self.is_rejected(&cached) => {
+                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
+                    Ok(cached)
+                }
+                _ => Err(error),
+            },
+        }
+    }
+
+    /// A new token, unless someone else replaced `current` (or the cached token) already.
+    pub(crate) async fn refresh(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
+        let current = self.cache.load_full().and_then(|t| t.access_token.clone());
+        self.refresh_unless_fresh(source, current.as_ref()).await
+    }
+
+    /// A 401 was answered for `rejected`: drop it if it is still the current token.
+    pub(crate) fn invalidate(&self, rejected: &Token) {
+        if self.cache.load().as_ref().is_some_and(|t| t.has_access_token(rejected)) {
+            self.cache.store(None);
+        }
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(rejected.clone());
+    }
+
+    /// Stores a token obtained outside the refresh protocol (an authorization code exchange).
+    pub(crate) async fn set(&self, token: AccessToken) -> Result<Arc<StoredToken>> {
+        let stored = StoredToken::new(token, SystemTime::now());
+        self.storage.store(&stored).await?;
+        let stored = Arc::new(stored);
+        self.cache.store(Some(stored.clone()));
+        Ok(stored)
+    }
+
+    /// The current token without refreshing, from the cache or storage.
+    pub(crate) async fn current(&self) -> Result<Option<Arc<StoredToken>>> {
+        if let Some(cached) = self.cache.load_full() {
+            return Ok(Some(cached));
+        }
+        Ok(self.storage.load().await?.map(Arc::new))
+    }
+
+    /// Forgets the token here and in storage.
+    pub(crate) async fn clear(&self) -> Result<()> {
+        self.cache.store(None);
+        self.storage.clear().await
+    }
+
+    async fn refresh_unless_fresh(&self, source: &dyn TokenSource, replace: Option<&Token>) -> Result<Arc<StoredToken>> {
+        let _flight = self.flight.lock().await;
+        // Another task of this process may have refreshed while this one waited.
+        if let Some(cached) = self.cache.load_full()
+            && self.usable(&cached, unix_now(), replace)
+        {
+            return Ok(cached);
+        }
+        let mut lock = self.storage.lock().await?;
+        let outcome = self.refresh_locked(source, &mut *lock, replace).await;
+        if let Err(error) = lock.release().await {
+            tracing::warn!(%error, "could not release the refresh lock");
+        }
+        outcome
+    }
+
+    async fn refresh_locked(
+        &self,
+        source: &dyn TokenSource,
+        lock: &mut dyn RefreshLock,
+        replace: Option<&Token>,
+    ) -> Result<Arc<StoredToken>> {
+        let stored = self.storage.load().await?;
+        if let Some(stored) = &stored
+            && self.usable(stored, unix_now(), replace)
+        {
+            tracing::debug!("another process refreshed the token already; using theirs");
+            let stored = Arc::new(stored.clone());
+            self.cache.store(Some(stored.clone()));
+            return Ok(stored);
+        }
+        failpoint::reached("token_manager::before_fetch");
+        let fetched = match source.fetch(stored.as_ref()).await {
+            Ok(token) => token,
+            Err(error) if source.spends_stored_credential() && error.is_invalid_grant() => {
+                // Another process may have rotated the refresh token without our lock (a
+                // different lock domain, an expired Redis lock): look once more.
+                let again = self.storage.load().await?;
+                match (again, &stored) {
+                    (Some(again), Some(before)) if !again.same_refresh_token(before) => {
+                        if self.usable(&again, unix_now(), replace) {
+                            let again = Arc::new(again);
+                            self.cache.store(Some(again.clone()));
+                            return Ok(again);
+                        }
+                        source.fetch(Some(&again)).await.map_err(|e| reauthorize(&e))?
+                    }
+                    _ => return Err(reauthorize(&error)),
+                }
+            }
+            Err(error) => return Err(error),
+        };
+        failpoint::reached("token_manager::after_fetch");
+        let fresh = StoredToken::new(fetched, SystemTime::now());
+        lock.store(&fresh).await?;
+        tracing::debug!(expires_at = fresh.expires_at, "token refreshed and stored");
+        let fresh = Arc::new(fresh);
+        self.cache.store(Some(fresh.clone()));
+        Ok(fresh)
+    }
+}
+
+fn reauthorize(error: &Error) -> Error {
+    match error {
+        Error::Api(api) if api.is("invalid_grant") => Error::ReauthorizationRequired(format!(
+            "Box refused the refresh token ({})",
+            api.error_description.as_deref().unwrap_or("invalid_grant")
+        )),
+        Error::ReauthorizationRequired(message) => Error::ReauthorizationRequired(message.clone()),
+        other => Error::ReauthorizationRequired(format!("the token could not be refreshed: {other}")),
+    }
+}
