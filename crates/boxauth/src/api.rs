@@ -57,21 +57,34 @@ impl BoxClient {
     /// A client for a shared scheme.
     pub fn from_shared(auth: Arc<dyn Authentication>) -> Self {
         let session = auth.network_session().clone();
-        Self { auth, session, as_user: None }
+        Self {
+            auth,
+            session,
+            as_user: None,
+        }
     }
 
     /// The same client acting as `user_id` (`As-User`): for admins and service accounts allowed
     /// to act as users.
     pub fn with_as_user(&self, user_id: impl Into<String>) -> Self {
-        Self { as_user: Some(user_id.into()), ..self.clone() }
+        Self {
+            as_user: Some(user_id.into()),
+            ..self.clone()
+        }
     }
 
     /// `GET {base_url}/2.0{path}` as JSON.
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
-        let token = self.auth.retrieve_token().await?;
+        let token = match self.auth.cached_token() {
+            Some(token) => token,
+            None => self.auth.retrieve_token().await?,
+        };
         match self.get(path, &token).await {
             Err(Error::Api(api)) if api.status == 401 => {
-                let rejected = token.access_token.clone().ok_or_else(missing_access_token)?;
+                let rejected = token
+                    .access_token
+                    .clone()
+                    .ok_or_else(missing_access_token)?;
                 tracing::debug!(path, "the API answered 401: replacing the token once");
                 self.auth.invalidate_token(&rejected);
                 let fresh = self.auth.retrieve_token().await?;
@@ -84,11 +97,19 @@ impl BoxClient {
     /// `GET /2.0/users/me`: who the token acts as.
     pub async fn users_me(&self) -> Result<User> {
         let value = self.get_json("/users/me").await?;
-        serde_json::from_value(value).map_err(|e| Error::config(format!("Box's user answer has an unexpected shape: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| Error::config(format!("Box's user answer has an unexpected shape: {e}")))
     }
 
-    async fn get(&self, path: &str, token: &crate::storage::StoredToken) -> Result<serde_json::Value> {
-        let access = token.access_token.as_ref().ok_or_else(missing_access_token)?;
+    async fn get(
+        &self,
+        path: &str,
+        token: &crate::storage::StoredToken,
+    ) -> Result<serde_json::Value> {
+        let access = token
+            .access_token
+            .as_ref()
+            .ok_or_else(missing_access_token)?;
         let mut headers = Vec::new();
         if let Some(user) = &self.as_user {
             headers.push(("As-User".to_owned(), user.clone()));

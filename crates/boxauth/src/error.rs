@@ -45,7 +45,9 @@ pub enum Error {
     Storage(String),
     /// The stored credentials can no longer produce a token (no token stored, or the refresh token
     /// was refused): the user must authorize the app again.
-    #[error("{0}; authorize again (boxauth login, or the OAuth 2.0 flow: authorize_url, then exchange_code)")]
+    #[error(
+        "{0}; authorize again (boxauth login, or the OAuth 2.0 flow: authorize_url, then exchange_code)"
+    )]
     ReauthorizationRequired(String),
     /// Box refused the developer token: they live 60 minutes and cannot be refreshed.
     #[error(

@@ -2,6 +2,14 @@
 //!
 //! Authenticate to [Box](https://box.com) from Rust.
 //!
+//! - **Auth schemes** that hand out a valid token whenever you ask: [`DeveloperTokenAuth`],
+//!   [`OAuth`] (3-legged, with `state` checked), [`CcgAuth`] (Client Credentials Grant) and
+//!   [`JwtAuth`] (Box's app config JSON with its encrypted key), all behind one
+//!   [`Authentication`] trait, with downscoping and revoking.
+//! - **One token manager** under every scheme: a lock-free cached fast path, refresh inside a
+//!   margin before expiry, and refresh that happens once however many tasks or processes need it
+//!   at the same moment, with tokens in [`MemoryStorage`] or [`FileStorage`] (atomic writes, mode
+//!   0600, a cross-process lock).
 //! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
 //!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
 //! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
@@ -10,6 +18,7 @@
 //!
 //! ## Contents
 //!
+//! 0. [Auth schemes](#0-auth-schemes)
 //! 1. [Send a user to Box's consent page](#1-send-a-user-to-boxs-consent-page)
 //! 2. [Exchange the code](#2-exchange-the-code)
 //! 3. [Refresh](#3-refresh)
@@ -17,6 +26,44 @@
 //! 5. [Revoke](#5-revoke)
 //! 6. [Errors](#6-errors)
 //! 7. [Security](#7-security)
+//!
+//! ## 0. Auth schemes
+//!
+//! Pick the scheme your Box app uses; ask it for a token (or let [`BoxClient`] do it) as often as
+//! you like. The token is cached, refreshed about a minute before it expires, and a refresh is
+//! shared by every task of the process, and by every process using the same token file.
+//!
+//! ```no_run
+//! # async fn run() -> boxauth::Result<()> {
+//! use boxauth::{AuthOptions, Authentication, BoxClient, FileStorage, JwtAuth, JwtConfig};
+//!
+//! // Box's app config JSON, its encrypted private key parsed once.
+//! let config = JwtConfig::from_config_file("box_config.json")?;
+//! let auth = JwtAuth::with_options(
+//!     config,
+//!     AuthOptions::default().storage(FileStorage::new("/var/lib/myapp/box-token.json")),
+//! )?;
+//! let token = auth.retrieve_token().await?;          // Arc<StoredToken>, derefs to AccessToken
+//! let me = BoxClient::new(auth.clone()).users_me().await?; // a 401 gets one retry, new token
+//! let preview = auth
+//!     .downscope_token(&["item_preview"], Some("https://api.box.com/2.0/files/123"), None)
+//!     .await?;
+//! auth.revoke_token().await?;
+//! # let _ = (token, me, preview); Ok(()) }
+//! ```
+//!
+//! | scheme | config | refresh | notes |
+//! |---|---|---|---|
+//! | [`DeveloperTokenAuth`] | the token | none: a 401 gives [`Error::DeveloperTokenExpired`] | 60 minutes |
+//! | [`OAuth`] | [`OAuthConfig`] | refresh token, rotated, stored before use | [`OAuth::authorize_url`], [`OAuth::complete_authorization`] |
+//! | [`CcgAuth`] | [`CcgConfig`] | a new client-credentials request | enterprise or user subject |
+//! | [`JwtAuth`] | [`JwtConfig`] | a new signed assertion | corrects for clock skew from Box's `Date` |
+//!
+//! The refresh protocol: (1) a cached token valid beyond the margin is returned with no lock; (2)
+//! otherwise the in-process lock, then the storage's lock; (3) storage is re-read: if someone else
+//! refreshed, theirs is used; (4) otherwise a fresh token is fetched and stored durably before
+//! anyone gets it; (5) a 401 drops a token only if it is still the current one; (6) `invalid_grant`
+//! on a refresh re-reads storage once, then gives [`Error::ReauthorizationRequired`].
 //!
 //! ## 1. Send a user to Box's consent page
 //!
@@ -156,12 +203,14 @@
 //! - A JWT app's [`PrivateKey`] is parsed once and its `Debug` prints only its size; a
 //!   [`KeyError`] never quotes the passphrase or the key. RSA keys under 2048 bits are refused.
 //! - Requests go over rustls; boxauth depends on neither OpenSSL nor the `rsa` crate.
+//! - Token files are written atomically (journal, fsync, rename, fsync the directory) with mode
+//!   0600; a write interrupted by a crash leaves the old token or the new one, never a torn file.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod auth;
 mod api;
+pub mod auth;
 mod authorization;
 mod error;
 mod failpoint;

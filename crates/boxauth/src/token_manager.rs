@@ -83,35 +83,40 @@ impl TokenManager {
     }
 
     /// A valid token: the cached one (fast path) or a fresh one (slow path). If a refresh fails
-    /// while the cached token has not expired yet (it is only inside the margin), that token is
+    /// while the current token has not expired yet (it is only inside the margin), that token is
     /// still returned: proactive refresh must not turn a network blip into an outage.
     pub(crate) async fn token(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
-        if let Some(cached) = self.cache.load_full()
-            && cached.is_valid_at(unix_now(), self.margin_secs)
-        {
+        if let Some(cached) = self.cached() {
             return Ok(cached);
         }
-        match self.refresh_unless_fresh(source, None).await {
-            Ok(token) => Ok(token),
-            Err(error) => match self.cache.load_full() {
-                Some(cached) if cached.is_valid_at(unix_now(), 0) && !self.is_rejected(&cached) => {
-                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
-                    Ok(cached)
-                }
-                _ => Err(error),
-            },
-        }
+        self.refresh_unless_fresh(source, None).await
     }
 
-    /// A new token, unless someone else replaced `current` (or the cached token) already.
+    /// The fast path: the cached token if it is valid beyond the margin. No lock, no allocation
+    /// beyond the `Arc` clone.
+    pub(crate) fn cached(&self) -> Option<Arc<StoredToken>> {
+        let guard = self.cache.load();
+        let cached = guard.as_ref()?;
+        cached
+            .is_valid_at(unix_now(), self.margin_secs)
+            .then(|| Arc::clone(cached))
+    }
+
+    /// A new token, unless someone else already replaced the current one (cached, or stored when
+    /// this process has not cached one yet).
     pub(crate) async fn refresh(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
-        let current = self.cache.load_full().and_then(|t| t.access_token.clone());
+        let current = self.current().await?.and_then(|t| t.access_token.clone());
         self.refresh_unless_fresh(source, current.as_ref()).await
     }
 
     /// A 401 was answered for `rejected`: drop it if it is still the current token.
     pub(crate) fn invalidate(&self, rejected: &Token) {
-        if self.cache.load().as_ref().is_some_and(|t| t.has_access_token(rejected)) {
+        if self
+            .cache
+            .load()
+            .as_ref()
+            .is_some_and(|t| t.has_access_token(rejected))
+        {
             self.cache.store(None);
         }
         *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(rejected.clone());
@@ -140,7 +145,11 @@ impl TokenManager {
         self.storage.clear().await
     }
 
-    async fn refresh_unless_fresh(&self, source: &dyn TokenSource, replace: Option<&Token>) -> Result<Arc<StoredToken>> {
+    async fn refresh_unless_fresh(
+        &self,
+        source: &dyn TokenSource,
+        replace: Option<&Token>,
+    ) -> Result<Arc<StoredToken>> {
         let _flight = self.flight.lock().await;
         // Another task of this process may have refreshed while this one waited.
         if let Some(cached) = self.cache.load_full()
@@ -185,12 +194,29 @@ impl TokenManager {
                             self.cache.store(Some(again.clone()));
                             return Ok(again);
                         }
-                        source.fetch(Some(&again)).await.map_err(|e| reauthorize(&e))?
+                        source
+                            .fetch(Some(&again))
+                            .await
+                            .map_err(|e| reauthorize(&e))?
                     }
                     _ => return Err(reauthorize(&error)),
                 }
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                // A proactive refresh failed (network, 5xx) while the token has not expired yet:
+                // keep using it rather than turn a blip into an outage.
+                if replace.is_none()
+                    && let Some(stored) = stored
+                    && stored.is_valid_at(unix_now(), 0)
+                    && !self.is_rejected(&stored)
+                {
+                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
+                    let stored = Arc::new(stored);
+                    self.cache.store(Some(stored.clone()));
+                    return Ok(stored);
+                }
+                return Err(error);
+            }
         };
         failpoint::reached("token_manager::after_fetch");
         let fresh = StoredToken::new(fetched, SystemTime::now());
@@ -209,6 +235,8 @@ fn reauthorize(error: &Error) -> Error {
             api.error_description.as_deref().unwrap_or("invalid_grant")
         )),
         Error::ReauthorizationRequired(message) => Error::ReauthorizationRequired(message.clone()),
-        other => Error::ReauthorizationRequired(format!("the token could not be refreshed: {other}")),
+        other => {
+            Error::ReauthorizationRequired(format!("the token could not be refreshed: {other}"))
+        }
     }
 }

@@ -23,13 +23,29 @@ pub struct CcgConfig {
 
 impl CcgConfig {
     /// Tokens for the app's service account in `enterprise_id`.
-    pub fn enterprise(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>, enterprise_id: impl Into<String>) -> Self {
-        Self { client_id: client_id.into(), client_secret: client_secret.into(), subject: Subject::Enterprise(enterprise_id.into()) }
+    pub fn enterprise(
+        client_id: impl Into<String>,
+        client_secret: impl Into<ClientSecret>,
+        enterprise_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            subject: Subject::Enterprise(enterprise_id.into()),
+        }
     }
 
     /// Tokens for user `user_id` (needs "Generate user access tokens" at Box).
-    pub fn user(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>, user_id: impl Into<String>) -> Self {
-        Self { client_id: client_id.into(), client_secret: client_secret.into(), subject: Subject::User(user_id.into()) }
+    pub fn user(
+        client_id: impl Into<String>,
+        client_secret: impl Into<ClientSecret>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            subject: Subject::User(user_id.into()),
+        }
     }
 }
 
@@ -78,7 +94,12 @@ impl CcgAuth {
 
     /// With `options` (session, storage, margin).
     pub fn with_options(config: CcgConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self { inner: Arc::new(Inner { config, core: Core::new(options)? }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                core: Core::new(options)?,
+            }),
+        })
     }
 
     /// The same app acting as `user_id`, with its own (memory) storage.
@@ -92,8 +113,16 @@ impl CcgAuth {
     }
 
     fn with_subject(&self, subject: Subject) -> Result<Self> {
-        let config = CcgConfig { subject, ..self.inner.config.clone() };
-        Ok(Self { inner: Arc::new(Inner { config, core: self.inner.core.sibling()? }) })
+        let config = CcgConfig {
+            subject,
+            ..self.inner.config.clone()
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                core: self.inner.core.sibling()?,
+            }),
+        })
     }
 
     /// The configuration.
@@ -102,4 +131,10 @@ impl CcgAuth {
     }
 }
 
-managed_authentication!(CcgAuth, revoke_with = |inner| (Some(inner.config.client_id.as_str()), Some(&inner.config.client_secret)));
+managed_authentication!(
+    CcgAuth,
+    revoke_with = |inner| (
+        Some(inner.config.client_id.as_str()),
+        Some(&inner.config.client_secret)
+    )
+);

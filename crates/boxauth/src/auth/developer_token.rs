@@ -48,11 +48,19 @@ pub struct DeveloperTokenConfig {
 impl DeveloperTokenConfig {
     /// Just the token.
     pub fn new(token: impl Into<Token>) -> Self {
-        Self { token: token.into(), client_id: None, client_secret: None }
+        Self {
+            token: token.into(),
+            client_id: None,
+            client_secret: None,
+        }
     }
 
     /// With the app's client ID and secret, so the token can be revoked.
-    pub fn client_credentials(mut self, client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Self {
         self.client_id = Some(client_id.into());
         self.client_secret = Some(client_secret.into());
         self
@@ -97,6 +105,10 @@ impl Authentication for DeveloperTokenAuth {
         Box::pin(async move { outcome })
     }
 
+    fn cached_token(&self) -> Option<Arc<StoredToken>> {
+        (!self.inner.refused.load(Ordering::Relaxed)).then(|| self.inner.token.clone())
+    }
+
     fn refresh_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>> {
         Box::pin(async { Err(Error::DeveloperTokenExpired) })
     }
@@ -126,8 +138,15 @@ impl Authentication for DeveloperTokenAuth {
             if self.inner.refused.load(Ordering::Relaxed) {
                 return Err(Error::DeveloperTokenExpired);
             }
-            self.inner.core.tokens.set(self.inner.token.token.clone()).await?;
-            self.inner.core.downscope(&*self.inner, scopes, resource, shared_link).await
+            self.inner
+                .core
+                .tokens
+                .set(self.inner.token.token.clone())
+                .await?;
+            self.inner
+                .core
+                .downscope(&*self.inner, scopes, resource, shared_link)
+                .await
         })
     }
 

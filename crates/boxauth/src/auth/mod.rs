@@ -1,6 +1,6 @@
 //! The auth schemes, one trait: a developer token, OAuth 2.0, Client Credentials Grant, JWT.
 //!
-//! Every scheme hands out tokens through the same [`TokenManager`](crate::token_manager): cached,
+//! Every scheme hands out tokens through the same token manager: cached,
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
@@ -31,6 +31,12 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     /// A valid access token: the cached one, or a fresh one if it expires within the margin.
     fn retrieve_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>>;
 
+    /// The cached token, if it is valid beyond the refresh margin: no I/O, no lock, no allocation
+    /// beyond an `Arc` clone. `None` means [`retrieve_token`](Self::retrieve_token) has work to do.
+    fn cached_token(&self) -> Option<Arc<StoredToken>> {
+        None
+    }
+
     /// A new access token now, unless another task or process replaced the current one already.
     fn refresh_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>>;
 
@@ -38,8 +44,14 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     fn authorization_header(&self) -> BoxFuture<'_, Result<AuthorizationHeader>> {
         Box::pin(async move {
             let token = self.retrieve_token().await?;
-            let access = token.access_token.as_ref().ok_or_else(missing_access_token)?;
-            Ok(AuthorizationHeader::new(format!("Bearer {}", access.secret())))
+            let access = token
+                .access_token
+                .as_ref()
+                .ok_or_else(missing_access_token)?;
+            Ok(AuthorizationHeader::new(format!(
+                "Bearer {}",
+                access.secret()
+            )))
         })
     }
 
@@ -102,7 +114,11 @@ pub struct AuthOptions {
 
 impl Default for AuthOptions {
     fn default() -> Self {
-        Self { session: None, storage: None, refresh_margin: DEFAULT_REFRESH_MARGIN }
+        Self {
+            session: None,
+            storage: None,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
+        }
     }
 }
 
@@ -146,7 +162,10 @@ impl Core {
             Some(session) => session.clone(),
             None => NetworkSession::new()?,
         };
-        let storage = options.storage.clone().unwrap_or_else(|| Arc::new(MemoryStorage::new()));
+        let storage = options
+            .storage
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
         Ok(Self {
             manager: AuthorizationManager::new(session),
             tokens: TokenManager::new(storage, options.refresh_margin),
@@ -171,13 +190,20 @@ impl Core {
         shared_link: Option<&str>,
     ) -> Result<AccessToken> {
         if scopes.is_empty() {
-            return Err(Error::config("downscoping needs at least one scope, e.g. item_preview"));
+            return Err(Error::config(
+                "downscoping needs at least one scope, e.g. item_preview",
+            ));
         }
         if resource.is_some() && shared_link.is_some() {
-            return Err(Error::config("downscope to a resource or to a shared link, not both"));
+            return Err(Error::config(
+                "downscope to a resource or to a shared link, not both",
+            ));
         }
         let token = self.tokens.token(source).await?;
-        let access = token.access_token.clone().ok_or_else(missing_access_token)?;
+        let access = token
+            .access_token
+            .clone()
+            .ok_or_else(missing_access_token)?;
         let mut args = RequestAccessTokenArgs::token_exchange(access, scopes.join(" "));
         args.resource = resource.map(str::to_owned);
         args.box_shared_link = shared_link.map(str::to_owned);
@@ -186,9 +212,16 @@ impl Core {
 
     /// Revokes the current token (the access token, or the refresh token if that is all there
     /// is) with the app's credentials, then forgets it.
-    pub(crate) async fn revoke(&self, client_id: Option<&str>, client_secret: Option<&ClientSecret>) -> Result<()> {
+    pub(crate) async fn revoke(
+        &self,
+        client_id: Option<&str>,
+        client_secret: Option<&ClientSecret>,
+    ) -> Result<()> {
         if let Some(current) = self.tokens.current().await?
-            && let Some(token) = current.access_token.clone().or_else(|| current.refresh_token.clone())
+            && let Some(token) = current
+                .access_token
+                .clone()
+                .or_else(|| current.refresh_token.clone())
         {
             let args = RevokeAccessTokenArgs {
                 client_id: client_id.map(str::to_owned),
@@ -217,11 +250,21 @@ pub(crate) fn missing_access_token() -> Error {
 macro_rules! managed_authentication {
     ($outer:ty, revoke_with = |$inner:ident| ($id:expr, $secret:expr)) => {
         impl $crate::auth::Authentication for $outer {
-            fn retrieve_token(&self) -> $crate::storage::BoxFuture<'_, $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>> {
+            fn retrieve_token(
+                &self,
+            ) -> $crate::storage::BoxFuture<
+                '_,
+                $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>,
+            > {
                 Box::pin(async move { self.inner.core.tokens.token(&*self.inner).await })
             }
 
-            fn refresh_token(&self) -> $crate::storage::BoxFuture<'_, $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>> {
+            fn refresh_token(
+                &self,
+            ) -> $crate::storage::BoxFuture<
+                '_,
+                $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>,
+            > {
                 Box::pin(async move { self.inner.core.tokens.refresh(&*self.inner).await })
             }
 
@@ -238,7 +281,12 @@ macro_rules! managed_authentication {
                 resource: Option<&'a str>,
                 shared_link: Option<&'a str>,
             ) -> $crate::storage::BoxFuture<'a, $crate::Result<$crate::AccessToken>> {
-                Box::pin(async move { self.inner.core.downscope(&*self.inner, scopes, resource, shared_link).await })
+                Box::pin(async move {
+                    self.inner
+                        .core
+                        .downscope(&*self.inner, scopes, resource, shared_link)
+                        .await
+                })
             }
 
             fn invalidate_token(&self, rejected: &$crate::Token) {

@@ -23,7 +23,10 @@ pub struct OAuthConfig {
 impl OAuthConfig {
     /// The app's client ID and secret.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
-        Self { client_id: client_id.into(), client_secret: client_secret.into() }
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
     }
 }
 
@@ -48,7 +51,9 @@ pub struct AuthorizationRequest {
 
 impl std::fmt::Debug for AuthorizationRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthorizationRequest").field("url", &self.url.split('?').next()).finish_non_exhaustive()
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &self.url.split('?').next())
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,7 +65,11 @@ impl AuthorizationRequest {
 
     /// Whether `returned` is this request's `state` (compared in constant time).
     pub fn verify_state(&self, returned: &str) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(self.state.as_bytes(), returned.as_bytes()).is_ok()
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            self.state.as_bytes(),
+            returned.as_bytes(),
+        )
+        .is_ok()
     }
 }
 
@@ -95,9 +104,11 @@ struct Inner {
 impl TokenSource for Inner {
     fn fetch<'a>(&'a self, stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(async move {
-            let refresh = stored.and_then(|s| s.refresh_token.clone()).ok_or_else(|| {
-                Error::ReauthorizationRequired("no OAuth 2.0 refresh token is stored".into())
-            })?;
+            let refresh = stored
+                .and_then(|s| s.refresh_token.clone())
+                .ok_or_else(|| {
+                    Error::ReauthorizationRequired("no OAuth 2.0 refresh token is stored".into())
+                })?;
             self.core
                 .manager
                 .refresh_access_token(RefreshAccessTokenArgs::new(
@@ -129,20 +140,32 @@ impl OAuth {
 
     /// With `options` (session, storage, margin). Tokens already in the storage are used.
     pub fn with_options(config: OAuthConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self { inner: Arc::new(Inner { config, core: Core::new(options)? }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                core: Core::new(options)?,
+            }),
+        })
     }
 
     /// The consent page URL for `options`, and the `state` to check when Box redirects back.
     pub fn authorize_url(&self, options: AuthorizeOptions) -> AuthorizationRequest {
         let state = options.state.unwrap_or_else(random_state);
-        let mut args = AuthorizeUserArgs::new(self.inner.config.client_id.clone()).state(state.clone());
+        let mut args =
+            AuthorizeUserArgs::new(self.inner.config.client_id.clone()).state(state.clone());
         args.redirect_uri = options.redirect_uri;
         args.scope = options.scope;
-        AuthorizationRequest { url: self.inner.core.manager.authorize_url(&args), state }
+        AuthorizationRequest {
+            url: self.inner.core.manager.authorize_url(&args),
+            state,
+        }
     }
 
     /// Exchanges an authorization code (valid 30 s) for tokens, and stores them.
-    pub async fn exchange_code(&self, code: impl Into<AuthorizationCode>) -> Result<Arc<StoredToken>> {
+    pub async fn exchange_code(
+        &self,
+        code: impl Into<AuthorizationCode>,
+    ) -> Result<Arc<StoredToken>> {
         let token = self
             .inner
             .core
@@ -158,8 +181,14 @@ impl OAuth {
 
     /// Finishes a login from the callback: `callback` is the redirect URL or just its query. Checks
     /// `state`, reports a refusal, and exchanges the code.
-    pub async fn complete_authorization(&self, request: &AuthorizationRequest, callback: &str) -> Result<Arc<StoredToken>> {
-        let query = callback.split_once('?').map_or(callback, |(_, query)| query);
+    pub async fn complete_authorization(
+        &self,
+        request: &AuthorizationRequest,
+        callback: &str,
+    ) -> Result<Arc<StoredToken>> {
+        let query = callback
+            .split_once('?')
+            .map_or(callback, |(_, query)| query);
         let query = query.split('#').next().unwrap_or_default();
         let mut code = None;
         let mut state = None;
@@ -180,7 +209,8 @@ impl OAuth {
         if let Some(error) = error {
             return Err(Error::AccessDenied { error, description });
         }
-        let code = code.ok_or_else(|| Error::config("the callback has neither a code nor an error"))?;
+        let code =
+            code.ok_or_else(|| Error::config("the callback has neither a code nor an error"))?;
         self.exchange_code(code).await
     }
 
@@ -190,4 +220,10 @@ impl OAuth {
     }
 }
 
-managed_authentication!(OAuth, revoke_with = |inner| (Some(inner.config.client_id.as_str()), Some(&inner.config.client_secret)));
+managed_authentication!(
+    OAuth,
+    revoke_with = |inner| (
+        Some(inner.config.client_id.as_str()),
+        Some(&inner.config.client_secret)
+    )
+);

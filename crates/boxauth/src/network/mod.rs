@@ -2,6 +2,7 @@
 
 mod decode;
 pub(crate) mod form;
+mod mask;
 mod retry;
 
 use std::sync::Arc;
@@ -218,6 +219,23 @@ impl NetworkSession {
     /// Sends `request`, retrying per the policy; any status of 400 or more becomes an error.
     pub(crate) async fn send(&self, request: Outgoing<'_>) -> Result<Incoming> {
         let headers = self.headers_for(&request)?;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let form = request
+                .form
+                .as_ref()
+                .map(|f| mask::form(f))
+                .unwrap_or_default();
+            let bearer = if request.bearer.is_some() {
+                " (Authorization: Bearer ***)"
+            } else {
+                ""
+            };
+            tracing::debug!(
+                "→ {} {}{bearer} {form}",
+                request.method,
+                mask::url(&request.url)
+            );
+        }
         let policy = &self.inner.retry;
         let max_attempts = policy.max_attempts.max(1);
         let mut attempt = 1;
@@ -263,10 +281,7 @@ impl NetworkSession {
                     attempt += 1;
                 }
                 (_, Ok(incoming)) => {
-                    tracing::debug!(
-                        method = %request.method, url = %without_query(&request.url),
-                        status = incoming.status.as_u16(), attempt, "answered"
-                    );
+                    tracing::debug!("← {} {}", incoming.status, mask::body(&incoming.body));
                     if incoming.status.as_u16() >= 400 {
                         return Err(decode_error(&incoming));
                     }

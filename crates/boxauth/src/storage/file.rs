@@ -33,7 +33,9 @@ struct Paths {
 
 impl std::fmt::Debug for FileStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileStorage").field("path", &self.paths.token).finish()
+        f.debug_struct("FileStorage")
+            .field("path", &self.paths.token)
+            .finish()
     }
 }
 
@@ -99,7 +101,9 @@ fn ensure_directory(path: &Path) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io_error("create the directory of", path, &e))
+    builder
+        .create(dir)
+        .map_err(|e| io_error("create the directory of", path, &e))
 }
 
 fn sync_directory(path: &Path) -> std::io::Result<()> {
@@ -134,15 +138,20 @@ fn read(path: &Path) -> Result<Option<StoredToken>> {
 fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
     ensure_directory(&paths.token)?;
     let json = zeroize::Zeroizing::new(
-        serde_json::to_vec_pretty(token).map_err(|e| Error::storage(format!("cannot encode the token: {e}")))?,
+        serde_json::to_vec_pretty(token)
+            .map_err(|e| Error::storage(format!("cannot encode the token: {e}")))?,
     );
-    let mut file = create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, &e))?;
-    file.write_all(&json).map_err(|e| io_error("write", &paths.pending, &e))?;
-    file.sync_all().map_err(|e| io_error("flush", &paths.pending, &e))?;
+    let mut file =
+        create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, &e))?;
+    file.write_all(&json)
+        .map_err(|e| io_error("write", &paths.pending, &e))?;
+    file.sync_all()
+        .map_err(|e| io_error("flush", &paths.pending, &e))?;
     drop(file);
     failpoint::reached("file_storage::journal_written");
     fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("replace", &paths.token, &e))?;
-    sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+    sync_directory(&paths.token)
+        .map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
     failpoint::reached("file_storage::renamed");
     Ok(())
 }
@@ -152,8 +161,10 @@ fn recover(paths: &Paths) -> Result<()> {
     match read(&paths.pending) {
         Ok(Some(token)) if token.access_token.is_some() => {
             tracing::warn!(path = %paths.token.display(), "recovering a token written by a process that stopped before finishing");
-            fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("recover", &paths.token, &e))?;
-            sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+            fs::rename(&paths.pending, &paths.token)
+                .map_err(|e| io_error("recover", &paths.token, &e))?;
+            sync_directory(&paths.token)
+                .map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
         }
         Ok(None) => {}
         _ => {
@@ -169,13 +180,17 @@ fn acquire(paths: &Paths) -> Result<File> {
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(&paths.lock).map_err(|e| io_error("open the lock file", &paths.lock, &e))?;
+    let file = options
+        .open(&paths.lock)
+        .map_err(|e| io_error("open the lock file", &paths.lock, &e))?;
     file.lock().map_err(|e| io_error("lock", &paths.lock, &e))?;
     recover(paths)?;
     Ok(file)
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| Error::storage(format!("a file operation was interrupted: {e}")))?
@@ -239,7 +254,8 @@ impl TokenStorage for FileStorage {
                         Err(e) => return Err(io_error("remove", path, &e)),
                     }
                 }
-                sync_directory(&paths.token).map_err(|e| io_error("flush the directory of", &paths.token, &e))
+                sync_directory(&paths.token)
+                    .map_err(|e| io_error("flush the directory of", &paths.token, &e))
             })
             .await;
             lock.release().await?;
@@ -263,7 +279,10 @@ impl TokenStorage for FileStorage {
                     timeout.as_secs()
                 ))
             })??;
-            Ok(Box::new(FileLock { paths, file: Some(file) }) as Box<dyn RefreshLock>)
+            Ok(Box::new(FileLock {
+                paths,
+                file: Some(file),
+            }) as Box<dyn RefreshLock>)
         })
     }
 }
@@ -275,7 +294,10 @@ mod tests {
 
     fn token(value: &str) -> StoredToken {
         StoredToken {
-            token: AccessToken { access_token: Some(value.into()), ..AccessToken::default() },
+            token: AccessToken {
+                access_token: Some(value.into()),
+                ..AccessToken::default()
+            },
             expires_at: Some(1),
         }
     }
@@ -285,7 +307,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("boxauth-file-{}", std::process::id()));
         let storage = FileStorage::new(dir.join("t.json"));
         storage.store(&token("old")).await.unwrap();
-        fs::write(&storage.paths.pending, serde_json::to_vec(&token("new")).unwrap()).unwrap();
+        fs::write(
+            &storage.paths.pending,
+            serde_json::to_vec(&token("new")).unwrap(),
+        )
+        .unwrap();
         let lock = storage.lock().await.unwrap();
         lock.release().await.unwrap();
         let loaded = storage.load().await.unwrap().unwrap();
@@ -293,7 +319,18 @@ mod tests {
         fs::write(&storage.paths.pending, b"{\"access_tok").unwrap();
         storage.lock().await.unwrap().release().await.unwrap();
         assert!(!storage.paths.pending.exists(), "a torn journal is dropped");
-        assert_eq!(storage.load().await.unwrap().unwrap().access_token.as_ref().unwrap().secret(), "new");
+        assert_eq!(
+            storage
+                .load()
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token
+                .as_ref()
+                .unwrap()
+                .secret(),
+            "new"
+        );
         let _ = fs::remove_dir_all(dir);
     }
 }

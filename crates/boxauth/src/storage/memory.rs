@@ -17,7 +17,9 @@ pub struct MemoryStorage {
 impl std::fmt::Debug for MemoryStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let has_token = self.slot().is_some();
-        f.debug_struct("MemoryStorage").field("has_token", &has_token).finish()
+        f.debug_struct("MemoryStorage")
+            .field("has_token", &has_token)
+            .finish()
     }
 }
 
@@ -28,7 +30,9 @@ impl MemoryStorage {
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<StoredToken>> {
-        self.token.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.token
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -68,7 +72,10 @@ impl TokenStorage for MemoryStorage {
     fn lock(&self) -> BoxFuture<'_, Result<Box<dyn RefreshLock>>> {
         Box::pin(async move {
             let guard = self.lock.clone().lock_owned().await;
-            Ok(Box::new(MemoryLock { storage: self.clone(), _guard: guard }) as Box<dyn RefreshLock>)
+            Ok(Box::new(MemoryLock {
+                storage: self.clone(),
+                _guard: guard,
+            }) as Box<dyn RefreshLock>)
         })
     }
 }

@@ -58,28 +58,39 @@ impl Deref for StoredToken {
 impl StoredToken {
     /// `token` received at `received_at`: it expires `expires_in` seconds later.
     pub fn new(token: AccessToken, received_at: SystemTime) -> Self {
-        let expires_at = token.expires_in.map(|seconds| unix_seconds(received_at).saturating_add(seconds));
+        let expires_at = token
+            .expires_in
+            .map(|seconds| unix_seconds(received_at).saturating_add(seconds));
         Self { token, expires_at }
     }
 
     /// Whether the access token is present and still valid `margin_secs` from `now` (Unix seconds).
     pub fn is_valid_at(&self, now: i64, margin_secs: i64) -> bool {
-        self.token.access_token.is_some() && self.expires_at.is_none_or(|at| at > now.saturating_add(margin_secs))
+        self.token.access_token.is_some()
+            && self
+                .expires_at
+                .is_none_or(|at| at > now.saturating_add(margin_secs))
     }
 
     /// Whether this is the same access token as `other`, compared in constant time.
     pub fn has_access_token(&self, other: &Token) -> bool {
         self.token.access_token.as_ref().is_some_and(|mine| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(mine.secret().as_bytes(), other.secret().as_bytes()).is_ok()
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                mine.secret().as_bytes(),
+                other.secret().as_bytes(),
+            )
+            .is_ok()
         })
     }
 
     /// Whether the refresh tokens of both are the same (both absent counts as the same).
     pub(crate) fn same_refresh_token(&self, other: &StoredToken) -> bool {
         match (&self.token.refresh_token, &other.token.refresh_token) {
-            (Some(a), Some(b)) => {
-                aws_lc_rs::constant_time::verify_slices_are_equal(a.secret().as_bytes(), b.secret().as_bytes()).is_ok()
-            }
+            (Some(a), Some(b)) => aws_lc_rs::constant_time::verify_slices_are_equal(
+                a.secret().as_bytes(),
+                b.secret().as_bytes(),
+            )
+            .is_ok(),
             (None, None) => true,
             _ => false,
         }
@@ -115,7 +126,11 @@ mod tests {
     use super::*;
 
     fn token(expires_in: Option<i64>) -> AccessToken {
-        AccessToken { access_token: Some("a".into()), expires_in, ..AccessToken::default() }
+        AccessToken {
+            access_token: Some("a".into()),
+            expires_in,
+            ..AccessToken::default()
+        }
     }
 
     #[test]
@@ -125,7 +140,10 @@ mod tests {
         assert_eq!(stored.expires_at, Some(4_600));
         assert!(stored.is_valid_at(4_000, 60));
         assert!(!stored.is_valid_at(4_550, 60));
-        assert!(StoredToken::new(token(None), at).is_valid_at(i64::MAX - 1, 60), "no expiry known: valid");
+        assert!(
+            StoredToken::new(token(None), at).is_valid_at(i64::MAX - 1, 60),
+            "no expiry known: valid"
+        );
         let json = serde_json::to_value(&stored).unwrap();
         assert_eq!(json["expires_at"], 4_600);
         assert_eq!(json["access_token"], "a");

@@ -36,7 +36,14 @@ fn uuid_v4() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 fn encode(bytes: &[u8]) -> String {
@@ -46,7 +53,11 @@ fn encode(bytes: &[u8]) -> String {
 /// Signs an assertion for `config`, issued at `now` (Unix seconds, already corrected for skew).
 pub(crate) fn build(config: &JwtConfig, now: i64) -> Result<Assertion> {
     let lifetime = i64::try_from(config.assertion_lifetime.as_secs()).unwrap_or(30);
-    let header = Header { alg: config.algorithm.as_str(), kid: &config.key_id, typ: "JWT" };
+    let header = Header {
+        alg: config.algorithm.as_str(),
+        kid: &config.key_id,
+        typ: "JWT",
+    };
     let jti = uuid_v4();
     let claims = Claims {
         iss: &config.client_id,
@@ -63,7 +74,9 @@ pub(crate) fn build(config: &JwtConfig, now: i64) -> Result<Assertion> {
     token.push_str(&encode(&header));
     token.push('.');
     token.push_str(&encode(&claims));
-    let signature = config.private_key.sign(config.algorithm, token.as_bytes())?;
+    let signature = config
+        .private_key
+        .sign(config.algorithm, token.as_bytes())?;
     token.push('.');
     token.push_str(&encode(&signature));
     Ok(Assertion::new(token))

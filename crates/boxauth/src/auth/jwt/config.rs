@@ -46,12 +46,18 @@ fn field<'a>(root: &'a Value, path: &[&str], origin: &str) -> Result<&'a str> {
     match node {
         Value::String(text) if !text.trim().is_empty() => Ok(text),
         Value::String(_) | Value::Null => Err(missing(path, origin)),
-        _ => Err(Error::config(format!("{origin}: {} must be a string; {DOWNLOAD_AGAIN}", path.join(".")))),
+        _ => Err(Error::config(format!(
+            "{origin}: {} must be a string; {DOWNLOAD_AGAIN}",
+            path.join(".")
+        ))),
     }
 }
 
 fn missing(path: &[&str], origin: &str) -> Error {
-    Error::config(format!("{origin}: {} is missing; {DOWNLOAD_AGAIN}", path.join(".")))
+    Error::config(format!(
+        "{origin}: {} is missing; {DOWNLOAD_AGAIN}",
+        path.join(".")
+    ))
 }
 
 /// `enterpriseID` / `userID`: a string, or a number some tools write instead.
@@ -87,7 +93,10 @@ impl JwtConfig {
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::config(format!("cannot read the Box config file {}: {e}", path.display()))
+            Error::config(format!(
+                "cannot read the Box config file {}: {e}",
+                path.display()
+            ))
         })?;
         Self::parse(&text, &path.display().to_string())
     }
@@ -127,7 +136,13 @@ impl JwtConfig {
             }
         };
         let private_key = PrivateKey::from_pem(pem, passphrase.as_ref())?;
-        Ok(Self::new(client_id, client_secret, key_id, private_key, subject))
+        Ok(Self::new(
+            client_id,
+            client_secret,
+            key_id,
+            private_key,
+            subject,
+        ))
     }
 
     /// Signs with `algorithm` instead of RS256.
@@ -139,7 +154,9 @@ impl JwtConfig {
     /// Sets `exp` this far ahead (at most 60 s: Box refuses more).
     pub fn with_assertion_lifetime(mut self, lifetime: Duration) -> Result<Self> {
         if lifetime.is_zero() || lifetime > MAX_ASSERTION_LIFETIME {
-            return Err(Error::config("the assertion lifetime must be between 1 and 60 seconds (Box refuses more)"));
+            return Err(Error::config(
+                "the assertion lifetime must be between 1 and 60 seconds (Box refuses more)",
+            ));
         }
         self.assertion_lifetime = lifetime;
         Ok(self)

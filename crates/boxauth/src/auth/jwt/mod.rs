@@ -51,19 +51,31 @@ struct Inner {
 fn refused_for_clock(error: &ApiError) -> bool {
     let description = error.error_description.as_deref().unwrap_or_default();
     error.is("invalid_grant")
-        && ["'exp'", "'jti'", "expiration"].iter().any(|word| description.contains(word))
+        && ["'exp'", "'jti'", "expiration"]
+            .iter()
+            .any(|word| description.contains(word))
 }
 
 impl TokenSource for Inner {
     fn fetch<'a>(&'a self, _stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(async move {
-            let first = self.request(unix_now() + self.skew.load(Ordering::Relaxed)).await;
-            let Err(Error::Api(api)) = &first else { return first };
-            let box_now = api.date.as_deref().and_then(|date| httpdate::parse_http_date(date).ok());
+            let first = self
+                .request(unix_now() + self.skew.load(Ordering::Relaxed))
+                .await;
+            let Err(Error::Api(api)) = &first else {
+                return first;
+            };
+            let box_now = api
+                .date
+                .as_deref()
+                .and_then(|date| httpdate::parse_http_date(date).ok());
             match box_now {
                 Some(box_now) if refused_for_clock(api) => {
                     let skew = unix_seconds(box_now) - unix_seconds(SystemTime::now());
-                    tracing::info!(skew_seconds = skew, "Box refused the assertion's time: retrying with Box's clock");
+                    tracing::info!(
+                        skew_seconds = skew,
+                        "Box refused the assertion's time: retrying with Box's clock"
+                    );
                     self.skew.store(skew, Ordering::Relaxed);
                     self.request(unix_seconds(box_now)).await
                 }
@@ -93,7 +105,13 @@ impl JwtAuth {
 
     /// With `options` (session, storage, margin).
     pub fn with_options(config: JwtConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self { inner: Arc::new(Inner { config, core: Core::new(options)?, skew: AtomicI64::new(0) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                core: Core::new(options)?,
+                skew: AtomicI64::new(0),
+            }),
+        })
     }
 
     /// The same app acting as `user_id`, with its own (memory) storage.
@@ -112,7 +130,9 @@ impl JwtAuth {
             core: self.inner.core.sibling()?,
             skew: AtomicI64::new(self.inner.skew.load(Ordering::Relaxed)),
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The configuration.
@@ -124,8 +144,17 @@ impl JwtAuth {
     /// callers who send it themselves; [`retrieve_token`](crate::Authentication::retrieve_token)
     /// does all of this.
     pub fn create_assertion(&self) -> Result<crate::Assertion> {
-        assertion::build(&self.inner.config, unix_now() + self.inner.skew.load(Ordering::Relaxed))
+        assertion::build(
+            &self.inner.config,
+            unix_now() + self.inner.skew.load(Ordering::Relaxed),
+        )
     }
 }
 
-managed_authentication!(JwtAuth, revoke_with = |inner| (Some(inner.config.client_id.as_str()), Some(&inner.config.client_secret)));
+managed_authentication!(
+    JwtAuth,
+    revoke_with = |inner| (
+        Some(inner.config.client_id.as_str()),
+        Some(&inner.config.client_secret)
+    )
+);

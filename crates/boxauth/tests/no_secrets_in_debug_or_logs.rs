@@ -1,0 +1,216 @@
+//! No secret in `Debug` or logs: every auth type and storage is formatted with `{:?}`, and tracing
+//! output is captured at TRACE through full flows of every scheme; none of the secret values used
+//! (client secret, private key, passphrase, codes, assertions, access and refresh tokens) appears.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use boxauth::{
+    AuthOptions, Authentication, AuthorizeOptions, BoxClient, CcgAuth, CcgConfig,
+    DeveloperTokenAuth, DeveloperTokenConfig, FileStorage, JwtAuth, JwtConfig, MemoryStorage,
+    OAuth, OAuthConfig, TokenStorage,
+};
+use boxauth_emulator::headless::{self, Decision};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
+    DEFAULT_ENTERPRISE_ID,
+};
+use boxauth_test_support::emulator as emu;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_debug_output_or_trace_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let exported = emulator.export_config(dir.path()).unwrap();
+    let box_config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&exported.box_config).unwrap()).unwrap();
+    let mut secrets: Vec<String> = vec![SECRET.to_owned()];
+    secrets.push(
+        box_config["boxAppSettings"]["appAuth"]["passphrase"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    let pem = box_config["boxAppSettings"]["appAuth"]["privateKey"]
+        .as_str()
+        .unwrap();
+    secrets.extend(
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::to_owned),
+    );
+
+    let mut debug = Vec::new();
+    let keep = |token: &boxauth::AccessToken, secrets: &mut Vec<String>| {
+        secrets.extend(token.access_token.iter().map(|t| t.secret().to_owned()));
+        secrets.extend(token.refresh_token.iter().map(|t| t.secret().to_owned()));
+    };
+    let session = emu::session(&emulator);
+
+    // OAuth 2.0 with a token file.
+    let storage = FileStorage::new(dir.path().join("tokens.json"));
+    let oauth = OAuth::with_options(
+        OAuthConfig::new(ID, SECRET),
+        AuthOptions::default()
+            .session(session.clone())
+            .storage(storage.clone()),
+    )
+    .unwrap();
+    let request = oauth.authorize_url(AuthorizeOptions::default());
+    secrets.push(request.state().to_owned());
+    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+        .await
+        .unwrap();
+    secrets.push(emu::query_value(&callback, "code").unwrap());
+    let first = oauth
+        .complete_authorization(&request, &callback)
+        .await
+        .unwrap();
+    keep(&first, &mut secrets);
+    let refreshed = oauth.refresh_token().await.unwrap();
+    keep(&refreshed, &mut secrets);
+    keep(
+        &oauth
+            .downscope_token(&["item_preview"], None, None)
+            .await
+            .unwrap(),
+        &mut secrets,
+    );
+    secrets.push(
+        oauth
+            .authorization_header()
+            .await
+            .unwrap()
+            .secret()
+            .to_owned(),
+    );
+    BoxClient::new(oauth.clone()).users_me().await.unwrap();
+    debug.push(format!(
+        "{oauth:?} {request:?} {storage:?} {:?} {first:?} {:?}",
+        storage.load().await,
+        oauth.retrieve_token().await
+    ));
+    oauth.revoke_token().await.unwrap();
+
+    // JWT, with an assertion built by hand too.
+    let jwt = JwtAuth::with_options(
+        JwtConfig::from_config_file(&exported.box_config).unwrap(),
+        AuthOptions::default().session(session.clone()),
+    )
+    .unwrap();
+    secrets.push(jwt.create_assertion().unwrap().secret().to_owned());
+    keep(&jwt.retrieve_token().await.unwrap(), &mut secrets);
+    keep(&jwt.refresh_token().await.unwrap(), &mut secrets);
+    keep(
+        &jwt.downscope_token(
+            &["item_preview"],
+            Some("https://api.box.com/2.0/files/400000001"),
+            None,
+        )
+        .await
+        .unwrap(),
+        &mut secrets,
+    );
+    debug.push(format!(
+        "{jwt:?} {:?} {:?}",
+        jwt.config(),
+        jwt.retrieve_token().await
+    ));
+    jwt.revoke_token().await.unwrap();
+
+    // Client credentials with memory storage.
+    let memory = MemoryStorage::new();
+    let ccg = CcgAuth::with_options(
+        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
+        AuthOptions::default()
+            .session(session.clone())
+            .storage(memory.clone()),
+    )
+    .unwrap();
+    keep(&ccg.retrieve_token().await.unwrap(), &mut secrets);
+    debug.push(format!(
+        "{ccg:?} {:?} {memory:?} {:?}",
+        ccg.config(),
+        memory.load().await
+    ));
+    ccg.revoke_token().await.unwrap();
+
+    // A developer token, and what happens when it is refused.
+    let (_, body) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("box_subject_type", "enterprise"),
+            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
+        ],
+    )
+    .await;
+    let developer = body["access_token"].as_str().unwrap().to_owned();
+    secrets.push(developer.clone());
+    let dev = DeveloperTokenAuth::with_options(
+        DeveloperTokenConfig::new(developer.as_str()).client_credentials(ID, SECRET),
+        AuthOptions::default().session(session.clone()),
+    )
+    .unwrap();
+    BoxClient::new(dev.clone()).users_me().await.unwrap();
+    dev.revoke_token().await.unwrap();
+    let refused = BoxClient::new(dev.clone()).users_me().await.unwrap_err();
+    debug.push(format!("{dev:?} {refused:?} {refused} {session:?}"));
+
+    // A refused grant's error, formatted both ways.
+    let bad = CcgAuth::with_options(
+        CcgConfig::enterprise(ID, "wrong-secret-value", DEFAULT_ENTERPRISE_ID),
+        AuthOptions::default().session(session),
+    )
+    .unwrap();
+    let error = bad.retrieve_token().await.unwrap_err();
+    secrets.push("wrong-secret-value".into());
+    debug.push(format!("{bad:?} {error:?} {error}"));
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("TRACE") || logs.contains("DEBUG"),
+        "the capture works: {logs}"
+    );
+    secrets.retain(|s| s.len() >= 8);
+    assert!(
+        secrets.len() > 30,
+        "the test collected the secrets it used: {}",
+        secrets.len()
+    );
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret appears in the logs"
+        );
+        for shown in &debug {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "a secret appears in Debug output: {shown}"
+            );
+        }
+    }
+}

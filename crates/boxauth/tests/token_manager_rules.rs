@@ -1,0 +1,385 @@
+//! The refresh protocol's rules, one test each: margin, 401 only if current, invalid_grant re-reads
+//! storage once, the new token is stored before anyone uses it, a failed proactive refresh keeps a
+//! still-valid token.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use boxauth::{
+    AccessToken, AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig,
+    Error, MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock,
+    RetryPolicy, StoredToken, TokenStorage,
+};
+use boxauth_emulator::{
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Fault, Grant,
+};
+use boxauth_test_support::emulator as emu;
+use boxauth_test_support::{RecordingServer, Reply};
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn stored(access: &str, refresh: Option<&str>, expires_at: i64) -> StoredToken {
+    StoredToken {
+        token: AccessToken {
+            access_token: Some(access.into()),
+            refresh_token: refresh.map(Into::into),
+            expires_in: Some(3600),
+            ..AccessToken::default()
+        },
+        expires_at: Some(expires_at),
+    }
+}
+
+fn ccg(
+    emulator: &boxauth_emulator::EmulatorHandle,
+    margin: Duration,
+    storage: MemoryStorage,
+) -> CcgAuth {
+    let options = AuthOptions::default()
+        .session(emu::session(emulator))
+        .storage(storage)
+        .refresh_margin(margin);
+    CcgAuth::with_options(
+        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
+        options,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
+    let emulator = emu::start().await;
+    let storage = MemoryStorage::new();
+    storage
+        .store(&stored("old-but-valid", None, now() + 100))
+        .await
+        .unwrap();
+    let lenient = ccg(&emulator, Duration::from_secs(60), storage.clone());
+    assert_eq!(
+        lenient
+            .retrieve_token()
+            .await
+            .unwrap()
+            .access_token
+            .as_ref()
+            .unwrap()
+            .secret(),
+        "old-but-valid"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 0);
+    let eager = ccg(&emulator, Duration::from_secs(120), storage);
+    assert_ne!(
+        eager
+            .retrieve_token()
+            .await
+            .unwrap()
+            .access_token
+            .as_ref()
+            .unwrap()
+            .secret(),
+        "old-but-valid"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+}
+
+#[tokio::test]
+async fn a_401_invalidates_the_token_only_if_it_is_still_current() {
+    let emulator = emu::start().await;
+    let auth = ccg(&emulator, Duration::from_secs(60), MemoryStorage::new());
+    let first = auth.retrieve_token().await.unwrap();
+    let second = auth.refresh_token().await.unwrap();
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
+    // A late 401 for the first token must not throw away the second.
+    auth.invalidate_token(first.access_token.as_ref().unwrap());
+    let again = auth.retrieve_token().await.unwrap();
+    assert!(Arc::ptr_eq(&again, &second));
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
+    // A 401 for the current one does.
+    auth.invalidate_token(second.access_token.as_ref().unwrap());
+    let third = auth.retrieve_token().await.unwrap();
+    assert_ne!(
+        third.access_token.as_ref().unwrap().secret(),
+        second.access_token.as_ref().unwrap().secret()
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 3);
+}
+
+#[tokio::test]
+async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
+    let emulator = emu::start().await;
+    let auth = ccg(&emulator, Duration::from_secs(60), MemoryStorage::new());
+    let client = BoxClient::new(auth.clone());
+    let token = auth.retrieve_token().await.unwrap();
+    // Revoked behind the client's back: its next call is answered 401.
+    emu::post_form(
+        &emulator,
+        "/oauth2/revoke",
+        &[
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("token", token.access_token.as_ref().unwrap().secret()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        client.users_me().await.unwrap().id,
+        boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
+}
+
+/// Storage whose content is replaced by "another process" right after the first read.
+#[derive(Debug, Clone)]
+struct ChangedAfterFirstRead {
+    inner: MemoryStorage,
+    next: Arc<Mutex<Option<StoredToken>>>,
+    reads: Arc<Mutex<usize>>,
+}
+
+impl TokenStorage for ChangedAfterFirstRead {
+    fn load(&self) -> BoxFuture<'_, boxauth::Result<Option<StoredToken>>> {
+        Box::pin(async move {
+            let loaded = self.inner.load().await;
+            *self.reads.lock().unwrap() += 1;
+            let next = self.next.lock().unwrap().take();
+            if let Some(next) = next {
+                self.inner.store(&next).await?;
+            }
+            loaded
+        })
+    }
+    fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        self.inner.store(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, boxauth::Result<()>> {
+        self.inner.clear()
+    }
+    fn lock(&self) -> BoxFuture<'_, boxauth::Result<Box<dyn RefreshLock>>> {
+        self.inner.lock()
+    }
+}
+
+fn recording_session(server: &RecordingServer) -> NetworkSession {
+    NetworkSession::builder()
+        .urls(BoxUrls::new(&server.url(), &server.url()).unwrap())
+        .proxy(ProxyConfig::None)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+const INVALID_GRANT: &str =
+    r#"{"error":"invalid_grant","error_description":"Refresh token has expired"}"#;
+
+async fn oauth_over(server: &RecordingServer, storage: ChangedAfterFirstRead) -> OAuth {
+    OAuth::with_options(
+        OAuthConfig::new("cid", "sec"),
+        AuthOptions::default()
+            .session(recording_session(server))
+            .storage(storage),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn invalid_grant_re_reads_storage_and_uses_what_another_process_stored() {
+    // The other process's token is valid: it is used, and no second request is sent.
+    let server = RecordingServer::start().await;
+    server.script([Reply::json(400, INVALID_GRANT)]);
+    let storage = ChangedAfterFirstRead {
+        inner: MemoryStorage::new(),
+        next: Arc::new(Mutex::new(None)),
+        reads: Arc::new(Mutex::new(0)),
+    };
+    storage
+        .inner
+        .store(&stored("expired", Some("R1"), now() - 10))
+        .await
+        .unwrap();
+    *storage.next.lock().unwrap() = Some(stored("theirs", Some("R2"), now() + 3600));
+    let auth = oauth_over(&server, storage.clone()).await;
+    let token = auth.retrieve_token().await.unwrap();
+    assert_eq!(token.access_token.as_ref().unwrap().secret(), "theirs");
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        server.requests()[0]
+            .body_text()
+            .contains("refresh_token=R1")
+    );
+}
+
+#[tokio::test]
+async fn invalid_grant_retries_once_with_the_refresh_token_another_process_stored() {
+    let server = RecordingServer::start().await;
+    server.script([
+        Reply::json(400, INVALID_GRANT),
+        Reply::json(200, r#"{"access_token":"mine","expires_in":3600,"token_type":"bearer","refresh_token":"R3"}"#),
+    ]);
+    let storage = ChangedAfterFirstRead {
+        inner: MemoryStorage::new(),
+        next: Arc::new(Mutex::new(None)),
+        reads: Arc::new(Mutex::new(0)),
+    };
+    storage
+        .inner
+        .store(&stored("expired", Some("R1"), now() - 10))
+        .await
+        .unwrap();
+    *storage.next.lock().unwrap() = Some(stored("expired-too", Some("R2"), now() - 5));
+    let auth = oauth_over(&server, storage.clone()).await;
+    assert_eq!(
+        auth.retrieve_token()
+            .await
+            .unwrap()
+            .access_token
+            .as_ref()
+            .unwrap()
+            .secret(),
+        "mine"
+    );
+    let bodies: Vec<String> = server.requests().iter().map(|r| r.body_text()).collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies[0].contains("refresh_token=R1") && bodies[1].contains("refresh_token=R2"),
+        "{bodies:?}"
+    );
+    assert_eq!(
+        storage
+            .inner
+            .load()
+            .await
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .secret(),
+        "R3"
+    );
+}
+
+#[tokio::test]
+async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
+    let server = RecordingServer::start().await;
+    server.set_fallback(Reply::json(400, INVALID_GRANT));
+    let storage = ChangedAfterFirstRead {
+        inner: MemoryStorage::new(),
+        next: Arc::new(Mutex::new(None)),
+        reads: Arc::new(Mutex::new(0)),
+    };
+    storage
+        .inner
+        .store(&stored("expired", Some("R1"), now() - 10))
+        .await
+        .unwrap();
+    let auth = oauth_over(&server, storage.clone()).await;
+    let error = auth.retrieve_token().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::ReauthorizationRequired(m) if m.contains("Refresh token has expired")),
+        "{error}"
+    );
+    assert_eq!(server.requests().len(), 1, "exactly one request");
+    assert_eq!(
+        *storage.reads.lock().unwrap(),
+        2,
+        "storage was read once more after the refusal"
+    );
+}
+
+/// Storage that refuses every write made under the refresh lock.
+#[derive(Debug, Clone, Default)]
+struct ReadOnlyDisk(MemoryStorage);
+
+struct FailingLock;
+
+impl RefreshLock for FailingLock {
+    fn store<'a>(&'a mut self, _token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        Box::pin(async { Err(Error::storage("disk full")) })
+    }
+    fn release(self: Box<Self>) -> BoxFuture<'static, boxauth::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl TokenStorage for ReadOnlyDisk {
+    fn load(&self) -> BoxFuture<'_, boxauth::Result<Option<StoredToken>>> {
+        self.0.load()
+    }
+    fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        self.0.store(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, boxauth::Result<()>> {
+        self.0.clear()
+    }
+    fn lock(&self) -> BoxFuture<'_, boxauth::Result<Box<dyn RefreshLock>>> {
+        Box::pin(async { Ok(Box::new(FailingLock) as Box<dyn RefreshLock>) })
+    }
+}
+
+#[tokio::test]
+async fn a_new_token_that_could_not_be_stored_is_never_handed_out() {
+    let emulator = emu::start().await;
+    let options = AuthOptions::default()
+        .session(emu::session(&emulator))
+        .storage(ReadOnlyDisk::default());
+    let auth = CcgAuth::with_options(
+        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
+        options,
+    )
+    .unwrap();
+    let error = auth.retrieve_token().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Storage(m) if m.contains("disk full")),
+        "{error}"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+}
+
+#[tokio::test]
+async fn a_failed_proactive_refresh_keeps_serving_the_still_valid_token() {
+    let emulator = emu::start().await;
+    let storage = MemoryStorage::new();
+    storage
+        .store(&stored("still-valid-for-30s", None, now() + 30))
+        .await
+        .unwrap();
+    let auth = ccg(&emulator, Duration::from_secs(60), storage);
+    emulator.faults().script([Fault::Status(503)]);
+    let token = auth.retrieve_token().await.unwrap();
+    assert_eq!(
+        token.access_token.as_ref().unwrap().secret(),
+        "still-valid-for-30s"
+    );
+    assert_eq!(emulator.faults().injected(), 1);
+    // A forced refresh, though, reports the failure.
+    emulator.faults().script([Fault::Status(503)]);
+    assert_eq!(auth.refresh_token().await.unwrap_err().status(), Some(503));
+}
+
+#[tokio::test]
+async fn an_explicit_refresh_with_nothing_cached_yet_still_refreshes() {
+    let emulator = emu::start().await;
+    let storage = MemoryStorage::new();
+    storage
+        .store(&stored("valid-for-an-hour", None, now() + 3600))
+        .await
+        .unwrap();
+    // A new process: its cache is empty, the storage holds a perfectly valid token.
+    let auth = ccg(&emulator, Duration::from_secs(60), storage.clone());
+    let fresh = auth.refresh_token().await.unwrap();
+    assert_ne!(
+        fresh.access_token.as_ref().unwrap().secret(),
+        "valid-for-an-hour"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+    let kept = storage.load().await.unwrap().unwrap();
+    assert_eq!(
+        kept.access_token.as_ref().unwrap().secret(),
+        fresh.access_token.as_ref().unwrap().secret()
+    );
+}
