@@ -7,13 +7,18 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection options")]
 pub struct ConnectionArgs {
-    /// Box's API host (the emulator's base URL to test offline).
-    #[arg(long, env = "BOX_BASE_URL", default_value = DEFAULT_BASE_URL, global = true, value_name = "URL")]
-    pub base_url: String,
+    /// Box's API host [default: https://api.box.com, or the environment's].
+    #[arg(long, env = "BOX_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
 
-    /// Box's OAuth 2.0 host, where the consent page lives.
-    #[arg(long = "oauth2-url", env = "BOX_OAUTH2_URL", default_value = DEFAULT_OAUTH2_URL, global = true, value_name = "URL")]
-    pub oauth2_url: String,
+    /// Box's OAuth 2.0 host [default: https://account.box.com/api/oauth2, or the environment's].
+    #[arg(
+        long = "oauth2-url",
+        env = "BOX_OAUTH2_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub oauth2_url: Option<String>,
 
     /// A header to add to the request, as 'Name: value' (repeatable).
     #[arg(
@@ -26,11 +31,37 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// A session for these URLs.
+    /// The URLs: a flag or variable wins, then `fallback` (an environment's), then Box's.
+    pub fn urls(
+        &self,
+        fallback_base: Option<&str>,
+        fallback_oauth2: Option<&str>,
+    ) -> boxauth::Result<BoxUrls> {
+        let base = self
+            .base_url
+            .as_deref()
+            .or(fallback_base)
+            .unwrap_or(DEFAULT_BASE_URL);
+        let oauth2 = self
+            .oauth2_url
+            .as_deref()
+            .or(fallback_oauth2)
+            .unwrap_or(DEFAULT_OAUTH2_URL);
+        BoxUrls::new(base, oauth2)
+    }
+
+    /// A session for these URLs (with the `--header`s on every request).
+    pub fn session_for(&self, urls: BoxUrls) -> boxauth::Result<NetworkSession> {
+        let mut builder = NetworkSession::builder().urls(urls);
+        for (name, value) in self.extra_headers()? {
+            builder = builder.header(name, value);
+        }
+        builder.build()
+    }
+
+    /// A session for Box, or the URLs given on the command line.
     pub fn session(&self) -> boxauth::Result<NetworkSession> {
-        NetworkSession::builder()
-            .urls(BoxUrls::new(&self.base_url, &self.oauth2_url)?)
-            .build()
+        self.session_for(self.urls(None, None)?)
     }
 
     /// `--header` values split into name and value.

@@ -1,38 +1,110 @@
-//! `boxauth`: Box authentication from the command line. A thin shell over the `boxauth` library.
+//! `boxauth`: Box authentication from the command line. A thin shell over the `boxauth` library
+//! and the `boxauth-emulator`.
 
 #![forbid(unsafe_code)]
 
 mod api;
+mod auth_source;
 mod connection;
+mod demo;
 mod emulator;
+mod env_cmd;
+mod environments;
+mod login;
 mod output;
+mod style;
+mod token;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-/// Authenticate to Box: call Box's OAuth 2.0 endpoints, get and manage tokens.
+/// Authenticate to Box: log in, get, refresh, downscope and revoke tokens, call Box's OAuth 2.0
+/// endpoints directly, and run a local Box authorization server.
 #[derive(Debug, Parser)]
 #[command(name = "boxauth", version, propagate_version = true)]
+#[command(after_help = "Examples:
+  boxauth demo                                   # every part of Box auth, against a built-in emulator
+  boxauth login --client-id ID --client-secret S
+  boxauth token get                              # with the current environment
+  boxauth env add prod --jwt-config config.json
+  boxauth emulator --export-config ./emu")]
 struct Cli {
+    /// Print notes only for errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Show each HTTP exchange on stderr, with every secret masked.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Walk through every part of Box authentication against an in-process emulator.
+    Demo(demo::DemoCommand),
+    /// Log in to Box in a browser (OAuth 2.0) and save the tokens in an environment.
+    Login(login::LoginCommand),
+    /// Get, refresh, revoke and downscope tokens with any auth method.
+    Token(token::TokenCommand),
+    /// Save auth methods as named environments.
+    Env(env_cmd::EnvCommand),
     /// Call the four operations of Box's AuthorizationManager directly.
     Api(api::ApiCommand),
     /// Run a local Box authorization server for offline development and tests.
     Emulator(emulator::EmulatorCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  boxauth completions bash > ~/.local/share/bash-completion/completions/boxauth"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn init_logging(verbose: bool) {
+    if !verbose {
+        return;
+    }
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("boxauth", tracing::Level::DEBUG)
+        .with_target("boxauth_emulator", tracing::Level::INFO);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_target(false),
+        )
+        .with(filter)
+        .init();
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let out = output::Output { quiet: cli.quiet };
     let result = match cli.command {
+        Command::Demo(command) => command.run().await,
+        Command::Login(command) => command.run(&out).await,
+        Command::Token(command) => command.run(&out).await,
+        Command::Env(command) => command.run(&out).await,
         Command::Api(command) => command.run().await,
         Command::Emulator(command) => command.run().await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "boxauth",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

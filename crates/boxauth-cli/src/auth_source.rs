@@ -1,0 +1,225 @@
+//! Which identity a command acts as: auth flags on the command line, or a saved environment.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use boxauth::{
+    AuthOptions, Authentication, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
+    FileStorage, JwtAuth, JwtConfig, NetworkSession, OAuth, OAuthConfig, Subject,
+};
+use clap::{ArgGroup, Args};
+
+use crate::connection::ConnectionArgs;
+use crate::environments::{EnvAuth, Environment, Store};
+
+/// One auth source per call (or none, to use an environment).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Auth source (one of; default: the current environment)")]
+#[command(group(ArgGroup::new("source").args(["developer_token", "jwt_config", "ccg", "oauth"])))]
+pub struct AuthSource {
+    /// A developer token (60 minutes, from the Developer Console).
+    #[arg(
+        long,
+        env = "BOX_DEVELOPER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub developer_token: Option<String>,
+
+    /// Box's JWT app config file (config.json from the Developer Console).
+    #[arg(long, value_name = "FILE")]
+    pub jwt_config: Option<PathBuf>,
+
+    /// Client Credentials Grant with --client-id, --client-secret and --enterprise-id or --user-id.
+    #[arg(long)]
+    pub ccg: bool,
+
+    /// OAuth 2.0 with --client-id, --client-secret and the tokens in --token-file.
+    #[arg(long)]
+    pub oauth: bool,
+
+    /// The app's client ID (CCG, OAuth 2.0).
+    #[arg(long, env = "BOX_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// The app's client secret (CCG, OAuth 2.0).
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// The enterprise whose service account acts (CCG; JWT takes it from the config file).
+    #[arg(long, conflicts_with = "user_id", value_name = "ID")]
+    pub enterprise_id: Option<String>,
+
+    /// Act as this user (CCG, JWT).
+    #[arg(long, value_name = "ID")]
+    pub user_id: Option<String>,
+
+    /// Keep tokens in this file (mode 0600, shared safely by processes on this host).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+}
+
+fn required(value: &Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {
+    value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| boxauth::Error::config(format!("{source} needs {flag}")))
+}
+
+impl AuthSource {
+    /// Whether an auth method was given on the command line.
+    pub fn given(&self) -> bool {
+        self.developer_token.is_some() || self.jwt_config.is_some() || self.ccg || self.oauth
+    }
+
+    /// The method the flags describe, as an environment would save it.
+    pub fn to_env_auth(&self) -> boxauth::Result<EnvAuth> {
+        if let Some(token) = &self.developer_token {
+            return Ok(EnvAuth::DeveloperToken {
+                token: token.clone(),
+            });
+        }
+        if let Some(path) = &self.jwt_config {
+            // Checked now, so a wrong file is reported when it is saved, not when it is used.
+            JwtConfig::from_config_file(path)?;
+            let config_file = std::fs::canonicalize(path).map_err(|e| {
+                boxauth::Error::config(format!("cannot resolve {}: {e}", path.display()))
+            })?;
+            return Ok(EnvAuth::Jwt {
+                config_file,
+                user_id: self.user_id.clone(),
+            });
+        }
+        if self.ccg {
+            if self.enterprise_id.is_none() && self.user_id.is_none() {
+                return Err(boxauth::Error::config(
+                    "--ccg needs --enterprise-id ID or --user-id ID",
+                ));
+            }
+            return Ok(EnvAuth::Ccg {
+                client_id: required(&self.client_id, "--client-id", "--ccg")?,
+                client_secret: required(
+                    &self.client_secret,
+                    "--client-secret (or BOX_CLIENT_SECRET)",
+                    "--ccg",
+                )?,
+                enterprise_id: self.enterprise_id.clone(),
+                user_id: self.user_id.clone(),
+            });
+        }
+        if self.oauth {
+            return Ok(EnvAuth::Oauth {
+                client_id: required(&self.client_id, "--client-id", "--oauth")?,
+                client_secret: required(
+                    &self.client_secret,
+                    "--client-secret (or BOX_CLIENT_SECRET)",
+                    "--oauth",
+                )?,
+            });
+        }
+        Err(boxauth::Error::config(
+            "give one auth method: --jwt-config FILE, --ccg …, --oauth … or --developer-token T",
+        ))
+    }
+
+    /// The scheme: from the flags if any were given, else from environment `env` (or the
+    /// current one).
+    pub fn resolve(
+        &self,
+        env: Option<&str>,
+        connection: &ConnectionArgs,
+    ) -> boxauth::Result<Arc<dyn Authentication>> {
+        if self.given() {
+            let session = connection.session()?;
+            let auth = self.to_env_auth()?;
+            if matches!(auth, EnvAuth::Oauth { .. }) && self.token_file.is_none() {
+                return Err(boxauth::Error::config(
+                    "--oauth keeps its tokens in --token-file PATH (or log in once with `boxauth login`, which saves an environment)",
+                ));
+            }
+            return build(&auth, session, self.token_file.as_deref());
+        }
+        let store = Store::locate()?;
+        let (name, environment) = store.resolve(env)?;
+        from_environment(&store, &name, &environment, connection)
+    }
+}
+
+/// The scheme of a saved environment.
+pub fn from_environment(
+    store: &Store,
+    name: &str,
+    environment: &Environment,
+    connection: &ConnectionArgs,
+) -> boxauth::Result<Arc<dyn Authentication>> {
+    let urls = connection.urls(
+        environment.base_url.as_deref(),
+        environment.oauth2_url.as_deref(),
+    )?;
+    let session = connection.session_for(urls)?;
+    if environment.token_store != "file" {
+        return Err(boxauth::Error::config(format!(
+            "environment {name:?} keeps tokens in {}, which this build of boxauth does not support; \
+             use --token-store file",
+            environment.token_store
+        )));
+    }
+    build(&environment.auth, session, Some(&store.token_file(name)))
+}
+
+fn build(
+    auth: &EnvAuth,
+    session: NetworkSession,
+    token_file: Option<&Path>,
+) -> boxauth::Result<Arc<dyn Authentication>> {
+    let mut options = AuthOptions::default().session(session);
+    if let Some(path) = token_file {
+        options = options.storage(FileStorage::new(path));
+    }
+    Ok(match auth {
+        EnvAuth::DeveloperToken { token } => Arc::new(DeveloperTokenAuth::with_options(
+            DeveloperTokenConfig::new(token.as_str()),
+            options,
+        )?),
+        EnvAuth::Jwt {
+            config_file,
+            user_id,
+        } => {
+            let mut config = JwtConfig::from_config_file(config_file)?;
+            if let Some(user) = user_id {
+                config = config.with_subject(Subject::User(user.clone()));
+            }
+            Arc::new(JwtAuth::with_options(config, options)?)
+        }
+        EnvAuth::Ccg {
+            client_id,
+            client_secret,
+            enterprise_id,
+            user_id,
+        } => {
+            let config = match (enterprise_id, user_id) {
+                (_, Some(user)) => {
+                    CcgConfig::user(client_id.as_str(), client_secret.as_str(), user.as_str())
+                }
+                (Some(enterprise), None) => CcgConfig::enterprise(
+                    client_id.as_str(),
+                    client_secret.as_str(),
+                    enterprise.as_str(),
+                ),
+                (None, None) => {
+                    return Err(boxauth::Error::config(
+                        "--ccg needs --enterprise-id ID or --user-id ID",
+                    ));
+                }
+            };
+            Arc::new(CcgAuth::with_options(config, options)?)
+        }
+        EnvAuth::Oauth {
+            client_id,
+            client_secret,
+        } => Arc::new(OAuth::with_options(
+            OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
+            options,
+        )?),
+    })
+}

@@ -1,0 +1,180 @@
+//! `boxauth env add|list|use|remove`.
+
+use clap::{Args, Subcommand};
+
+use crate::auth_source::AuthSource;
+use crate::environments::{Environment, Store, check_name};
+use crate::output::{Output, print_json};
+
+/// Save auth methods as named environments; `token` commands use the current one by default.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  boxauth env add prod --jwt-config ~/box/config.json
+  boxauth env add emu --ccg --client-id ID --client-secret S --enterprise-id 100000001 \\
+      --base-url http://127.0.0.1:8080 --oauth2-url http://127.0.0.1:8080/api/oauth2
+  boxauth env list
+  boxauth env use emu
+  boxauth env remove emu")]
+pub struct EnvCommand {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Save an environment (the first one becomes the current one).
+    #[command(after_help = "Example:\n  boxauth env add prod --jwt-config ~/box/config.json --use")]
+    Add(Box<Add>),
+    /// List the environments; the current one is marked with *.
+    #[command(after_help = "Example:\n  boxauth env list --json")]
+    List {
+        /// Print JSON (secrets are never printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make NAME the current environment.
+    #[command(after_help = "Example:\n  boxauth env use prod")]
+    Use {
+        /// The environment.
+        name: String,
+    },
+    /// Forget an environment and its token file.
+    #[command(after_help = "Example:\n  boxauth env remove emu")]
+    Remove {
+        /// The environment.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Add {
+    /// The environment's name (letters, digits, '-', '_', '.').
+    name: String,
+    #[command(flatten)]
+    source: AuthSource,
+    /// Where tokens are kept: `file` (a 0600 file in the config directory) or a `redis://` URL.
+    #[arg(long, default_value = "file", value_name = "file|redis://HOST:PORT/DB")]
+    token_store: String,
+    /// Save a base URL with the environment (e.g. an emulator's).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Save an OAuth 2.0 URL with the environment.
+    #[arg(long = "oauth2-url", value_name = "URL")]
+    oauth2_url: Option<String>,
+    /// Make it the current environment.
+    #[arg(long = "use")]
+    make_current: bool,
+    /// Replace an environment of the same name.
+    #[arg(long)]
+    force: bool,
+}
+
+impl EnvCommand {
+    pub async fn run(self, out: &Output) -> boxauth::Result<()> {
+        let store = Store::locate()?;
+        match self.action {
+            Action::Add(add) => {
+                check_name(&add.name)?;
+                if add.token_store != "file"
+                    && !add.token_store.starts_with("redis://")
+                    && !add.token_store.starts_with("rediss://")
+                {
+                    return Err(boxauth::Error::config(
+                        "--token-store must be `file` or a redis:// URL",
+                    ));
+                }
+                if let (Some(base), Some(oauth2)) = (&add.base_url, &add.oauth2_url) {
+                    boxauth::BoxUrls::new(base, oauth2)?;
+                } else if let Some(url) = add.base_url.as_ref().or(add.oauth2_url.as_ref()) {
+                    boxauth::BoxUrls::default().with_base_url(url)?;
+                }
+                let environment = Environment {
+                    auth: add.source.to_env_auth()?,
+                    token_store: add.token_store,
+                    base_url: add.base_url,
+                    oauth2_url: add.oauth2_url,
+                };
+                let mut all = store.load()?;
+                if all.environments.contains_key(&add.name) && !add.force {
+                    return Err(boxauth::Error::config(format!(
+                        "environment {:?} exists already: pass --force to replace it, or pick another name",
+                        add.name
+                    )));
+                }
+                let method = environment.auth.method();
+                all.environments.insert(add.name.clone(), environment);
+                if add.make_current || all.current.is_none() {
+                    all.current = Some(add.name.clone());
+                }
+                store.save(&all)?;
+                out.note(&format!("saved environment {} ({method})", add.name));
+                Ok(())
+            }
+            Action::List { json } => {
+                let all = store.load()?;
+                if json {
+                    let list: Vec<_> = all
+                        .environments
+                        .iter()
+                        .map(|(name, env)| {
+                            serde_json::json!({
+                                "name": name,
+                                "current": all.current.as_deref() == Some(name.as_str()),
+                                "method": env.auth.method(),
+                                "token_store": env.token_store,
+                                "base_url": env.base_url,
+                                "oauth2_url": env.oauth2_url,
+                            })
+                        })
+                        .collect();
+                    return print_json(&list);
+                }
+                if all.environments.is_empty() {
+                    out.note("no environments yet: add one with `boxauth env add NAME …`");
+                }
+                for (name, env) in &all.environments {
+                    let mark = if all.current.as_deref() == Some(name.as_str()) {
+                        "*"
+                    } else {
+                        " "
+                    };
+                    let host = env.base_url.as_deref().unwrap_or(boxauth::DEFAULT_BASE_URL);
+                    println!("{mark} {name:<20} {:<16} {host}", env.auth.method());
+                }
+                Ok(())
+            }
+            Action::Use { name } => {
+                let mut all = store.load()?;
+                if !all.environments.contains_key(&name) {
+                    return Err(boxauth::Error::config(format!(
+                        "there is no environment {name:?}: see `boxauth env list`"
+                    )));
+                }
+                all.current = Some(name.clone());
+                store.save(&all)?;
+                out.note(&format!("{name} is now the current environment"));
+                Ok(())
+            }
+            Action::Remove { name } => {
+                let mut all = store.load()?;
+                if all.environments.remove(&name).is_none() {
+                    return Err(boxauth::Error::config(format!(
+                        "there is no environment {name:?}: see `boxauth env list`"
+                    )));
+                }
+                if all.current.as_deref() == Some(name.as_str()) {
+                    all.current = None;
+                }
+                store.save(&all)?;
+                for path in [
+                    store.token_file(&name),
+                    store.token_file(&name).with_extension("json.lock"),
+                ] {
+                    let _ = std::fs::remove_file(path);
+                }
+                out.note(&format!("removed environment {name}"));
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Saved environments: an auth method, where its tokens live, and which Box (or emulator) it talks
+//! to. Kept in the platform config directory; every file that holds a secret is mode 0600.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use boxauth::Error;
+use serde::{Deserialize, Serialize};
+
+/// How an environment authenticates.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum EnvAuth {
+    /// Box's JWT app config file, and optionally a user to act as.
+    Jwt {
+        /// Absolute path of the config file.
+        config_file: PathBuf,
+        /// Act as this user instead of the service account.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+    },
+    /// Client Credentials Grant.
+    Ccg {
+        /// The app's client ID.
+        client_id: String,
+        /// The app's client secret.
+        client_secret: String,
+        /// The enterprise (service account) …
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enterprise_id: Option<String>,
+        /// … or the user.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+    },
+    /// OAuth 2.0: tokens come from `boxauth login`.
+    Oauth {
+        /// The app's client ID.
+        client_id: String,
+        /// The app's client secret.
+        client_secret: String,
+    },
+    /// A developer token.
+    DeveloperToken {
+        /// The token.
+        token: String,
+    },
+}
+
+impl EnvAuth {
+    /// A short name for listings.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Jwt { .. } => "jwt",
+            Self::Ccg { .. } => "ccg",
+            Self::Oauth { .. } => "oauth",
+            Self::DeveloperToken { .. } => "developer-token",
+        }
+    }
+}
+
+/// One saved environment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Environment {
+    /// How it authenticates.
+    #[serde(flatten)]
+    pub auth: EnvAuth,
+    /// `file` (the default: a token file in the config directory) or a `redis://` URL.
+    #[serde(default = "file_store")]
+    pub token_store: String,
+    /// Box's API host, if not Box's own (an emulator, a proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Box's OAuth 2.0 host, if not Box's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2_url: Option<String>,
+}
+
+fn file_store() -> String {
+    "file".to_owned()
+}
+
+/// Every saved environment, and the current one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Environments {
+    /// The environment used when a command names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+    /// By name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// The config directory and its files.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// `BOXAUTH_CONFIG_DIR`, else the platform's config directory + `boxauth`.
+fn config_dir() -> Result<PathBuf, Error> {
+    if let Some(dir) = std::env::var_os("BOXAUTH_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(target_os = "macos") {
+        home().map(|h| h.join("Library/Application Support"))
+    } else if cfg!(windows) {
+        std::env::var_os("APPDATA").map(PathBuf::from)
+    } else {
+        std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home().map(|h| h.join(".config")))
+    };
+    base.map(|b| b.join("boxauth")).ok_or_else(|| {
+        Error::config("cannot find a config directory: set HOME, or BOXAUTH_CONFIG_DIR to a directory for boxauth's files")
+    })
+}
+
+/// Whether `name` can name an environment (and its token file).
+pub fn check_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "{name:?} is not a valid environment name: use letters, digits, '-', '_' and '.' (up to 64)"
+        )))
+    }
+}
+
+fn io(what: &str, path: &Path, error: std::io::Error) -> Error {
+    Error::config(format!("cannot {what} {}: {error}", path.display()))
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let temporary = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&temporary)
+        .map_err(|e| io("write", &temporary, e))?;
+    file.write_all(bytes)
+        .map_err(|e| io("write", &temporary, e))?;
+    file.sync_all().map_err(|e| io("write", &temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| io("replace", path, e))
+}
+
+impl Store {
+    /// The store in the platform config directory (or `BOXAUTH_CONFIG_DIR`).
+    pub fn locate() -> Result<Self, Error> {
+        Ok(Self { dir: config_dir()? })
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.join("environments.json")
+    }
+
+    /// The token file of environment `name`.
+    pub fn token_file(&self, name: &str) -> PathBuf {
+        self.dir.join("tokens").join(format!("{name}.json"))
+    }
+
+    /// Every environment (none when the file does not exist yet).
+    pub fn load(&self) -> Result<Environments, Error> {
+        let path = self.file();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Environments::default());
+            }
+            Err(e) => return Err(io("read", &path, e)),
+        };
+        serde_json::from_str(&text).map_err(|e| {
+            Error::config(format!(
+                "{} is damaged ({e}); fix it or move it away and add the environments again",
+                path.display()
+            ))
+        })
+    }
+
+    /// Saves every environment (mode 0600: the file holds client secrets).
+    pub fn save(&self, environments: &Environments) -> Result<(), Error> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.dir)
+            .map_err(|e| io("create", &self.dir, e))?;
+        let json =
+            serde_json::to_vec_pretty(environments).map_err(|e| Error::config(e.to_string()))?;
+        write_private(&self.file(), &json)
+    }
+
+    /// Environment `name`, or the current one; with its name.
+    pub fn resolve(&self, name: Option<&str>) -> Result<(String, Environment), Error> {
+        let environments = self.load()?;
+        let name = match name {
+            Some(name) => name.to_owned(),
+            None => environments.current.clone().ok_or_else(|| {
+                Error::config(
+                    "no auth source given and no current environment: pass --ccg, --jwt-config, --oauth or \
+                     --developer-token, or save one with `boxauth env add NAME …` (or log in: `boxauth login`)",
+                )
+            })?,
+        };
+        let environment = environments.environments.get(&name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = environments.environments.keys().map(String::as_str).collect();
+            Error::config(format!(
+                "there is no environment {name:?} (known: {}); add it with `boxauth env add {name} …`",
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            ))
+        })?;
+        Ok((name, environment))
+    }
+}

@@ -1,0 +1,343 @@
+//! `boxauth login`: OAuth 2.0 in the browser, with the `state` checked and the tokens saved in an
+//! environment.
+//!
+//! Box's own CLI listens on one fixed port and never checks `state`. Here: port 3000 by default,
+//! or any free port when it is busy (Box matches `localhost` redirect URIs on any port); a callback
+//! whose `state` is not this login's is refused and the login keeps waiting for the real one.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use boxauth::{AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig};
+use clap::Args;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::connection::ConnectionArgs;
+use crate::environments::{EnvAuth, Environment, Store, check_name};
+use crate::output::Output;
+
+/// Log in to Box in a browser (OAuth 2.0) and save the tokens in an environment.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  boxauth login --client-id ID --client-secret S          # opens the browser; saves environment \"default\"
+  boxauth login --env work --no-browser                  # print the URL instead; reuse env \"work\"'s app
+  boxauth login --client-id ID --client-secret S --base-url http://127.0.0.1:8080 \\
+      --oauth2-url http://127.0.0.1:8080/api/oauth2        # against the emulator
+
+The app's redirect URI must be http://localhost:3000/callback (any port on localhost matches).")]
+pub struct LoginCommand {
+    /// The OAuth 2.0 app's client ID (default: the environment's).
+    #[arg(long, env = "BOX_CLIENT_ID")]
+    client_id: Option<String>,
+    /// The app's client secret (default: the environment's).
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The loopback port to receive Box's redirect on (0: any free port).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// The environment to save the login in (default: the current one, or "default").
+    #[arg(long, env = "BOXAUTH_ENV", value_name = "NAME")]
+    env: Option<String>,
+    /// Space-separated scopes to ask for (default: all the app's).
+    #[arg(long)]
+    scope: Option<String>,
+    /// Give up after this many seconds without a callback.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    timeout: u64,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+}
+
+const PAGE_STYLE: &str = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:32rem;margin:4rem auto;text-align:center";
+
+fn page(title: &str, message: &str) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"{PAGE_STYLE}\"><h1>{}</h1><p id=\"message\">{}</p></body></html>",
+        escape(title),
+        escape(title),
+        escape(message)
+    )
+}
+
+async fn respond(mut stream: TcpStream, status: &str, html: &str) {
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n{html}",
+        html.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Reads the request line of one HTTP request: its target (path and query).
+async fn request_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buffer = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 2048];
+    while !buffer.windows(4).any(|w| w == b"\r\n\r\n") && buffer.len() < 16 * 1024 {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if read == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    let head = String::from_utf8_lossy(&buffer);
+    let mut parts = head.lines().next()?.split(' ');
+    let method = parts.next()?;
+    (method == "GET")
+        .then(|| parts.next().map(str::to_owned))
+        .flatten()
+}
+
+async fn bind(port: u16, out: &Output) -> boxauth::Result<TcpListener> {
+    match TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if port != 0 => {
+            out.note(&format!(
+                "port {port} is busy ({error}); listening on a free port instead (Box accepts any port on localhost)"
+            ));
+            TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| Error::config(format!("cannot listen on a loopback port: {e}")))
+        }
+        Err(error) => Err(Error::config(format!(
+            "cannot listen on a loopback port: {error}"
+        ))),
+    }
+}
+
+fn open_browser(url: &str) -> bool {
+    let attempts: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
+        &[("open", &[])]
+    } else if cfg!(windows) {
+        &[("cmd", &["/C", "start", ""])]
+    } else {
+        &[("xdg-open", &[]), ("sensible-browser", &[])]
+    };
+    attempts.iter().any(|(program, args)| {
+        std::process::Command::new(program)
+            .args(*args)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+    })
+}
+
+/// A spinner on stderr while waiting, only on a terminal.
+fn spinner() -> Option<tokio::task::JoinHandle<()>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(tokio::spawn(async {
+        let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        for frame in frames.iter().cycle() {
+            tick.tick().await;
+            eprint!("\r{frame} waiting for the browser… ");
+        }
+    }))
+}
+
+impl LoginCommand {
+    pub async fn run(self, out: &Output) -> boxauth::Result<()> {
+        let store = Store::locate()?;
+        let mut all = store.load()?;
+        let name = self
+            .env
+            .clone()
+            .or_else(|| {
+                all.current.clone().filter(|c| {
+                    matches!(
+                        all.environments.get(c).map(|e| &e.auth),
+                        Some(EnvAuth::Oauth { .. })
+                    )
+                })
+            })
+            .unwrap_or_else(|| "default".to_owned());
+        check_name(&name)?;
+        let existing = all.environments.get(&name).cloned();
+        let (saved_id, saved_secret) = match existing.as_ref().map(|e| &e.auth) {
+            Some(EnvAuth::Oauth {
+                client_id,
+                client_secret,
+            }) => (Some(client_id.clone()), Some(client_secret.clone())),
+            _ => (None, None),
+        };
+        let client_id = self.client_id.clone().or(saved_id).ok_or_else(|| {
+            Error::config(format!("give --client-id and --client-secret (environment {name:?} has no OAuth 2.0 app saved)"))
+        })?;
+        let client_secret = self
+            .client_secret
+            .clone()
+            .or(saved_secret)
+            .ok_or_else(|| Error::config("give --client-secret (or BOX_CLIENT_SECRET)"))?;
+        let base_url = self
+            .connection
+            .base_url
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|e| e.base_url.clone()));
+        let oauth2_url = self
+            .connection
+            .oauth2_url
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|e| e.oauth2_url.clone()));
+        let urls = self
+            .connection
+            .urls(base_url.as_deref(), oauth2_url.as_deref())?;
+        let session = self.connection.session_for(urls)?;
+
+        let listener = bind(self.port, out).await?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::config(e.to_string()))?
+            .port();
+        let redirect_uri = format!("http://localhost:{port}/callback");
+        let token_file = store.token_file(&name);
+        let oauth = OAuth::with_options(
+            OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
+            AuthOptions::default()
+                .session(session)
+                .storage(FileStorage::new(&token_file)),
+        )?;
+        let request = oauth.authorize_url(AuthorizeOptions {
+            redirect_uri: Some(redirect_uri.clone()),
+            scope: self.scope.clone(),
+            state: None,
+        });
+        println!("Open this URL to log in to Box:");
+        println!("  {}", request.url);
+        if !self.no_browser && !open_browser(&request.url) {
+            out.note("could not open a browser: open the URL above yourself");
+        }
+        let spinner = spinner();
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(Duration::from_secs(self.timeout), wait_for_callback(&listener, &oauth, &request, out)) => {
+                outcome.unwrap_or_else(|_| Err(Error::config(format!(
+                    "no callback from the browser within {} s: open the URL above and approve, or run again with a longer --timeout",
+                    self.timeout
+                ))))
+            }
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(spinner) = &spinner { spinner.abort(); }
+                eprintln!("\nlogin cancelled");
+                std::process::exit(130);
+            }
+        };
+        if let Some(spinner) = spinner {
+            spinner.abort();
+            eprint!("\r\x1b[2K");
+        }
+        let login = outcome?;
+        all.environments.insert(
+            name.clone(),
+            Environment {
+                auth: EnvAuth::Oauth {
+                    client_id,
+                    client_secret,
+                },
+                token_store: "file".into(),
+                base_url,
+                oauth2_url,
+            },
+        );
+        all.current = Some(name.clone());
+        store.save(&all)?;
+        println!("Logged in as {login}");
+        out.note(&format!(
+            "tokens saved in environment {name:?} ({})",
+            token_file.display()
+        ));
+        Ok(())
+    }
+}
+
+/// Serves the callback until the real one arrives: returns the login of the user.
+async fn wait_for_callback(
+    listener: &TcpListener,
+    oauth: &OAuth,
+    request: &boxauth::AuthorizationRequest,
+    out: &Output,
+) -> boxauth::Result<String> {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let Some(target) = request_target(&mut stream).await else {
+            respond(
+                stream,
+                "400 Bad Request",
+                &page("Bad request", "This address only takes Box's redirect."),
+            )
+            .await;
+            continue;
+        };
+        let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+        if path != "/callback" {
+            respond(
+                stream,
+                "404 Not Found",
+                &page("Not found", "This address only takes Box's redirect."),
+            )
+            .await;
+            continue;
+        }
+        let state = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(n, _)| n == "state")
+            .map(|(_, v)| v.into_owned());
+        if !state.as_deref().is_some_and(|s| request.verify_state(s)) {
+            out.note(
+                "refused a callback with a wrong state (it is not from this login); still waiting",
+            );
+            respond(
+                stream,
+                "400 Bad Request",
+                &page("Login refused", "This callback's state does not match this login. Start the login again from boxauth."),
+            )
+            .await;
+            continue;
+        }
+        let outcome = async {
+            oauth.complete_authorization(request, query).await?;
+            let me = BoxClient::new(oauth.clone()).users_me().await?;
+            Ok::<_, Error>(me.login.unwrap_or(me.id))
+        }
+        .await;
+        match &outcome {
+            Ok(login) => {
+                respond(
+                    stream,
+                    "200 OK",
+                    &page(
+                        "Logged in to Box",
+                        &format!("Logged in as {login}. You may close this window."),
+                    ),
+                )
+                .await;
+            }
+            Err(error) => {
+                respond(
+                    stream,
+                    "400 Bad Request",
+                    &page("Login failed", &error.to_string()),
+                )
+                .await;
+            }
+        }
+        return outcome;
+    }
+}

@@ -1,0 +1,204 @@
+//! `boxauth login --no-browser` driven by real headless Chromium against the emulator; and a
+//! callback with a wrong `state` refused.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle,
+};
+use boxauth_test_support::browser::Browser;
+use boxauth_test_support::emulator as emu;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn boxauth(config_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_boxauth"));
+    command
+        .env("BOXAUTH_CONFIG_DIR", config_dir)
+        .env("NO_PROXY", "*")
+        .env_remove("BOX_CLIENT_ID")
+        .env_remove("BOX_CLIENT_SECRET")
+        .env_remove("BOXAUTH_ENV")
+        .env_remove("BOX_BASE_URL")
+        .env_remove("BOX_OAUTH2_URL")
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts `boxauth login` and returns it with the authorization URL it printed.
+async fn start_login(
+    emulator: &EmulatorHandle,
+    config_dir: &std::path::Path,
+    extra: &[&str],
+) -> (Child, String) {
+    let mut child = boxauth(config_dir)
+        .args([
+            "login",
+            "--no-browser",
+            "--port",
+            "0",
+            "--client-id",
+            ID,
+            "--client-secret",
+            SECRET,
+        ])
+        .args([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line
+                .trim()
+                .strip_prefix(&format!("{}/", emulator.oauth2_url()))
+                .map(|rest| format!("{}/{rest}", emulator.oauth2_url()))
+            {
+                return url;
+            }
+        }
+        panic!("login printed no URL");
+    })
+    .await
+    .unwrap();
+    // Keep reading stdout in the background so the process never blocks on a full pipe.
+    let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = collected.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    STDOUT.with(|cell| *cell.borrow_mut() = Some(collected));
+    (child, url)
+}
+
+thread_local! {
+    static STDOUT: std::cell::RefCell<Option<std::sync::Arc<std::sync::Mutex<String>>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn printed() -> String {
+    STDOUT.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .map(|s| s.lock().unwrap().clone())
+            .unwrap_or_default()
+    })
+}
+
+#[tokio::test]
+async fn login_in_chromium_then_token_get_works_on_users_me() {
+    let emulator = emu::start().await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let (child, url) = start_login(&emulator, config_dir.path(), &[]).await;
+    let state = emu::query_value(&url, "state").expect("the URL carries a state");
+    assert!(state.len() >= 43, "at least 256 bits of state");
+
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    browser.fill("#login", DEFAULT_ADMIN_LOGIN).await;
+    browser.click("#approve").await;
+    browser.wait_for_url(|u| u.contains("/callback?")).await;
+    let message = browser.text("#message").await;
+    assert!(
+        message.contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
+        "{message}"
+    );
+    assert!(message.contains("You may close this window"));
+
+    let out = child.wait_with_output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        printed().contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
+        "{}",
+        printed()
+    );
+
+    // The environment and its token file are private to the user.
+    for file in ["environments.json", "tokens/default.json"] {
+        let mode = std::fs::metadata(config_dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+    let got = boxauth(config_dir.path())
+        .args(["token", "get"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let token = String::from_utf8(got.stdout).unwrap().trim().to_owned();
+    let (status, _, me) = emu::users_me(&emulator, &token, None).await;
+    assert_eq!(
+        (status, me["login"].as_str()),
+        (200, Some(DEFAULT_ADMIN_LOGIN))
+    );
+}
+
+#[tokio::test]
+async fn a_callback_with_a_wrong_state_is_refused() {
+    let emulator = emu::start().await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let (child, url) = start_login(&emulator, config_dir.path(), &["--timeout", "3"]).await;
+    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
+    let forged = format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged-state");
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(
+        answer
+            .text()
+            .await
+            .unwrap()
+            .contains("state does not match")
+    );
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "the login does not succeed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused a callback with a wrong state"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no callback from the browser within 3 s"),
+        "{stderr}"
+    );
+    assert!(
+        !config_dir.path().join("tokens/default.json").exists(),
+        "no token was stored"
+    );
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::AuthorizationCode),
+        0,
+        "the forged code was never sent to Box"
+    );
+}

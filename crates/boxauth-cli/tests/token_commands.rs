@@ -1,0 +1,222 @@
+//! `boxauth token get|refresh|revoke|downscope` with each auth source, against the emulator.
+
+use boxauth_emulator::{
+    DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
+    DEFAULT_ENTERPRISE_ID, EmulatorHandle, Grant,
+};
+use boxauth_test_support::emulator as emu;
+use tokio::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn boxauth(emulator: &EmulatorHandle, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
+        .args(args)
+        .args([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ])
+        .env("BOX_CLIENT_SECRET", SECRET)
+        .env_remove("BOX_CLIENT_ID")
+        .env("NO_PROXY", "*")
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn ccg_get_prints_a_working_token_and_json_prints_the_access_token() {
+    let emulator = emu::start().await;
+    let run = boxauth(
+        &emulator,
+        &[
+            "token",
+            "get",
+            "--ccg",
+            "--client-id",
+            ID,
+            "--enterprise-id",
+            DEFAULT_ENTERPRISE_ID,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(emu::users_me(&emulator, &run.stdout, None).await.0, 200);
+    let run = boxauth(
+        &emulator,
+        &[
+            "token",
+            "get",
+            "--ccg",
+            "--client-id",
+            ID,
+            "--user-id",
+            DEFAULT_ADMIN_ID,
+            "--json",
+        ],
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["token_type"], "bearer");
+    assert!(json["expires_at"].as_i64().unwrap() > 0);
+    let (_, _, me) = emu::users_me(&emulator, json["access_token"].as_str().unwrap(), None).await;
+    assert_eq!(me["id"], DEFAULT_ADMIN_ID);
+}
+
+#[tokio::test]
+async fn jwt_get_refresh_downscope_revoke() {
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = emulator.export_config(dir.path()).unwrap().box_config;
+    let config = config.to_str().unwrap();
+    let file = dir.path().join("jwt-token.json");
+    let file = file.to_str().unwrap();
+    let got = boxauth(
+        &emulator,
+        &["token", "get", "--jwt-config", config, "--token-file", file],
+    )
+    .await;
+    assert_eq!(got.code, 0, "{}", got.stderr);
+    let again = boxauth(
+        &emulator,
+        &["token", "get", "--jwt-config", config, "--token-file", file],
+    )
+    .await;
+    assert_eq!(again.stdout, got.stdout, "the token file is the cache");
+    assert_eq!(emulator.stats().requests(Grant::JwtBearer), 1);
+    let refreshed = boxauth(
+        &emulator,
+        &[
+            "token",
+            "refresh",
+            "--jwt-config",
+            config,
+            "--token-file",
+            file,
+        ],
+    )
+    .await;
+    assert_ne!(refreshed.stdout, got.stdout);
+    let down = boxauth(
+        &emulator,
+        &[
+            "token",
+            "downscope",
+            "--jwt-config",
+            config,
+            "--token-file",
+            file,
+            "--scope",
+            "item_preview",
+            "--scope",
+            "item_download",
+            "--resource",
+            "https://api.box.com/2.0/files/400000001",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let json: serde_json::Value = serde_json::from_str(&down.stdout).unwrap();
+    assert_eq!(json["restricted_to"].as_array().unwrap().len(), 2);
+    let revoked = boxauth(
+        &emulator,
+        &[
+            "token",
+            "revoke",
+            "--jwt-config",
+            config,
+            "--token-file",
+            file,
+        ],
+    )
+    .await;
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert_eq!(
+        emu::users_me(&emulator, &refreshed.stdout, None).await.0,
+        401
+    );
+    assert!(
+        !std::path::Path::new(file).exists(),
+        "revoke forgets the token"
+    );
+}
+
+#[tokio::test]
+async fn developer_token_get_and_shared_link_downscope() {
+    let emulator = emu::start().await;
+    let (_, body) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("box_subject_type", "enterprise"),
+            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
+        ],
+    )
+    .await;
+    let token = body["access_token"].as_str().unwrap();
+    let run = boxauth(&emulator, &["token", "get", "--developer-token", token]).await;
+    assert_eq!((run.code, run.stdout.as_str()), (0, token));
+    let run = boxauth(
+        &emulator,
+        &[
+            "token",
+            "downscope",
+            "--developer-token",
+            token,
+            "--scope",
+            "item_preview",
+            "--shared-link",
+            "https://app.box.com/s/emulatedcontractpdf000001",
+        ],
+    )
+    .await;
+    assert!(run.stdout.starts_with("1!"), "{}", run.stderr);
+    let run = boxauth(&emulator, &["token", "refresh", "--developer-token", token]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("developer token"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn mistakes_say_what_is_missing() {
+    let emulator = emu::start().await;
+    let run = boxauth(&emulator, &["token", "get", "--ccg", "--client-id", ID]).await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("--enterprise-id ID or --user-id ID"),
+        "{}",
+        run.stderr
+    );
+    let run = boxauth(&emulator, &["token", "get", "--oauth", "--client-id", ID]).await;
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("--token-file"), "{}", run.stderr);
+    let run = boxauth(
+        &emulator,
+        &["token", "get", "--jwt-config", "/nonexistent/config.json"],
+    )
+    .await;
+    assert!(
+        run.stderr.contains("/nonexistent/config.json"),
+        "{}",
+        run.stderr
+    );
+    let run = boxauth(
+        &emulator,
+        &["token", "get", "--ccg", "--developer-token", "x"],
+    )
+    .await;
+    assert_ne!(run.code, 0, "two auth sources at once are refused");
+}
