@@ -24,11 +24,13 @@
 #   EMULATOR_TOKEN_PATH  default /oauth2/token (Box's)
 #   EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_ENTERPRISE_ID
 #                        the credentials the emulator accepts: put the emulator's default app here
-#                        (it prints them on stdout at start; the defaults below are placeholders)
+#                        (default: the default app of `boxauth emulator`, which it prints at start)
 #   BUILD_EMULATOR       1 (default when EMULATOR_CMD is unset): cargo build --release -p boxauth-cli
 #                        first; 0: use what is there
 #   ALLOW_NO_EMULATOR=1  exit 0 when the emulator could not be built/started (peers only)
 #   DURATION=10 WARMUP=5 CONNS="8 64"    seconds per measurement, warm-up seconds, connection counts
+#   ROUNDS=3             the ceiling and the emulator are measured alternately this many times (fresh
+#                        servers each round); their figures are the medians, ratios also per round
 #   PIN=1                server on core 0, wrk on core 1 with taskset (PIN=0: let the OS schedule)
 #   QUIET_WAIT=120       before each measurement wait up to this many seconds for the machine to be
 #                        idle (other processes < QUIET_MAX=15 % of one core); a measurement during
@@ -59,8 +61,8 @@ else
 fi
 EMULATOR_TOKEN_PATH=${EMULATOR_TOKEN_PATH:-/oauth2/token}
 EMULATOR_CLIENT_ID=${EMULATOR_CLIENT_ID:-boxauthemulatorclientid000000001}
-EMULATOR_CLIENT_SECRET=${EMULATOR_CLIENT_SECRET:-boxauthemulatorclientsecret00001}
-EMULATOR_ENTERPRISE_ID=${EMULATOR_ENTERPRISE_ID:-1000001}
+EMULATOR_CLIENT_SECRET=${EMULATOR_CLIENT_SECRET:-BoxAuthEmulatorClientSecret00001}
+EMULATOR_ENTERPRISE_ID=${EMULATOR_ENTERPRISE_ID:-100000001}
 
 # The peers' own credentials (set on their command lines below).
 PEER_CLIENT_ID=boxauthbenchclient00000000000001
@@ -68,6 +70,7 @@ PEER_CLIENT_SECRET=boxauthbenchsecret00000000000001
 PEER_ENTERPRISE_ID=1000001
 
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-5}
 CONNS=${CONNS:-8 64}
 PIN=${PIN:-1}
@@ -330,7 +333,8 @@ memory_mode() {
 }
 
 # ---------------------------------------------------------------- compare mode
-declare -A RPS P50 P99 FOREIGN SRVCPU WRKCPU
+declare -A RPS P50 P99 FOREIGN SRVCPU WRKCPU ROUND_RPS
+ROUND=1
 SERVERS=()
 
 bench_server() {
@@ -358,12 +362,43 @@ bench_server() {
       (( try < NOISY_RETRIES )) && say "   c=$c: other processes took ${W_FOREIGN}% of a core during the run ($W_RPS tokens/s): measuring again"
     done
     RPS[$name,$c]=$W_RPS; P50[$name,$c]=$W_P50; P99[$name,$c]=$W_P99; FOREIGN[$name,$c]=$W_FOREIGN
+    ROUND_RPS[$name,$c,$ROUND]=$W_RPS
     SRVCPU[$name,$c]=$W_SRV_CPU; WRKCPU[$name,$c]=$W_WRK_CPU
     local flag=""; (( W_FOREIGN > MAX_FOREIGN )) && flag="  NOISY: other processes took ${W_FOREIGN}% of a core"
     say "   c=$c: $W_RPS tokens/s, p50 $W_P50 ms, p99 $W_P99 ms (CPU: server $W_SRV_CPU%, wrk $W_WRK_CPU%)$flag"
   done
   stop_server
-  SERVERS+=("$name")
+  [[ " ${SERVERS[*]} " == *" $name "* ]] || SERVERS+=("$name")
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# The ceiling and the emulator measured alternately, ROUNDS times, each round in a fresh server:
+# a machine whose speed drifts (a shared VM) then slows both sides of the ratio alike.
+alternate_rounds() {
+  local c r s values
+  for (( r = 1; r <= ROUNDS; r++ )); do
+    ROUND=$r
+    say "-- round $r of $ROUNDS"
+    bench_server ceiling "$CEILING_CMD" /oauth2/token "$PEER_CLIENT_ID" "$PEER_CLIENT_SECRET" "$PEER_ENTERPRISE_ID" \
+      || die "the ceiling server failed: see above"
+    [[ -n $EMULATOR_SKIP_REASON ]] && continue
+    bench_server emulator "$EMULATOR_CMD" "$EMULATOR_TOKEN_PATH" "$EMULATOR_CLIENT_ID" \
+      "$EMULATOR_CLIENT_SECRET" "$EMULATOR_ENTERPRISE_ID"
+    case $? in
+      0) ;;
+      2) EMULATOR_SKIP_REASON="it did not start or did not issue a token (EMULATOR_CMD='$EMULATOR_CMD')" ;;
+      *) die "the emulator failed under load: see above" ;;
+    esac
+  done
+  for s in ceiling emulator; do
+    [[ $s == emulator && -n $EMULATOR_SKIP_REASON ]] && continue
+    for c in $CONNS; do
+      values=()
+      for (( r = 1; r <= ROUNDS; r++ )); do values+=("${ROUND_RPS[$s,$c,$r]}"); done
+      RPS[$s,$c]=$(median "${values[@]}")
+    done
+  done
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -376,22 +411,13 @@ compare_mode() {
   build_peers
   build_emulator
 
-  bench_server ceiling "$CEILING_CMD" /oauth2/token "$PEER_CLIENT_ID" "$PEER_CLIENT_SECRET" "$PEER_ENTERPRISE_ID" \
-    || die "the ceiling server failed: see above"
+  ROUND=1
   bench_server oidc-provider "$OIDC_CMD" /token "$PEER_CLIENT_ID" "$PEER_CLIENT_SECRET" "$PEER_ENTERPRISE_ID" \
     || die "oidc-provider failed: see above"
-  if [[ -z $EMULATOR_SKIP_REASON ]]; then
-    bench_server emulator "$EMULATOR_CMD" "$EMULATOR_TOKEN_PATH" "$EMULATOR_CLIENT_ID" \
-      "$EMULATOR_CLIENT_SECRET" "$EMULATOR_ENTERPRISE_ID"
-    case $? in
-      0) ;;
-      2) EMULATOR_SKIP_REASON="it did not start or did not issue a token (EMULATOR_CMD='$EMULATOR_CMD')" ;;
-      *) die "the emulator failed under load: see above" ;;
-    esac
-  fi
+  alternate_rounds
 
   say ""
-  say "== results (tokens/s = 200 responses per second; latency from wrk --latency; $PIN_NOTE)"
+  say "== results (tokens/s = 200 responses per second, the median of $ROUNDS alternating rounds for the ceiling and the emulator; latency and CPU from the last round; $PIN_NOTE)"
   printf '%-14s %6s %10s %9s %9s  %s\n' server conns tokens/s 'p50 ms' 'p99 ms' 'CPU % of a core: server / wrk / others'
   local s c noisy=0
   for s in "${SERVERS[@]}"; do
@@ -429,8 +455,12 @@ compare_mode() {
       local vp="ok" vc="ok"
       ge "$rp" "$TARGET_VS_PEER" || { vp="BELOW TARGET"; ok=0; }
       ge "$rc" "$TARGET_VS_CEILING" || { vc="BELOW TARGET"; ok=0; }
+      local rounds="" r
+      for (( r = 1; r <= ROUNDS; r++ )); do
+        rounds+="$(ratio "${ROUND_RPS[emulator,$c,$r]}" "${ROUND_RPS[ceiling,$c,$r]}") "
+      done
       say "ratio  emulator / oidc-provider at c=$c: ${rp}x (target >= ${TARGET_VS_PEER}x: $vp)"
-      say "ratio  emulator / ceiling       at c=$c: ${rc}  (target >= ${TARGET_VS_CEILING}: $vc)"
+      say "ratio  emulator / ceiling       at c=$c: ${rc}  (target >= ${TARGET_VS_CEILING}: $vc; each round: ${rounds% })"
     done
     (( ok )) || status=3
   fi

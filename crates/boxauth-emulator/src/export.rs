@@ -47,10 +47,7 @@ fn encrypt_like_box_console(pkcs8_der: &[u8], passphrase: &str) -> Result<String
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let suffix: String = random_bytes::<6>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let suffix: String = crate::tokens::hex(&random_bytes::<6>());
     let temporary = dir.join(format!(".{name}.{suffix}.tmp"));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -80,10 +77,7 @@ impl EmulatorHandle {
                 app.client_id
             ))
         })?;
-        let passphrase: String = random_bytes::<16>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let passphrase: String = crate::tokens::hex(&random_bytes::<16>());
         let der = key
             .private_pkcs8
             .as_deref()

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -88,6 +88,8 @@ struct Plan {
 #[derive(Clone, Default)]
 pub struct Faults {
     plan: Arc<Mutex<Plan>>,
+    /// Whether anything is scripted or a rate is set: when not, requests pass without a lock.
+    armed: Arc<AtomicBool>,
     injected: Arc<AtomicU64>,
 }
 
@@ -109,7 +111,14 @@ impl Faults {
 
     /// The next requests get exactly these faults, in order (use [`Fault::Pass`] to let one through).
     pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.plan().script.extend(faults);
+        let mut plan = self.plan();
+        plan.script.extend(faults);
+        self.rearm(&plan);
+    }
+
+    fn rearm(&self, plan: &Plan) {
+        let armed = !plan.script.is_empty() || (plan.rate > 0.0 && !plan.menu.is_empty());
+        self.armed.store(armed, Ordering::Release);
     }
 
     /// A share `rate` (0 to 1) of requests gets a fault picked at random from `menu`.
@@ -117,11 +126,14 @@ impl Faults {
         let mut plan = self.plan();
         plan.rate = rate.clamp(0.0, 1.0);
         plan.menu = menu;
+        self.rearm(&plan);
     }
 
     /// No more faults.
     pub fn clear(&self) {
-        *self.plan() = Plan::default();
+        let mut plan = self.plan();
+        *plan = Plan::default();
+        self.rearm(&plan);
     }
 
     /// How many faults (other than `Pass`) were injected so far.
@@ -130,8 +142,12 @@ impl Faults {
     }
 
     fn next(&self) -> Fault {
+        if !self.armed.load(Ordering::Acquire) {
+            return Fault::Pass;
+        }
         let mut plan = self.plan();
         if let Some(fault) = plan.script.pop_front() {
+            self.rearm(&plan);
             return fault;
         }
         if plan.rate > 0.0 && !plan.menu.is_empty() {
@@ -176,6 +192,42 @@ pub struct FaultService<S> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+mod fault_future {
+    // pin-project-lite cannot take doc comments on fields: the fields are documented here. `inner`
+    // is the router's answer; `fault` the fault's.
+    #![allow(missing_docs)]
+    use super::*;
+
+    pin_project_lite::pin_project! {
+        /// A request that passes straight through (no allocation), or one with a fault.
+        #[project = FaultFutureProjection]
+        pub enum FaultFuture<F> {
+            /// Served normally.
+            Pass { #[pin] inner: F },
+            /// A fault: delayed, answered in the router's place, or dropped.
+            Fault { #[pin] fault: BoxFuture<Result<Response<Body>, DroppedConnection>> },
+        }
+    }
+}
+pub use fault_future::FaultFuture;
+use fault_future::FaultFutureProjection;
+
+impl<F> Future for FaultFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, std::convert::Infallible>>,
+{
+    type Output = Result<Response<Body>, DroppedConnection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            FaultFutureProjection::Pass { inner } => inner
+                .poll(cx)
+                .map(|served| Ok(served.unwrap_or_else(|never| match never {}))),
+            FaultFutureProjection::Fault { fault } => fault.poll(cx),
+        }
+    }
+}
+
 impl<S, B> Service<Request<B>> for FaultService<S>
 where
     S: Service<Request<B>, Response = Response<Body>, Error = std::convert::Infallible>
@@ -187,7 +239,7 @@ where
 {
     type Response = Response<Body>;
     type Error = DroppedConnection;
-    type Future = BoxFuture<Result<Response<Body>, DroppedConnection>>;
+    type Future = FaultFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match self.inner.poll_ready(cx) {
@@ -198,14 +250,17 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let fault = self.faults.next();
-        if fault != Fault::Pass {
-            self.faults.injected.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(?fault, path = request.uri().path(), "injecting a fault");
+        if fault == Fault::Pass {
+            return FaultFuture::Pass {
+                inner: self.inner.call(request),
+            };
         }
+        self.faults.injected.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(?fault, path = request.uri().path(), "injecting a fault");
         // Take the service that was polled ready; leave a fresh clone in its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
+        let fault = Box::pin(async move {
             match fault {
                 Fault::Pass => Ok(inner
                     .call(request)
@@ -236,7 +291,8 @@ where
                 }
                 Fault::Drop => Err(DroppedConnection),
             }
-        })
+        });
+        FaultFuture::Fault { fault }
     }
 }
 

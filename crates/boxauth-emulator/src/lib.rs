@@ -52,6 +52,7 @@ mod jwt;
 mod keys;
 mod routes;
 mod server;
+mod stamp;
 mod state;
 mod store;
 mod tokens;
@@ -65,7 +66,7 @@ pub use config::{
 };
 pub use errors::{BoxError, ErrorRow};
 pub use export::ExportedConfig;
-pub use faults::{DroppedConnection, Fault, FaultLayer, FaultService, Faults};
+pub use faults::{DroppedConnection, Fault, FaultFuture, FaultLayer, FaultService, Faults};
 pub use keys::AppKey;
 pub use server::{Emulator, EmulatorHandle, StartError};
 pub use state::StatsSnapshot;

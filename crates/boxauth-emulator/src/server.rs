@@ -78,7 +78,11 @@ impl Emulator {
         })?;
         let state = Arc::new(AppState::new(&config));
         let faults = Faults::default();
-        let service = FaultLayer(faults.clone()).layer(crate::routes::router(state.clone()));
+        let stamped = crate::stamp::Stamped {
+            inner: crate::routes::router(state.clone()),
+            clock: config.clock.clone(),
+        };
+        let service = FaultLayer(faults.clone()).layer(stamped);
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, service, stopped.clone()));
         let sweeper = tokio::spawn(sweep(state.clone(), config.sweep_interval, stopped));

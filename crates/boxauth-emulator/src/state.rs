@@ -9,11 +9,14 @@ use subtle::ConstantTimeEq;
 use crate::clock::Clock;
 use crate::config::{App, EmulatorConfig, Grant, Item, ItemKind, Lifetimes, User, World};
 use crate::errors::BoxError;
-use crate::store::{Millis, Store, StoreSizes, Ttls};
+use crate::store::{Grantee, Millis, Store, StoreSizes, Ttls};
 use crate::tokens::random_bytes;
 
 /// An app as the token endpoint sees it: its secret only as a salted SHA-256.
 pub(crate) struct Client {
+    /// Server-token grantees by user ID: every token for one subject shares one (bounded by the
+    /// world's users).
+    grantees: Mutex<HashMap<String, Grantee>>,
     pub(crate) app: usize,
     pub(crate) id: Arc<str>,
     pub(crate) scopes: Arc<[String]>,
@@ -38,10 +41,17 @@ pub(crate) struct AppState {
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
-    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    context.update(salt);
-    context.update(secret.as_bytes());
-    let digest = context.finish();
+    let mut input = [0u8; 16 + 128];
+    let digest = if secret.len() <= 128 {
+        input[..16].copy_from_slice(salt);
+        input[16..16 + secret.len()].copy_from_slice(secret.as_bytes());
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input[..16 + secret.len()])
+    } else {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        context.update(salt);
+        context.update(secret.as_bytes());
+        context.finish()
+    };
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
@@ -57,6 +67,7 @@ impl AppState {
         let client = |index: usize, app: &App| {
             let salt = random_bytes::<16>();
             Client {
+                grantees: Mutex::new(HashMap::new()),
                 app: index,
                 id: Arc::from(app.client_id.as_str()),
                 scopes: Arc::from(app.scopes.clone()),
@@ -72,6 +83,7 @@ impl AppState {
             .collect();
         let dummy_salt = random_bytes::<16>();
         let dummy = Client {
+            grantees: Mutex::new(HashMap::new()),
             app: usize::MAX,
             id: Arc::from(""),
             scopes: Arc::from(Vec::new()),
@@ -152,6 +164,17 @@ impl AppState {
             Some(client) if matches && secret.is_some() => Ok(client),
             _ => Err(BoxError::InvalidClient),
         }
+    }
+
+    /// The grantee of a server token (JWT, CCG) of `client` for `user_id`, with the app's scopes.
+    pub(crate) fn server_grantee(&self, client: &Client, user_id: &str) -> Grantee {
+        let mut grantees = client.grantees.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(grantee) = grantees.get(user_id) {
+            return grantee.clone();
+        }
+        let grantee = Grantee::new(client.id.clone(), Arc::from(user_id), client.scopes.clone());
+        grantees.insert(user_id.to_owned(), grantee.clone());
+        grantee
     }
 
     /// The client with this ID, without checking a secret (token exchange, consent page).

@@ -5,13 +5,41 @@
 //! time-ordered queues, so memory stays bounded by the lifetimes, not by the uptime.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::errors::BoxError;
-use crate::tokens::random_token;
+use crate::tokens::random_key;
 
 /// Milliseconds since the Unix epoch, on the emulator's clock.
 pub(crate) type Millis = i64;
+
+/// A code or token, shared by its map entry and its place in the expiry queue.
+type Key = Arc<str>;
+
+/// A fast hash for keys the emulator generated itself (190 random bits): no one can choose keys
+/// that collide, so SipHash's protection is not needed here. (`jti`s, which clients choose, keep
+/// the default hasher.)
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+type TokenMap<V> = HashMap<Key, V, BuildHasherDefault<TokenHasher>>;
 
 /// A (scope, item) pair of a downscoped token; `item` indexes `World::items`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +48,34 @@ pub(crate) struct Restriction {
     pub(crate) item: usize,
 }
 
-/// What a token was issued to.
+/// What a token was issued to: one shared allocation, so a stored token is one cache line.
 #[derive(Debug, Clone)]
-pub(crate) struct Grantee {
+pub(crate) struct Grantee(Arc<GranteeFields>);
+
+/// The fields of a [`Grantee`].
+#[derive(Debug)]
+pub(crate) struct GranteeFields {
     pub(crate) client_id: Arc<str>,
     pub(crate) user_id: Arc<str>,
     pub(crate) scopes: Arc<[String]>,
+}
+
+impl Grantee {
+    pub(crate) fn new(client_id: Arc<str>, user_id: Arc<str>, scopes: Arc<[String]>) -> Self {
+        Self(Arc::new(GranteeFields {
+            client_id,
+            user_id,
+            scopes,
+        }))
+    }
+}
+
+impl std::ops::Deref for Grantee {
+    type Target = GranteeFields;
+
+    fn deref(&self) -> &GranteeFields {
+        &self.0
+    }
 }
 
 /// A live access token.
@@ -36,7 +86,6 @@ pub(crate) struct AccessRecord {
     pub(crate) family: Option<u64>,
     /// `Some` for a downscoped token.
     pub(crate) restricted_to: Option<Arc<[Restriction]>>,
-    children: Vec<String>,
 }
 
 struct CodeRecord {
@@ -55,15 +104,15 @@ struct RefreshRecord {
 
 struct Family {
     grantee: Grantee,
-    access: Vec<String>,
+    access: Vec<Key>,
     live_refresh_records: usize,
     revoked: bool,
 }
 
 /// An access and refresh token pair.
 pub(crate) struct Pair {
-    pub(crate) access_token: String,
-    pub(crate) refresh_token: String,
+    pub(crate) access_token: Key,
+    pub(crate) refresh_token: Key,
 }
 
 /// How long each kind of thing lives, in milliseconds.
@@ -76,15 +125,17 @@ pub(crate) struct Ttls {
 
 #[derive(Default)]
 pub(crate) struct Store {
-    codes: HashMap<String, CodeRecord>,
-    access: HashMap<String, AccessRecord>,
-    refresh: HashMap<String, RefreshRecord>,
+    codes: TokenMap<CodeRecord>,
+    access: TokenMap<AccessRecord>,
+    /// Downscoped tokens by parent: they die with it. Kept apart so the common record stays small.
+    children: TokenMap<Vec<Key>>,
+    refresh: TokenMap<RefreshRecord>,
     families: HashMap<u64, Family>,
     next_family: u64,
     jti: HashMap<(Arc<str>, String), Millis>,
-    code_queue: VecDeque<(Millis, String)>,
-    access_queue: VecDeque<(Millis, String)>,
-    refresh_queue: VecDeque<(Millis, String)>,
+    code_queue: VecDeque<(Millis, Key)>,
+    access_queue: VecDeque<(Millis, Key)>,
+    refresh_queue: VecDeque<(Millis, Key)>,
     jti_queue: VecDeque<(Millis, (Arc<str>, String))>,
 }
 
@@ -105,8 +156,8 @@ pub struct StoreSizes {
 
 impl Store {
     /// A new authorization code for `grantee`.
-    pub(crate) fn issue_code(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> String {
-        let code = random_token(32);
+    pub(crate) fn issue_code(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> Key {
+        let code = random_key("", 32);
         let expires_at = now + ttls.code;
         self.codes.insert(
             code.clone(),
@@ -177,8 +228,8 @@ impl Store {
             .expect("the family exists");
         let grantee = family.grantee.clone();
         family.live_refresh_records += 1;
-        let access_token = random_token(32);
-        let refresh_token = random_token(64);
+        let access_token = random_key("", 32);
+        let refresh_token = random_key("", 64);
         family.access.push(access_token.clone());
         let access_expiry = now + ttls.access;
         let refresh_expiry = now + ttls.refresh;
@@ -198,7 +249,6 @@ impl Store {
                 expires_at: access_expiry,
                 family: Some(family_id),
                 restricted_to: None,
-                children: Vec::new(),
             },
         );
         self.access_queue
@@ -250,8 +300,8 @@ impl Store {
     }
 
     /// A server token (JWT, CCG): an access token with no refresh token.
-    pub(crate) fn issue_access(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> String {
-        let token = random_token(32);
+    pub(crate) fn issue_access(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> Key {
+        let token = random_key("", 32);
         let expires_at = now + ttls.access;
         self.access.insert(
             token.clone(),
@@ -260,7 +310,6 @@ impl Store {
                 expires_at,
                 family: None,
                 restricted_to: None,
-                children: Vec::new(),
             },
         );
         self.access_queue.push_back((expires_at, token.clone()));
@@ -275,20 +324,23 @@ impl Store {
         restricted_to: Arc<[Restriction]>,
         now: Millis,
         ttls: Ttls,
-    ) -> Option<(String, Millis)> {
-        let parent_record = self.access.get_mut(parent)?;
+    ) -> Option<(Key, Millis)> {
+        let (parent_key, parent_record) = self.access.get_key_value(parent)?;
         let expires_at = (now + ttls.access).min(parent_record.expires_at);
-        let token = format!("1!{}", random_token(43));
-        parent_record.children.push(token.clone());
+        let token = random_key("1!", 43);
+        self.children
+            .entry(parent_key.clone())
+            .or_default()
+            .push(token.clone());
         let record = AccessRecord {
-            grantee: Grantee {
+            grantee: Grantee::new(
+                parent_record.grantee.client_id.clone(),
+                parent_record.grantee.user_id.clone(),
                 scopes,
-                ..parent_record.grantee.clone()
-            },
+            ),
             expires_at,
             family: parent_record.family,
             restricted_to: Some(restricted_to),
-            children: Vec::new(),
         };
         if let Some(family) = record.family.and_then(|id| self.families.get_mut(&id)) {
             family.access.push(token.clone());
@@ -339,10 +391,11 @@ impl Store {
     }
 
     fn remove_access(&mut self, token: &str) {
-        let mut pending = vec![token.to_owned()];
+        let mut pending: Vec<Key> = vec![Key::from(token)];
         while let Some(next) = pending.pop() {
-            if let Some(record) = self.access.remove(&next) {
-                pending.extend(record.children);
+            self.access.remove(&*next);
+            if let Some(children) = self.children.remove(&*next) {
+                pending.extend(children);
             }
         }
     }
@@ -384,6 +437,8 @@ impl Store {
             let (_, token) = self.access_queue.pop_front().expect("front exists");
             if self.access.get(&token).is_some_and(|r| r.expires_at <= now) {
                 self.access.remove(&token);
+                // Its children expired no later than it did.
+                self.children.remove(&token);
             }
         }
         while let Some((at, _)) = self.refresh_queue.front() {
@@ -438,11 +493,16 @@ mod tests {
     };
 
     fn grantee() -> Grantee {
-        Grantee {
-            client_id: "c".into(),
-            user_id: "u".into(),
-            scopes: Arc::from(vec!["root_readwrite".to_owned()]),
-        }
+        Grantee::new(
+            "c".into(),
+            "u".into(),
+            Arc::from(vec!["root_readwrite".to_owned()]),
+        )
+    }
+
+    #[test]
+    fn a_stored_token_fits_in_a_cache_line() {
+        assert!(std::mem::size_of::<(Key, AccessRecord)>() <= 64);
     }
 
     #[test]
@@ -492,5 +552,9 @@ mod tests {
         assert!(!store.remember_jti("c".into(), "j", 60_000, 4));
         store.sweep(TTLS.refresh + 10);
         assert_eq!(store.sizes(), StoreSizes::default());
+        assert!(
+            store.children.is_empty(),
+            "downscoped children are forgotten with their parent"
+        );
     }
 }

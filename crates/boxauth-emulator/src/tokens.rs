@@ -1,28 +1,65 @@
-//! Random values: tokens, codes, CSRF nonces.
+//! Random values: tokens, codes, CSRF nonces, request ids.
+//!
+//! Bytes come from the system's secure generator (aws-lc's DRBG) in 4 KiB blocks kept per thread,
+//! so issuing a token costs a copy, not a call into the generator.
+
+use std::cell::RefCell;
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const BLOCK: usize = 4096;
 
-/// `len` random characters from `[A-Za-z0-9]`, the shape of Box's tokens (about 5.95 bits each:
-/// 32 characters carry 190 bits).
-pub(crate) fn random_token(len: usize) -> String {
-    let mut out = String::with_capacity(len);
-    let mut pool = [0u8; 64];
-    while out.len() < len {
-        fill(&mut pool);
-        for &byte in &pool {
-            // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
-            if byte < 248 && out.len() < len {
-                out.push(char::from(ALPHABET[usize::from(byte % 62)]));
-            }
-        }
-    }
-    out
+struct Pool {
+    bytes: [u8; BLOCK],
+    used: usize,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool { bytes: [0; BLOCK], used: BLOCK }) };
 }
 
 /// Random bytes from the system's secure generator.
-pub(crate) fn fill(bytes: &mut [u8]) {
-    // aws-lc's generator only fails if the OS gives no entropy at all: the process cannot go on.
-    aws_lc_rs::rand::fill(bytes).expect("the system random generator failed");
+pub(crate) fn fill(out: &mut [u8]) {
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let mut written = 0;
+        while written < out.len() {
+            if pool.used == BLOCK {
+                // aws-lc's generator only fails if the OS gives no entropy at all: the process
+                // cannot go on issuing secrets.
+                aws_lc_rs::rand::fill(&mut pool.bytes).expect("the system random generator failed");
+                pool.used = 0;
+            }
+            let take = (out.len() - written).min(BLOCK - pool.used);
+            let start = pool.used;
+            out[written..written + take].copy_from_slice(&pool.bytes[start..start + take]);
+            // Handed out once: wipe it from the pool.
+            pool.bytes[start..start + take].fill(0);
+            pool.used += take;
+            written += take;
+        }
+    });
+}
+
+/// A random token of `len` (at most 64) characters from `[A-Za-z0-9]` after `prefix`, the shape of
+/// Box's tokens (about 5.95 bits a character: 32 carry 190 bits); built on the stack, allocated once.
+pub(crate) fn random_key(prefix: &str, len: usize) -> std::sync::Arc<str> {
+    let mut text = [0u8; 80];
+    let len = len.min(64);
+    text[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    let mut at = prefix.len();
+    let mut chunk = [0u8; 48];
+    while at < prefix.len() + len {
+        fill(&mut chunk);
+        for &byte in &chunk {
+            // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
+            if byte < 248 && at < prefix.len() + len {
+                text[at] = ALPHABET[usize::from(byte % 62)];
+                at += 1;
+            }
+        }
+    }
+    // `prefix` is text and the rest is ASCII.
+    std::sync::Arc::from(std::str::from_utf8(&text[..at]).unwrap_or_default())
 }
 
 /// `N` random bytes.
@@ -32,16 +69,48 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Lower-case hex of `bytes` into `out` (twice as long).
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, &b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tokens_have_the_length_and_alphabet_and_differ() {
-        let a = random_token(32);
-        let b = random_token(32);
+        let a = random_key("", 32);
+        let b = random_key("", 32);
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, b);
+        let key = random_key("1!", 43);
+        assert_eq!(key.len(), 45);
+        assert!(key.starts_with("1!") && key[2..].bytes().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn the_pool_refills_across_blocks_and_never_repeats() {
+        let mut big = vec![0u8; BLOCK * 2 + 100];
+        fill(&mut big);
+        assert!(
+            big.chunks(16)
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+                > (BLOCK * 2) / 16
+        );
+        assert_eq!(hex(&[0x0a, 0xff]), "0aff");
     }
 }

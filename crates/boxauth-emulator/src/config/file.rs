@@ -147,7 +147,7 @@ pub(super) fn parse(text: &str) -> Result<EmulatorConfig, ConfigError> {
         },
         sweep_interval: s
             .sweep_interval_ms
-            .map_or(Duration::from_secs(1), Duration::from_millis),
+            .map_or(Duration::from_millis(100), Duration::from_millis),
         ..EmulatorConfig::default_without_world()
     };
     Ok(config)

@@ -4,7 +4,6 @@
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::state::{AppState, Client};
-use crate::store::Grantee;
 
 pub(crate) fn grant(
     state: &AppState,
@@ -30,11 +29,7 @@ pub(crate) fn grant(
                 | SubjectRefusal::AccessLevel => BoxError::GrantCredentialsInvalid,
             }
         })?;
-    let grantee = Grantee {
-        client_id: client.id.clone(),
-        user_id,
-        scopes: client.scopes.clone(),
-    };
+    let grantee = state.server_grantee(client, user_id);
     let now = state.now();
     let token = state.store().issue_access(grantee, now, state.ttls);
     Ok(TokenReply::new(token, state.ttls.access / 1000))

@@ -8,7 +8,6 @@ use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::jwt::Jwt;
 use crate::state::{AppState, Client};
-use crate::store::Grantee;
 
 /// The only audience Box accepts.
 pub(crate) const AUDIENCE: &str = "https://api.box.com/oauth2/token";
@@ -80,11 +79,7 @@ pub(crate) fn grant(
                 SubjectRefusal::UserTokensDisabled => BoxError::UserTokenNotAllowed,
             }
         })?;
-    let grantee = Grantee {
-        client_id: client.id.clone(),
-        user_id,
-        scopes: client.scopes.clone(),
-    };
+    let grantee = state.server_grantee(client, user_id);
     let mut store = state.store();
     // Remembered until the later of exp and now + leeway, so a replay inside the leeway is caught.
     let remember_until = (exp + leeway).saturating_mul(1000).max(now_ms);

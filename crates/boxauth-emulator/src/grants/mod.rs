@@ -6,6 +6,7 @@ pub(crate) mod jwt_bearer;
 pub(crate) mod refresh_token;
 pub(crate) mod token_exchange;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,12 +15,29 @@ use serde_json::Value;
 use crate::config::{AccessLevel, App, Role};
 use crate::state::{AppState, Client};
 
-/// Form parameters; the first occurrence of a name wins.
-pub(crate) struct Params(Vec<(String, String)>);
+/// Form parameters, borrowed from the body where nothing needed decoding; the first occurrence of
+/// a name wins.
+pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
-    pub(crate) fn parse(body: &[u8]) -> Self {
-        Self(url::form_urlencoded::parse(body).into_owned().collect())
+impl<'a> Params<'a> {
+    pub(crate) fn parse(body: &'a [u8]) -> Self {
+        let mut pairs = Vec::with_capacity(8);
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            // Most values need no decoding: borrow them; decode the others.
+            let plain = !pair.iter().any(|&b| b == b'%' || b == b'+');
+            let split = pair.iter().position(|&b| b == b'=');
+            let (name, value) = match split {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &[][..]),
+            };
+            match (plain, std::str::from_utf8(name), std::str::from_utf8(value)) {
+                (true, Ok(name), Ok(value)) => {
+                    pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)))
+                }
+                _ => pairs.extend(url::form_urlencoded::parse(pair)),
+            }
+        }
+        Self(pairs)
     }
 
     /// The value, if present and not empty.
@@ -27,7 +45,7 @@ impl Params {
         self.0
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .filter(|v| !v.is_empty())
     }
 }
@@ -35,18 +53,49 @@ impl Params {
 /// A successful token answer, fields in the order Box sends them.
 #[derive(Serialize)]
 pub(crate) struct TokenReply {
-    pub(crate) access_token: String,
+    pub(crate) access_token: Arc<str>,
     pub(crate) expires_in: i64,
     pub(crate) restricted_to: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) refresh_token: Option<String>,
+    pub(crate) refresh_token: Option<Arc<str>>,
     pub(crate) token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) issued_token_type: Option<&'static str>,
 }
 
 impl TokenReply {
-    pub(crate) fn new(access_token: String, expires_in: i64) -> Self {
+    /// The JSON body, in Box's field order.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        if !self.restricted_to.is_empty() {
+            // Serialising plain fields and JSON values cannot fail.
+            return serde_json::to_vec(self).unwrap_or_default();
+        }
+        // The common answer, written directly: tokens are [A-Za-z0-9!] and need no escaping.
+        let mut out = Vec::with_capacity(192);
+        out.extend_from_slice(b"{\"access_token\":\"");
+        out.extend_from_slice(self.access_token.as_bytes());
+        out.extend_from_slice(b"\",\"expires_in\":");
+        // Writing to a Vec cannot fail.
+        let _ = std::io::Write::write_fmt(&mut out, format_args!("{}", self.expires_in));
+        out.extend_from_slice(b",\"restricted_to\":[]");
+        if let Some(refresh) = &self.refresh_token {
+            out.extend_from_slice(b",\"refresh_token\":\"");
+            out.extend_from_slice(refresh.as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b",\"token_type\":\"");
+        out.extend_from_slice(self.token_type.as_bytes());
+        out.push(b'"');
+        if let Some(issued) = self.issued_token_type {
+            out.extend_from_slice(b",\"issued_token_type\":\"");
+            out.extend_from_slice(issued.as_bytes());
+            out.push(b'"');
+        }
+        out.push(b'}');
+        out
+    }
+
+    pub(crate) fn new(access_token: Arc<str>, expires_in: i64) -> Self {
         Self {
             access_token,
             expires_in,
@@ -69,17 +118,15 @@ pub(crate) enum SubjectRefusal {
 }
 
 /// The user a server token for (`enterprise`, id) or (`user`, id) acts as.
-pub(crate) fn resolve_subject(
-    state: &AppState,
+pub(crate) fn resolve_subject<'s>(
+    state: &'s AppState,
     client: &Client,
-    app: &App,
+    app: &'s App,
     subject_type: &str,
     subject_id: &str,
-) -> Result<Arc<str>, SubjectRefusal> {
+) -> Result<&'s str, SubjectRefusal> {
     match subject_type {
-        "enterprise" if subject_id == app.enterprise_id => {
-            Ok(Arc::from(app.service_account_id.as_str()))
-        }
+        "enterprise" if subject_id == app.enterprise_id => Ok(app.service_account_id.as_str()),
         "user" => {
             let user = state.user(subject_id).ok_or(SubjectRefusal::Unknown)?;
             if user.enterprise_id != app.enterprise_id {
@@ -100,7 +147,7 @@ pub(crate) fn resolve_subject(
             if !app.generate_user_tokens {
                 return Err(SubjectRefusal::UserTokensDisabled);
             }
-            Ok(Arc::from(user.id.as_str()))
+            Ok(user.id.as_str())
         }
         _ => Err(SubjectRefusal::Unknown),
     }
@@ -109,4 +156,30 @@ pub(crate) fn resolve_subject(
 /// Seconds from `now` to `expires_at`, both in milliseconds.
 pub(crate) fn seconds_left(expires_at: i64, now: i64) -> i64 {
     (expires_at - now).max(0) / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_borrow_plain_values_and_decode_the_rest() {
+        let params = Params::parse(b"a=1&b=x%20y+z&&c&d=%E2%9C%93&a=2");
+        assert_eq!(params.get("a"), Some("1"), "the first occurrence wins");
+        assert_eq!(params.get("b"), Some("x y z"));
+        assert_eq!(params.get("c"), None, "empty values count as absent");
+        assert_eq!(params.get("d"), Some("\u{2713}"));
+        assert!(matches!(params.0[0].1, Cow::Borrowed(_)));
+        let bad = Params::parse(&[b'k', b'=', 0xff]);
+        assert_eq!(bad.get("k"), Some("\u{fffd}"));
+    }
+
+    #[test]
+    fn the_direct_json_is_what_serde_writes() {
+        let mut reply = TokenReply::new(Arc::from("AbC123"), 3600);
+        assert_eq!(reply.to_json(), serde_json::to_vec(&reply).unwrap());
+        reply.refresh_token = Some(Arc::from("R9"));
+        reply.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
+        assert_eq!(reply.to_json(), serde_json::to_vec(&reply).unwrap());
+    }
 }

@@ -338,11 +338,11 @@ pub(crate) async fn decide(
                     StatusCode::OK,
                 );
             };
-            let grantee = Grantee {
-                client_id: request.client.id.clone(),
-                user_id: Arc::from(user.id.as_str()),
-                scopes: Arc::from(request.scopes.clone()),
-            };
+            let grantee = Grantee::new(
+                request.client.id.clone(),
+                Arc::from(user.id.as_str()),
+                Arc::from(request.scopes.clone()),
+            );
             let now = state.now();
             let code = state.store().issue_code(grantee, now, state.ttls);
             target.query_pairs_mut().append_pair("code", &code);

@@ -56,8 +56,7 @@ fn dispatch(state: &AppState, grant: Grant, params: &Params) -> Result<TokenRepl
 }
 
 fn json(reply: &TokenReply) -> Response {
-    // Serialising these plain fields cannot fail.
-    let body = serde_json::to_vec(reply).unwrap_or_default();
+    let body = reply.to_json();
     let mut response = (
         [(
             header::CONTENT_TYPE,
