@@ -56,9 +56,9 @@ fn bench_cached(c: &mut Criterion, rt: &Runtime, emulator: &EmulatorHandle) {
     );
     let shared: Arc<dyn Authentication> = Arc::new(auth.clone());
     let before = emulator.stats().requests(Grant::ClientCredentials);
-    // The boxed future every call allocates: its size is the whole state machine, slow path included.
+    // What a cached call boxes: a ready value (the refresh state machine is boxed only on a miss).
     eprintln!(
-        "retrieve_token: boxed future is {} bytes",
+        "retrieve_token: the cached call boxes {} bytes",
         std::mem::size_of_val(&*auth.retrieve_token())
     );
 

@@ -8,8 +8,9 @@
 //!   [`Authentication`] trait, with downscoping and revoking.
 //! - **One token manager** under every scheme: a lock-free cached fast path, refresh inside a
 //!   margin before expiry, and refresh that happens once however many tasks or processes need it
-//!   at the same moment, with tokens in [`MemoryStorage`] or [`FileStorage`] (atomic writes, mode
-//!   0600, a cross-process lock).
+//!   at the same moment, with tokens in [`MemoryStorage`], [`FileStorage`] (atomic writes, mode
+//!   0600, a cross-process lock) or, with the `redis` feature, `RedisStorage` (one namespace per
+//!   identity, a distributed refresh lock, waiters woken by pub/sub) for fleets of machines.
 //! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
 //!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
 //! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
@@ -58,6 +59,16 @@
 //! | [`OAuth`] | [`OAuthConfig`] | refresh token, rotated, stored before use | [`OAuth::authorize_url`], [`OAuth::complete_authorization`] |
 //! | [`CcgAuth`] | [`CcgConfig`] | a new client-credentials request | enterprise or user subject |
 //! | [`JwtAuth`] | [`JwtConfig`] | a new signed assertion | corrects for clock skew from Box's `Date` |
+//!
+//! A fleet sharing one identity keeps it in Redis (feature `redis`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # fn run(config: boxauth::OAuthConfig) -> boxauth::Result<()> {
+//! let storage = boxauth::RedisStorage::new("redis://redis.internal:6379/0", "boxauth:myapp:prod")?;
+//! let auth = boxauth::OAuth::with_options(config, boxauth::AuthOptions::default().storage(storage))?;
+//! # let _ = auth; Ok(()) }
+//! ```
 //!
 //! The refresh protocol: (1) a cached token valid beyond the margin is returned with no lock; (2)
 //! otherwise the in-process lock, then the storage's lock; (3) storage is re-read: if someone else
@@ -246,6 +257,8 @@ pub use schemas::{
 pub use secret::{
     Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, Passphrase, Token,
 };
+#[cfg(feature = "redis")]
+pub use storage::RedisStorage;
 pub use storage::{BoxFuture, FileStorage, MemoryStorage, RefreshLock, StoredToken, TokenStorage};
 pub use token_manager::DEFAULT_REFRESH_MARGIN;
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

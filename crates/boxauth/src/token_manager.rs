@@ -89,7 +89,18 @@ impl TokenManager {
         if let Some(cached) = self.cached() {
             return Ok(cached);
         }
-        self.refresh_unless_fresh(source, None).await
+        match self.refresh_unless_fresh(source, None).await {
+            Ok(token) => Ok(token),
+            // The refresh could not even start (the storage's lock or Redis unreachable): a token
+            // that has not expired yet is still good.
+            Err(error) => match self.cache.load_full() {
+                Some(cached) if cached.is_valid_at(unix_now(), 0) && !self.is_rejected(&cached) => {
+                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
+                    Ok(cached)
+                }
+                _ => Err(error),
+            },
+        }
     }
 
     /// The fast path: the cached token if it is valid beyond the margin. No lock, no allocation
@@ -171,7 +182,12 @@ impl TokenManager {
         lock: &mut dyn RefreshLock,
         replace: Option<&Token>,
     ) -> Result<Arc<StoredToken>> {
-        let stored = self.storage.load().await?;
+        // Storage that lost its data (a Redis restarted without persistence) must not lose the
+        // refresh token this process still holds.
+        let stored = match self.storage.load().await? {
+            Some(stored) => Some(stored),
+            None => self.cache.load_full().map(|cached| (*cached).clone()),
+        };
         if let Some(stored) = &stored
             && self.usable(stored, unix_now(), replace)
         {

@@ -4,11 +4,13 @@
 //!   answers from a script (a status, or a dropped connection).
 //! - [`emulator`]: the Box emulator on a free port, with signed assertions and real consent.
 //! - [`browser`]: real headless Chromium through chromedriver.
+//! - [`redis`]: a real `redis-server` on a free port.
 
 #![allow(clippy::unwrap_used)]
 
 pub mod browser;
 pub mod emulator;
 mod recording;
+pub mod redis;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};

@@ -256,7 +256,15 @@ macro_rules! managed_authentication {
                 '_,
                 $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>,
             > {
+                // The fast path boxes only a ready value, not the refresh state machine.
+                if let Some(token) = self.inner.core.tokens.cached() {
+                    return Box::pin(std::future::ready(Ok(token)));
+                }
                 Box::pin(async move { self.inner.core.tokens.token(&*self.inner).await })
+            }
+
+            fn cached_token(&self) -> Option<std::sync::Arc<$crate::storage::StoredToken>> {
+                self.inner.core.tokens.cached()
             }
 
             fn refresh_token(

@@ -3,6 +3,8 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis_storage;
 
 use std::fmt;
 use std::future::Future;
@@ -14,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 pub use file::FileStorage;
 pub use memory::MemoryStorage;
+#[cfg(feature = "redis")]
+pub use redis_storage::RedisStorage;
 
 use crate::error::Result;
 use crate::schemas::AccessToken;

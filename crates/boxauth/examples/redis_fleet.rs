@@ -1,0 +1,115 @@
+//! A fleet worker: one Box identity (OAuth 2.0 tokens) shared through Redis by every process on
+//! every machine, and by every task in each process. Run as many as you like: a refresh happens
+//! once, and nobody burns the single-use refresh token for the others.
+//!
+//! ```sh
+//! BOX_CLIENT_ID=… BOX_CLIENT_SECRET=… REDIS_URL=redis://127.0.0.1:6379/0 \
+//!   cargo run -p boxauth --features redis --example redis_fleet
+//! ```
+//!
+//! The tokens must be in Redis first (a login stores them: `boxauth env add … --token-store redis://…`
+//! then `boxauth login`). Settings (environment): `BOX_BASE_URL`, `REDIS_NAMESPACE` (default
+//! `boxauth:fleet`), `TASKS` (default 50), `RUN_SECS` (0: each task asks once; otherwise every task
+//! asks every 50 ms for that long), `MARGIN_SECS` (refresh margin, default 60), `LOCK_TTL_MS`.
+//! It prints one JSON line: a fingerprint of the token every task ended with (the first 16 hex
+//! digits of its SHA-256: never the token itself), how many distinct tokens it saw, and how many
+//! requests failed.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boxauth::{
+    AuthOptions, Authentication, BoxUrls, NetworkSession, OAuth, OAuthConfig, RedisStorage,
+};
+
+fn var(name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    std::env::var(name).map_err(|_| format!("set {name}").into())
+}
+
+/// The first 16 hex digits of the token's SHA-256: enough to compare tokens, useless to call Box.
+fn fingerprint(token: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::var("BOX_BASE_URL").unwrap_or_else(|_| boxauth::DEFAULT_BASE_URL.into());
+    let session = NetworkSession::builder()
+        .urls(BoxUrls::default().with_base_url(&base)?)
+        .build()?;
+    let namespace = std::env::var("REDIS_NAMESPACE").unwrap_or_else(|_| "boxauth:fleet".into());
+    let mut storage = RedisStorage::new(&var("REDIS_URL")?, &namespace)?;
+    if let Ok(ttl) = std::env::var("LOCK_TTL_MS") {
+        storage = storage.with_lock_ttl(Duration::from_millis(ttl.parse()?));
+    }
+    let options = AuthOptions::default()
+        .session(session)
+        .storage(storage)
+        .refresh_margin(Duration::from_secs(number("MARGIN_SECS", 60)));
+    let auth = Arc::new(OAuth::with_options(
+        OAuthConfig::new(var("BOX_CLIENT_ID")?, var("BOX_CLIENT_SECRET")?),
+        options,
+    )?);
+
+    let tasks = number("TASKS", 50) as usize;
+    let run_for = Duration::from_secs(number("RUN_SECS", 0));
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (auth, seen, failures, barrier) = (
+                auth.clone(),
+                seen.clone(),
+                failures.clone(),
+                barrier.clone(),
+            );
+            tokio::spawn(async move {
+                barrier.wait().await;
+                loop {
+                    match auth.retrieve_token().await {
+                        Ok(token) => {
+                            let access = token
+                                .access_token
+                                .as_ref()
+                                .map(|t| t.secret().to_owned())
+                                .unwrap_or_default();
+                            seen.lock().unwrap().insert(access);
+                        }
+                        Err(error) => failures.lock().unwrap().push(error.to_string()),
+                    }
+                    if started.elapsed() >= run_for {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await?;
+    }
+    let last = auth.retrieve_token().await?;
+    let failures = failures.lock().unwrap().clone();
+    let summary = serde_json::json!({
+        "token_sha256": last.access_token.as_ref().map(|t| fingerprint(t.secret())),
+        "distinct_tokens": seen.lock().unwrap().len(),
+        "failures": failures.len(),
+        "first_failure": failures.first(),
+    });
+    println!("{summary}");
+    Ok(())
+}

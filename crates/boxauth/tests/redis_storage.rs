@@ -1,0 +1,269 @@
+//! RedisStorage against a real redis-server started by the test: the lock, its owner checks, the
+//! pub/sub wake-up, the local fast path, and what happens when Redis goes away and comes back.
+
+#![cfg(feature = "redis")]
+
+use std::time::{Duration, Instant};
+
+use boxauth::{
+    AccessToken, AuthOptions, Authentication, CcgAuth, CcgConfig, RedisStorage, StoredToken,
+    TokenStorage,
+};
+use boxauth_emulator::{
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
+};
+use boxauth_test_support::emulator as emu;
+use boxauth_test_support::redis::RedisServer;
+
+fn token(value: &str) -> StoredToken {
+    StoredToken {
+        token: AccessToken {
+            access_token: Some(value.into()),
+            refresh_token: Some("R".into()),
+            expires_in: Some(3600),
+            ..AccessToken::default()
+        },
+        expires_at: Some(4_000_000_000),
+    }
+}
+
+fn secret(stored: Option<StoredToken>) -> String {
+    stored
+        .unwrap()
+        .access_token
+        .as_ref()
+        .unwrap()
+        .secret()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_token_is_kept_as_json_under_the_identitys_namespace() {
+    let redis = RedisServer::start();
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:one").unwrap();
+    assert!(storage.load().await.unwrap().is_none());
+    storage.store(&token("T1")).await.unwrap();
+    assert_eq!(secret(storage.load().await.unwrap()), "T1");
+    let raw = redis.reply("GET boxauth:test:one:token");
+    assert!(
+        raw.contains("\"access_token\":\"T1\"") && raw.contains("\"expires_at\":4000000000"),
+        "{raw}"
+    );
+    let other = RedisStorage::new(&redis.url(), "boxauth:test:two").unwrap();
+    assert!(
+        other.load().await.unwrap().is_none(),
+        "namespaces do not mix"
+    );
+    storage.clear().await.unwrap();
+    assert!(storage.load().await.unwrap().is_none());
+    assert_eq!(
+        redis.command("EXISTS boxauth:test:one:lock").as_deref(),
+        Some(":0"),
+        "the lock was released"
+    );
+}
+
+#[tokio::test]
+async fn the_lock_is_exclusive_and_only_its_owner_releases_it() {
+    let redis = RedisServer::start();
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:lock").unwrap();
+    let patient = storage
+        .clone()
+        .with_lock_timeout(Duration::from_millis(300));
+    let mut held = storage.lock().await.unwrap();
+    let refused = patient
+        .lock()
+        .await
+        .err()
+        .expect("a second holder must wait");
+    assert!(
+        refused.to_string().contains("held the refresh lock"),
+        "{refused}"
+    );
+    held.store(&token("mine")).await.unwrap();
+    held.release().await.unwrap();
+    let again = patient.lock().await.unwrap();
+    again.release().await.unwrap();
+    assert_eq!(secret(storage.load().await.unwrap()), "mine");
+}
+
+#[tokio::test]
+async fn a_holder_that_outlived_its_lock_cannot_overwrite_a_newer_token() {
+    let redis = RedisServer::start();
+    let short = RedisStorage::new(&redis.url(), "boxauth:test:pause")
+        .unwrap()
+        .with_lock_ttl(Duration::from_millis(200));
+    let mut paused = short.lock().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await; // a GC pause, a stopped VM…
+    let mut newer = short.lock().await.unwrap();
+    newer.store(&token("newer")).await.unwrap();
+    let refused = paused.store(&token("stale")).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("expired before the new token was stored"),
+        "{refused}"
+    );
+    newer.release().await.unwrap();
+    paused.release().await.unwrap(); // not the owner any more: nothing happens
+    assert_eq!(secret(short.load().await.unwrap()), "newer");
+}
+
+#[tokio::test]
+async fn a_waiter_is_woken_by_the_release_without_polling() {
+    let redis = RedisServer::start();
+    // A lock that would only expire after a minute: a waiter relying on the expiry would hang.
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:wake")
+        .unwrap()
+        .with_lock_ttl(Duration::from_secs(60));
+    let held = storage.lock().await.unwrap();
+    let waiter = {
+        let storage = storage.clone();
+        tokio::spawn(async move {
+            let lock = storage.lock().await.unwrap();
+            lock.release().await.unwrap();
+            Instant::now()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = redis.commands_processed();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let during = redis.commands_processed() - before;
+    assert!(
+        during <= 3,
+        "the waiter polled Redis while it waited: {during} commands in 700 ms"
+    );
+    let released = Instant::now();
+    held.release().await.unwrap();
+    let woken = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .expect("woken by the release")
+        .unwrap();
+    assert!(woken >= released);
+}
+
+fn ccg(
+    emulator: &boxauth_emulator::EmulatorHandle,
+    storage: RedisStorage,
+    margin: Duration,
+) -> CcgAuth {
+    let options = AuthOptions::default()
+        .session(emu::session(emulator))
+        .storage(storage)
+        .refresh_margin(margin);
+    CcgAuth::with_options(
+        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
+        options,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_valid_token_is_served_from_memory_with_no_redis_round_trip() {
+    let redis = RedisServer::start();
+    let emulator = emu::start().await;
+    let auth = ccg(
+        &emulator,
+        RedisStorage::new(&redis.url(), "boxauth:test:fast").unwrap(),
+        Duration::from_secs(60),
+    );
+    auth.retrieve_token().await.unwrap();
+    let before = redis.commands_processed();
+    for _ in 0..1000 {
+        auth.retrieve_token().await.unwrap();
+    }
+    assert_eq!(
+        redis.commands_processed() - before,
+        1,
+        "only the INFO query itself"
+    );
+}
+
+#[tokio::test]
+async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_recovers() {
+    let mut redis = RedisServer::start();
+    let emulator = emu::start().await;
+    // A margin as long as the token's life: every call tries a proactive refresh.
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:down").unwrap();
+    let auth = ccg(&emulator, storage.clone(), Duration::from_secs(3600));
+    let first = auth.retrieve_token().await.unwrap();
+    redis.stop();
+
+    let still = auth.retrieve_token().await.unwrap();
+    assert_eq!(
+        still.access_token.as_ref().unwrap().secret(),
+        first.access_token.as_ref().unwrap().secret()
+    );
+    let error = auth.refresh_token().await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("Redis at redis://127.0.0.1") && message.contains("did not answer"),
+        "{message}"
+    );
+    let cold = ccg(
+        &emulator,
+        RedisStorage::new(&redis.url(), "boxauth:test:down").unwrap(),
+        Duration::from_secs(60),
+    );
+    assert!(
+        matches!(
+            cold.retrieve_token().await.unwrap_err(),
+            boxauth::Error::Storage(_)
+        ),
+        "nothing cached: a clear error"
+    );
+
+    redis.restart();
+    let before = emulator.stats().requests(Grant::ClientCredentials);
+    let mut recovered = None;
+    for _ in 0..50 {
+        if let Ok(token) = auth.refresh_token().await {
+            recovered = Some(token);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recovered = recovered.expect("the connection came back on its own");
+    assert_eq!(
+        emulator.stats().requests(Grant::ClientCredentials) - before,
+        1
+    );
+    assert_eq!(
+        secret(storage.load().await.unwrap()),
+        recovered.access_token.as_ref().unwrap().secret()
+    );
+}
+
+#[tokio::test]
+async fn a_restarted_redis_still_has_the_token() {
+    let mut redis = RedisServer::start();
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:restart").unwrap();
+    storage.store(&token("durable")).await.unwrap();
+    redis.restart();
+    let mut loaded = None;
+    for _ in 0..50 {
+        if let Ok(value) = storage.load().await {
+            loaded = value;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(secret(loaded), "durable");
+}
+
+#[test]
+fn a_bad_url_or_namespace_is_refused_without_showing_the_password() {
+    let error = RedisStorage::new("http://user:hunter2@example.com", "ns")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !error.contains("hunter2") && error.contains("redis://"),
+        "{error}"
+    );
+    assert!(RedisStorage::new("redis://127.0.0.1:1/0", "has space").is_err());
+    let debug = format!(
+        "{:?}",
+        RedisStorage::new("redis://:hunter2@127.0.0.1:1/0", "ns").unwrap()
+    );
+    assert!(!debug.contains("hunter2"), "{debug}");
+}

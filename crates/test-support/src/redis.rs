@@ -1,0 +1,144 @@
+//! A real `redis-server` on a free loopback port, started and stopped by the test. Not optional:
+//! if Debian's `redis-server` is missing the test fails and says how to install it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server. Dropping it stops it and removes its directory.
+pub struct RedisServer {
+    port: u16,
+    dir: PathBuf,
+    durable: bool,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts a server with an append-only file fsynced on every write, so a restart keeps data.
+    pub fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// Starts a server that keeps everything in memory only (no fsync on writes).
+    pub fn start_in_memory() -> Self {
+        Self::start_with(false)
+    }
+
+    fn start_with(durable: bool) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("boxauth-redis-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut server = Self {
+            port,
+            dir,
+            durable,
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(if self.durable {
+                ["--appendonly", "yes", "--appendfsync", "always"]
+            } else {
+                ["--appendonly", "no", "--appendfsync", "no"]
+            })
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): install Debian's redis-server (scripts/test does)")
+            });
+        self.child = Some(child);
+        let started = Instant::now();
+        while self.command("PING").as_deref() != Some("+PONG") {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `redis://127.0.0.1:<port>/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Sends one inline command; its first reply line (e.g. `+PONG`, `:12`).
+    pub fn command(&self, command: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
+        let mut reply = vec![0u8; 64 * 1024];
+        let read = stream.read(&mut reply).ok()?;
+        let text = String::from_utf8_lossy(&reply[..read]).into_owned();
+        Some(text.lines().next().unwrap_or_default().to_owned())
+    }
+
+    /// The full reply of an inline command (for `INFO`).
+    pub fn reply(&self, command: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        stream
+            .write_all(format!("{command}\r\n").as_bytes())
+            .unwrap();
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        while let Ok(read) = stream.read(&mut chunk) {
+            if read == 0 {
+                break;
+            }
+            reply.extend_from_slice(&chunk[..read]);
+        }
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    /// Commands the server has processed so far (`INFO stats`), this query excluded.
+    pub fn commands_processed(&self) -> u64 {
+        self.reply("INFO stats")
+            .lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops the server (SIGKILL) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops it and starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
