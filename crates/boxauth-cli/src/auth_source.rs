@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use boxauth::{
     AuthOptions, Authentication, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
-    FileStorage, JwtAuth, JwtConfig, NetworkSession, OAuth, OAuthConfig, Subject,
+    FileStorage, JwtAuth, JwtConfig, NetworkSession, OAuth, OAuthConfig, RedisStorage, Subject,
 };
 use clap::{ArgGroup, Args};
 
@@ -55,8 +55,70 @@ pub struct AuthSource {
     pub user_id: Option<String>,
 
     /// Keep tokens in this file (mode 0600, shared safely by processes on this host).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "token_store")]
     pub token_file: Option<PathBuf>,
+
+    /// Keep tokens in Redis, shared by processes on many hosts (one namespace per identity).
+    #[arg(long, value_name = "redis://HOST:PORT/DB")]
+    pub token_store: Option<String>,
+}
+
+/// Where a scheme keeps its tokens.
+pub enum TokenPlace<'a> {
+    /// In memory, for this process.
+    Memory,
+    /// In a file.
+    File(&'a Path),
+    /// In Redis at this URL, under this namespace.
+    Redis(&'a str, String),
+}
+
+/// The Redis namespace of an identity: processes anywhere with the same app and subject share it.
+fn namespace(auth: &EnvAuth, environment: Option<&str>) -> String {
+    match (auth, environment) {
+        (_, Some(name)) => format!("boxauth:env:{name}"),
+        (
+            EnvAuth::Jwt {
+                config_file,
+                user_id,
+            },
+            None,
+        ) => {
+            let app = JwtConfig::from_config_file(config_file)
+                .map(|c| c.client_id)
+                .unwrap_or_default();
+            match user_id {
+                Some(user) => format!("boxauth:{app}:user:{user}"),
+                None => format!("boxauth:{app}:service-account"),
+            }
+        }
+        (
+            EnvAuth::Ccg {
+                client_id,
+                enterprise_id,
+                user_id,
+                ..
+            },
+            None,
+        ) => match (user_id, enterprise_id) {
+            (Some(user), _) => format!("boxauth:{client_id}:user:{user}"),
+            (None, Some(enterprise)) => format!("boxauth:{client_id}:enterprise:{enterprise}"),
+            (None, None) => format!("boxauth:{client_id}"),
+        },
+        (EnvAuth::Oauth { client_id, .. }, None) => format!("boxauth:{client_id}:oauth"),
+        (EnvAuth::DeveloperToken { .. }, None) => "boxauth:developer-token".to_owned(),
+    }
+}
+
+/// `file` or a `redis://` URL, as `--token-store` and environments take it.
+pub fn check_token_store(store: &str) -> boxauth::Result<()> {
+    if store == "file" || store.starts_with("redis://") {
+        Ok(())
+    } else {
+        Err(boxauth::Error::config(format!(
+            "--token-store {store:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0"
+        )))
+    }
 }
 
 fn required(value: &Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {
@@ -132,12 +194,21 @@ impl AuthSource {
         if self.given() {
             let session = connection.session()?;
             let auth = self.to_env_auth()?;
-            if matches!(auth, EnvAuth::Oauth { .. }) && self.token_file.is_none() {
+            let store = match (&self.token_file, &self.token_store) {
+                (Some(path), _) => TokenPlace::File(path),
+                (None, Some(url)) if url != "file" => {
+                    check_token_store(url)?;
+                    TokenPlace::Redis(url, namespace(&auth, None))
+                }
+                _ => TokenPlace::Memory,
+            };
+            if matches!(auth, EnvAuth::Oauth { .. }) && matches!(store, TokenPlace::Memory) {
                 return Err(boxauth::Error::config(
-                    "--oauth keeps its tokens in --token-file PATH (or log in once with `boxauth login`, which saves an environment)",
+                    "--oauth keeps its tokens in --token-file PATH or --token-store redis://… (or log in once with \
+                     `boxauth login`, which saves an environment)",
                 ));
             }
-            return build(&auth, session, self.token_file.as_deref());
+            return build(&auth, session, store);
         }
         let store = Store::locate()?;
         let (name, environment) = store.resolve(env)?;
@@ -157,24 +228,30 @@ pub fn from_environment(
         environment.oauth2_url.as_deref(),
     )?;
     let session = connection.session_for(urls)?;
-    if environment.token_store != "file" {
-        return Err(boxauth::Error::config(format!(
-            "environment {name:?} keeps tokens in {}, which this build of boxauth does not support; \
-             use --token-store file",
-            environment.token_store
-        )));
-    }
-    build(&environment.auth, session, Some(&store.token_file(name)))
+    let file = store.token_file(name);
+    let tokens = if environment.token_store == "file" {
+        TokenPlace::File(&file)
+    } else {
+        TokenPlace::Redis(
+            &environment.token_store,
+            namespace(&environment.auth, Some(name)),
+        )
+    };
+    build(&environment.auth, session, tokens)
 }
 
 fn build(
     auth: &EnvAuth,
     session: NetworkSession,
-    token_file: Option<&Path>,
+    store: TokenPlace<'_>,
 ) -> boxauth::Result<Arc<dyn Authentication>> {
     let mut options = AuthOptions::default().session(session);
-    if let Some(path) = token_file {
-        options = options.storage(FileStorage::new(path));
+    match store {
+        TokenPlace::Memory => {}
+        TokenPlace::File(path) => options = options.storage(FileStorage::new(path)),
+        TokenPlace::Redis(url, namespace) => {
+            options = options.storage(RedisStorage::new(url, &namespace)?)
+        }
     }
     Ok(match auth {
         EnvAuth::DeveloperToken { token } => Arc::new(DeveloperTokenAuth::with_options(

@@ -52,9 +52,6 @@ struct Add {
     name: String,
     #[command(flatten)]
     source: AuthSource,
-    /// Where tokens are kept: `file` (a 0600 file in the config directory) or a `redis://` URL.
-    #[arg(long, default_value = "file", value_name = "file|redis://HOST:PORT/DB")]
-    token_store: String,
     /// Save a base URL with the environment (e.g. an emulator's).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
@@ -75,12 +72,18 @@ impl EnvCommand {
         match self.action {
             Action::Add(add) => {
                 check_name(&add.name)?;
-                if add.token_store != "file"
-                    && !add.token_store.starts_with("redis://")
-                    && !add.token_store.starts_with("rediss://")
-                {
+                let token_store = add
+                    .source
+                    .token_store
+                    .clone()
+                    .unwrap_or_else(|| "file".to_owned());
+                crate::auth_source::check_token_store(&token_store)?;
+                if token_store != "file" {
+                    boxauth::RedisStorage::new(&token_store, "boxauth:check")?;
+                }
+                if add.source.token_file.is_some() {
                     return Err(boxauth::Error::config(
-                        "--token-store must be `file` or a redis:// URL",
+                        "an environment keeps its token file in the config directory: leave out --token-file",
                     ));
                 }
                 if let (Some(base), Some(oauth2)) = (&add.base_url, &add.oauth2_url) {
@@ -90,7 +93,7 @@ impl EnvCommand {
                 }
                 let environment = Environment {
                     auth: add.source.to_env_auth()?,
-                    token_store: add.token_store,
+                    token_store,
                     base_url: add.base_url,
                     oauth2_url: add.oauth2_url,
                 };

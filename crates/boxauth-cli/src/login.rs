@@ -8,7 +8,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use boxauth::{AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig};
+use boxauth::{
+    AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig, RedisStorage,
+};
 use clap::Args;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -207,12 +209,25 @@ impl LoginCommand {
             .map_err(|e| Error::config(e.to_string()))?
             .port();
         let redirect_uri = format!("http://localhost:{port}/callback");
+        // Where the environment keeps its tokens: its file, or the Redis it was saved with.
+        let token_store = existing
+            .as_ref()
+            .map_or_else(|| "file".to_owned(), |e| e.token_store.clone());
         let token_file = store.token_file(&name);
+        let options = AuthOptions::default().session(session);
+        let (options, kept_in) = if token_store == "file" {
+            (
+                options.storage(FileStorage::new(&token_file)),
+                token_file.display().to_string(),
+            )
+        } else {
+            let namespace = format!("boxauth:env:{name}");
+            let redis = RedisStorage::new(&token_store, &namespace)?;
+            (options.storage(redis), format!("{namespace} in Redis"))
+        };
         let oauth = OAuth::with_options(
             OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
-            AuthOptions::default()
-                .session(session)
-                .storage(FileStorage::new(&token_file)),
+            options,
         )?;
         let request = oauth.authorize_url(AuthorizeOptions {
             redirect_uri: Some(redirect_uri.clone()),
@@ -250,7 +265,7 @@ impl LoginCommand {
                     client_id,
                     client_secret,
                 },
-                token_store: "file".into(),
+                token_store,
                 base_url,
                 oauth2_url,
             },
@@ -258,10 +273,7 @@ impl LoginCommand {
         all.current = Some(name.clone());
         store.save(&all)?;
         println!("Logged in as {login}");
-        out.note(&format!(
-            "tokens saved in environment {name:?} ({})",
-            token_file.display()
-        ));
+        out.note(&format!("tokens saved in environment {name:?} ({kept_in})"));
         Ok(())
     }
 }

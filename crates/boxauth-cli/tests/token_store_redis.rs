@@ -1,0 +1,120 @@
+//! `--token-store redis://…` on `token` commands and environments.
+
+use boxauth_emulator::{
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
+};
+use boxauth_test_support::emulator as emu;
+use boxauth_test_support::redis::RedisServer;
+use tokio::process::Command;
+
+async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
+        .args(args)
+        .env("BOXAUTH_CONFIG_DIR", config)
+        .env("BOX_CLIENT_SECRET", SECRET)
+        .env("NO_PROXY", "*")
+        .env_remove("BOX_CLIENT_ID")
+        .env_remove("BOXAUTH_ENV")
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn processes_share_a_token_through_redis() {
+    let redis = RedisServer::start();
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = redis.url();
+    let args = [
+        "token",
+        "get",
+        "--ccg",
+        "--client-id",
+        ID,
+        "--enterprise-id",
+        DEFAULT_ENTERPRISE_ID,
+        "--token-store",
+        &url,
+        "--base-url",
+        emulator.base_url(),
+    ];
+    let (code, first, err) = boxauth(dir.path(), &args).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, second, _) = boxauth(dir.path(), &args).await;
+    assert_eq!(
+        first, second,
+        "the second process took the token from Redis"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+    let key = format!("EXISTS boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}:token");
+    assert_eq!(
+        redis.command(&key).as_deref(),
+        Some(":1"),
+        "one namespace per identity"
+    );
+}
+
+#[tokio::test]
+async fn an_environment_can_keep_its_tokens_in_redis() {
+    let redis = RedisServer::start();
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[
+            "env",
+            "add",
+            "fleet",
+            "--ccg",
+            "--client-id",
+            ID,
+            "--enterprise-id",
+            DEFAULT_ENTERPRISE_ID,
+            "--token-store",
+            &redis.url(),
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (code, token, err) = boxauth(dir.path(), &["token", "get"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
+    assert_eq!(
+        redis.command("EXISTS boxauth:env:fleet:token").as_deref(),
+        Some(":1")
+    );
+    assert!(
+        !dir.path().join("tokens/fleet.json").exists(),
+        "no token file when the store is Redis"
+    );
+    let (_, listed, _) = boxauth(dir.path(), &["env", "list", "--json"]).await;
+    assert!(listed.contains(&redis.url()), "{listed}");
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[
+            "env",
+            "add",
+            "bad",
+            "--ccg",
+            "--client-id",
+            ID,
+            "--enterprise-id",
+            "1",
+            "--token-store",
+            "memcached://x",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("must be `file` or a redis:// URL"), "{err}");
+}
