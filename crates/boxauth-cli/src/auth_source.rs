@@ -116,8 +116,22 @@ pub fn check_token_store(store: &str) -> boxauth::Result<()> {
         Ok(())
     } else {
         Err(boxauth::Error::config(format!(
-            "--token-store {store:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0"
+            "--token-store {:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0",
+            shown_token_store(store)
         )))
+    }
+}
+
+/// A token store as it may be shown: a Redis URL's password replaced by `***`.
+pub fn shown_token_store(store: &str) -> String {
+    match url::Url::parse(store) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => store.to_owned(),
+        Err(_) if store.contains('@') => "(a URL that does not parse)".to_owned(),
+        Err(_) => store.to_owned(),
     }
 }
 

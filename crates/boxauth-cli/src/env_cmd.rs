@@ -124,7 +124,7 @@ impl EnvCommand {
                                 "name": name,
                                 "current": all.current.as_deref() == Some(name.as_str()),
                                 "method": env.auth.method(),
-                                "token_store": env.token_store,
+                                "token_store": crate::auth_source::shown_token_store(&env.token_store),
                                 "base_url": env.base_url,
                                 "oauth2_url": env.oauth2_url,
                             })
@@ -142,7 +142,11 @@ impl EnvCommand {
                         " "
                     };
                     let host = env.base_url.as_deref().unwrap_or(boxauth::DEFAULT_BASE_URL);
-                    println!("{mark} {name:<20} {:<16} {host}", env.auth.method());
+                    let store = crate::auth_source::shown_token_store(&env.token_store);
+                    println!(
+                        "{mark} {name:<20} {:<16} {host}  tokens: {store}",
+                        env.auth.method()
+                    );
                 }
                 Ok(())
             }

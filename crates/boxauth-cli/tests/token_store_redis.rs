@@ -118,3 +118,37 @@ async fn an_environment_can_keep_its_tokens_in_redis() {
     assert_eq!(code, 1);
     assert!(err.contains("must be `file` or a redis:// URL"), "{err}");
 }
+
+#[tokio::test]
+async fn a_redis_password_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = "redis://:s3cr3t-redis-pass@127.0.0.1:1/0";
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[
+            "env",
+            "add",
+            "secured",
+            "--ccg",
+            "--client-id",
+            ID,
+            "--enterprise-id",
+            DEFAULT_ENTERPRISE_ID,
+            "--token-store",
+            store,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    for args in [&["env", "list"][..], &["env", "list", "--json"][..]] {
+        let (code, listed, err) = boxauth(dir.path(), args).await;
+        assert_eq!(code, 0, "{err}");
+        assert!(listed.contains("redis://:***@127.0.0.1:1/0"), "{listed}");
+        assert!(!listed.contains("s3cr3t"), "{listed}");
+    }
+    // Nothing listens on port 1: the error names the store, without its password.
+    let (code, _, err) = boxauth(dir.path(), &["token", "get", "--env", "secured"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("redis://:***@127.0.0.1:1/0"), "{err}");
+    assert!(!err.contains("s3cr3t"), "{err}");
+}

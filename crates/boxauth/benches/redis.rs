@@ -42,6 +42,41 @@ fn ccg(emulator: &EmulatorHandle, storage: impl TokenStorage + 'static) -> CcgAu
     .unwrap()
 }
 
+/// Median of a sample, which it sorts.
+fn median_of(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// `rounds` alternations of `per_round` calls on `a` then on `b` (the order swapped every round),
+/// so that load from other processes hits both alike. Returns the median ns per call of each.
+fn paired(
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    per_round: usize,
+    a: impl AsyncFn(),
+    b: impl AsyncFn(),
+) -> (f64, f64) {
+    async fn time(per_round: usize, f: &impl AsyncFn()) -> f64 {
+        let start = std::time::Instant::now();
+        for _ in 0..per_round {
+            f().await;
+        }
+        start.elapsed().as_nanos() as f64 / per_round as f64
+    }
+    let (mut xs, mut ys) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            xs.push(rt.block_on(time(per_round, &a)));
+            ys.push(rt.block_on(time(per_round, &b)));
+        } else {
+            ys.push(rt.block_on(time(per_round, &b)));
+            xs.push(rt.block_on(time(per_round, &a)));
+        }
+    }
+    (median_of(&mut xs), median_of(&mut ys))
+}
+
 /// The median criterion recorded for `group/name`, in nanoseconds.
 fn median(group: &str, name: &str) -> Option<f64> {
     let root = std::env::var("CARGO_TARGET_DIR")
@@ -114,6 +149,36 @@ fn main() {
 
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list") {
+        // The same comparisons, interleaved: the ratios to trust on a shared machine.
+        let memory = &auths[0].1;
+        eprintln!("\npaired (interleaved) medians, ns per call, and ratio against memory:");
+        for (name, auth) in &auths[1..] {
+            let (base, value) = paired(
+                &rt,
+                200,
+                20_000,
+                async || drop(memory.retrieve_token().await.unwrap()),
+                async || drop(auth.retrieve_token().await.unwrap()),
+            );
+            eprintln!(
+                "  cached   {name:<12} memory {base:>8.1}  {name} {value:>8.1}  {:>6.3}x",
+                value / base
+            );
+        }
+        for (name, auth) in &auths[1..] {
+            let (base, value) = paired(
+                &rt,
+                300,
+                1,
+                async || drop(memory.refresh_token().await.unwrap()),
+                async || drop(auth.refresh_token().await.unwrap()),
+            );
+            eprintln!(
+                "  refresh  {name:<12} memory {base:>8.0}  {name} {value:>8.0}  {:>6.3}x  ({:+.0} ns)",
+                value / base,
+                value - base
+            );
+        }
         eprintln!("\nmedians (ns) and ratios against memory:");
         for group in ["cached", "refresh"] {
             let base = median(group, "memory");
