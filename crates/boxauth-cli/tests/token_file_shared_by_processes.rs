@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use boxauth::{AccessToken, FileStorage, StoredToken, TokenStorage};
+use boxauth::{FileStorage, StoredToken, TokenStorage};
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle, Grant,
 };
@@ -47,18 +47,7 @@ fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) ->
 
 /// Puts a fresh OAuth pair in `file`, its access token already expired.
 async fn expired_pair_in(emulator: &EmulatorHandle, file: &Path) {
-    let code = emu::authorization_code(emulator).await;
-    let (_, pair) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
-    let token: AccessToken = serde_json::from_value(pair).unwrap();
+    let token = emu::oauth_pair(emulator).await;
     FileStorage::new(file)
         .store(&StoredToken {
             token,

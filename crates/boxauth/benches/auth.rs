@@ -12,18 +12,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use boxauth::{
-    AuthOptions, Authentication, CcgAuth, CcgConfig, JwtAuth, JwtConfig, PrivateKey, Subject,
-};
+use boxauth::{AuthOptions, Authentication, CcgAuth, JwtAuth, JwtConfig, PrivateKey, Subject};
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, EmulatorHandle, Grant,
 };
+use boxauth_test_support::bench::{self, criterion_median_ns};
 use boxauth_test_support::emulator as emu;
 use criterion::Criterion;
 use tokio::runtime::Runtime;
@@ -35,15 +33,10 @@ const STAMPEDE_ROUNDS: usize = 20;
 const PAIRS: usize = 1000;
 
 fn ccg(emulator: &EmulatorHandle, refresh_margin: Duration) -> CcgAuth {
-    let config = CcgConfig::enterprise(
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        DEFAULT_ENTERPRISE_ID,
-    );
-    let options = AuthOptions::default()
-        .session(emu::session(emulator))
-        .refresh_margin(refresh_margin);
-    CcgAuth::with_options(config, options).unwrap()
+    emu::ccg_auth(
+        emulator,
+        AuthOptions::default().refresh_margin(refresh_margin),
+    )
 }
 
 fn bench_cached(c: &mut Criterion, rt: &Runtime, emulator: &EmulatorHandle) {
@@ -271,33 +264,6 @@ impl Waits {
     }
 }
 
-/// Where criterion writes its estimates (the same search criterion makes, short of running
-/// `cargo metadata`: a target dir moved by `.cargo/config.toml` is not found).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(target) => PathBuf::from(target).join("criterion"),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../target/criterion"
-        )),
-    }
-}
-
-/// The median criterion estimated for `id` in this run, in ns (`None` if it did not run now).
-fn median_ns(id: &str, since: SystemTime) -> Option<f64> {
-    let path = criterion_dir().join(id).join("new/estimates.json");
-    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
-    if modified < since {
-        return None;
-    }
-    let estimates: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    estimates["median"]["point_estimate"].as_f64()
-}
-
 fn summary(since: SystemTime) {
     let ids = [
         "retrieve_token/cached",
@@ -308,12 +274,15 @@ fn summary(since: SystemTime) {
     ];
     eprintln!("\nmedians (criterion, this run):");
     for id in ids {
-        match median_ns(id, since) {
+        match criterion_median_ns(id, since) {
             Some(ns) => eprintln!("  {id:<38} {ns:>12.1} ns"),
             None => eprintln!("  {id:<38} {:>12}", "not run"),
         }
     }
-    if let (Some(build), Some(bare)) = (median_ns(ids[3], since), median_ns(ids[4], since)) {
+    if let (Some(build), Some(bare)) = (
+        criterion_median_ns(ids[3], since),
+        criterion_median_ns(ids[4], since),
+    ) {
         eprintln!(
             "  jwt_assertion build/bare_sign ratio: {:.3} (aim: <= 1.2)",
             build / bare
@@ -338,9 +307,7 @@ fn main() {
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     // Without `--bench` (`cargo test --benches`), or with `--test`/`--list`, criterion only checks
     // that each bench runs; the custom measurements are skipped then.
-    let args: Vec<String> = std::env::args().collect();
-    let measuring =
-        args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list");
+    let measuring = bench::measuring();
 
     bench_cached(&mut c, &rt, &emulator);
     bench_assertion(&mut c);

@@ -17,29 +17,16 @@
 use std::time::Duration;
 
 use boxauth::{
-    AuthOptions, Authentication, CcgAuth, CcgConfig, FileStorage, MemoryStorage, RedisStorage,
-    TokenStorage,
+    AuthOptions, Authentication, CcgAuth, FileStorage, MemoryStorage, RedisStorage, TokenStorage,
 };
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, EmulatorHandle,
-};
+use boxauth_emulator::EmulatorHandle;
+use boxauth_test_support::bench::{self, criterion_median_ns};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
 use criterion::Criterion;
 
 fn ccg(emulator: &EmulatorHandle, storage: impl TokenStorage + 'static) -> CcgAuth {
-    let config = CcgConfig::enterprise(
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        DEFAULT_ENTERPRISE_ID,
-    );
-    CcgAuth::with_options(
-        config,
-        AuthOptions::default()
-            .session(emu::session(emulator))
-            .storage(storage),
-    )
-    .unwrap()
+    emu::ccg_auth(emulator, AuthOptions::default().storage(storage))
 }
 
 /// Median of a sample, which it sorts.
@@ -77,24 +64,8 @@ fn paired(
     (median_of(&mut xs), median_of(&mut ys))
 }
 
-/// The median criterion recorded for `group/name`, in nanoseconds.
-fn median(group: &str, name: &str) -> Option<f64> {
-    let root = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-        });
-    let path = root
-        .join("criterion")
-        .join(group)
-        .join(name)
-        .join("new/estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
 fn main() {
+    let since = std::time::SystemTime::now();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
@@ -147,8 +118,7 @@ fn main() {
     group.finish();
     c.final_summary();
 
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list") {
+    if bench::measuring() {
         // The same comparisons, interleaved: the ratios to trust on a shared machine.
         let memory = &auths[0].1;
         eprintln!("\npaired (interleaved) medians, ns per call, and ratio against memory:");
@@ -181,9 +151,10 @@ fn main() {
         }
         eprintln!("\nmedians (ns) and ratios against memory:");
         for group in ["cached", "refresh"] {
-            let base = median(group, "memory");
+            let base = criterion_median_ns(&format!("{group}/memory"), since);
             for name in ["memory", "file", "redis", "redis_fsync"] {
-                if let (Some(value), Some(base)) = (median(group, name), base) {
+                let value = criterion_median_ns(&format!("{group}/{name}"), since);
+                if let (Some(value), Some(base)) = (value, base) {
                     eprintln!(
                         "  {group:<8} {name:<12} {value:>10.0} ns  {:>6.2}x  ({:+.0} ns)",
                         value / base,

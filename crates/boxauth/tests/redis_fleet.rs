@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use boxauth::{AccessToken, RedisStorage, StoredToken, TokenStorage};
+use boxauth::{RedisStorage, StoredToken, TokenStorage};
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorConfig, EmulatorHandle, Grant,
 };
@@ -85,18 +85,7 @@ fn storage(redis: &RedisServer) -> RedisStorage {
 
 /// A fresh OAuth pair in Redis, its access token already expired.
 async fn expired_pair(emulator: &EmulatorHandle, redis: &RedisServer) {
-    let code = emu::authorization_code(emulator).await;
-    let (_, pair) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
-    let token: AccessToken = serde_json::from_value(pair).unwrap();
+    let token = emu::oauth_pair(emulator).await;
     storage(redis)
         .store(&StoredToken {
             token,

@@ -6,12 +6,9 @@
 use std::time::{Duration, Instant};
 
 use boxauth::{
-    AccessToken, AuthOptions, Authentication, CcgAuth, CcgConfig, RedisStorage, StoredToken,
-    TokenStorage,
+    AccessToken, AuthOptions, Authentication, CcgAuth, RedisStorage, StoredToken, TokenStorage,
 };
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
-};
+use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
 
@@ -147,15 +144,12 @@ fn ccg(
     storage: RedisStorage,
     margin: Duration,
 ) -> CcgAuth {
-    let options = AuthOptions::default()
-        .session(emu::session(emulator))
-        .storage(storage)
-        .refresh_margin(margin);
-    CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
-        options,
+    emu::ccg_auth(
+        emulator,
+        AuthOptions::default()
+            .storage(storage)
+            .refresh_margin(margin),
     )
-    .unwrap()
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use boxauth::{
-    AccessToken, AuthOptions, Authentication, CcgAuth, CcgConfig, MemoryStorage, OAuth,
-    OAuthConfig, StoredToken, TokenStorage,
+    AuthOptions, Authentication, CcgAuth, CcgConfig, MemoryStorage, OAuth, OAuthConfig,
+    StoredToken, TokenStorage,
 };
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
@@ -38,19 +38,8 @@ async fn all_at_once(auth: Arc<dyn Authentication>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_tasks_at_expiry_send_one_refresh() {
     let emulator = emu::start().await;
-    let code = emu::authorization_code(&emulator).await;
-    let (_, pair) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
     // Stored as it would be an hour later: the access token just expired, the refresh token is good.
-    let expired: AccessToken = serde_json::from_value(pair).unwrap();
+    let expired = emu::oauth_pair(&emulator).await;
     let storage = MemoryStorage::new();
     storage
         .store(&StoredToken {

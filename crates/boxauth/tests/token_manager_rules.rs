@@ -40,15 +40,12 @@ fn ccg(
     margin: Duration,
     storage: MemoryStorage,
 ) -> CcgAuth {
-    let options = AuthOptions::default()
-        .session(emu::session(emulator))
-        .storage(storage)
-        .refresh_margin(margin);
-    CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
-        options,
+    emu::ccg_auth(
+        emulator,
+        AuthOptions::default()
+            .storage(storage)
+            .refresh_margin(margin),
     )
-    .unwrap()
 }
 
 #[tokio::test]

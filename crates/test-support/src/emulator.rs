@@ -5,11 +5,14 @@ use aws_lc_rs::rand::SecureRandom;
 use aws_lc_rs::signature::{self, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use boxauth::{AuthorizationManager, AuthorizeUserArgs, NetworkSession, ProxyConfig, RetryPolicy};
+use boxauth::{
+    AccessToken, AuthOptions, AuthorizationManager, AuthorizeUserArgs, CcgAuth, CcgConfig,
+    NetworkSession, ProxyConfig, RetryPolicy,
+};
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, Emulator,
-    EmulatorConfig, EmulatorHandle,
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID,
+    DEFAULT_KEY_ID, Emulator, EmulatorConfig, EmulatorHandle,
 };
 use serde_json::{Value, json};
 
@@ -125,6 +128,38 @@ pub async fn authorization_code(emulator: &EmulatorHandle) -> String {
     )
     .await;
     query_value(&location, "code").expect("the redirect carries a code")
+}
+
+/// A fresh OAuth 2.0 pair (access and refresh token) for the default app: a code approved on the
+/// consent page, exchanged at `/oauth2/token`.
+pub async fn oauth_pair(emulator: &EmulatorHandle) -> AccessToken {
+    let code = authorization_code(emulator).await;
+    let (status, pair) = post_token(
+        emulator,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", DEFAULT_CLIENT_ID),
+            ("client_secret", DEFAULT_CLIENT_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the code exchange failed: {pair}");
+    serde_json::from_value(pair).expect("an AccessToken")
+}
+
+/// Client Credentials for the default app's enterprise, on [`session`] and `options` (storage,
+/// refresh margin, …).
+pub fn ccg_auth(emulator: &EmulatorHandle, options: AuthOptions) -> CcgAuth {
+    CcgAuth::with_options(
+        CcgConfig::enterprise(
+            DEFAULT_CLIENT_ID,
+            DEFAULT_CLIENT_SECRET,
+            DEFAULT_ENTERPRISE_ID,
+        ),
+        options.session(session(emulator)),
+    )
+    .expect("a CcgAuth")
 }
 
 /// A query parameter of `url`.

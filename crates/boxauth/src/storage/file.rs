@@ -234,12 +234,7 @@ impl TokenStorage for FileStorage {
     }
 
     fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let mut lock = self.lock().await?;
-            let written = lock.store(token).await;
-            lock.release().await?;
-            written
-        })
+        Box::pin(super::store_under_lock(self, token))
     }
 
     fn clear(&self) -> BoxFuture<'_, Result<()>> {

@@ -116,6 +116,18 @@ pub trait TokenStorage: Send + Sync + fmt::Debug {
     fn lock(&self) -> BoxFuture<'_, Result<Box<dyn RefreshLock>>>;
 }
 
+/// [`TokenStorage::store`] for a storage whose writes go through its refresh lock: takes the
+/// lock, writes through it, releases it (also after a failed write).
+pub(crate) async fn store_under_lock(
+    storage: &(impl TokenStorage + ?Sized),
+    token: &StoredToken,
+) -> Result<()> {
+    let mut lock = storage.lock().await?;
+    let written = lock.store(token).await;
+    lock.release().await?;
+    written
+}
+
 /// The refresh lock, held while one refresh happens.
 pub trait RefreshLock: Send {
     /// Stores `token`, but only if this lock is still held (a Redis lock can expire while its
