@@ -5,7 +5,7 @@
 //! - [`emulator`]: the Box emulator on a free port, with signed assertions and real consent.
 //! - [`browser`]: real headless Chromium through chromedriver.
 //! - [`redis`]: a real `redis-server` on a free port.
-//! - [`bench`]: criterion's medians for the benches' summaries.
+//! - [`mod@bench`]: criterion's medians for the benches' summaries.
 
 #![allow(clippy::unwrap_used)]
 
