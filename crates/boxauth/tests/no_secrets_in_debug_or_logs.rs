@@ -1,4 +1,4 @@
-//! No secret in `Debug` or logs: every auth type and storage is formatted with `{:?}`, and tracing
+//! No secret in `Debug` or logs: every auth type and storage (memory, file, Redis) is formatted with `{:?}`, and tracing
 //! output is captured at TRACE through full flows of every scheme; none of the secret values used
 //! (client secret, private key, passphrase, codes, assertions, access and refresh tokens) appears.
 
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use boxauth::{
     AuthOptions, Authentication, AuthorizeOptions, BoxClient, CcgAuth, CcgConfig,
     DeveloperTokenAuth, DeveloperTokenConfig, FileStorage, JwtAuth, JwtConfig, MemoryStorage,
-    OAuth, OAuthConfig, TokenStorage,
+    OAuth, OAuthConfig, RedisStorage, TokenStorage,
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
@@ -16,6 +16,7 @@ use boxauth_emulator::{
     DEFAULT_ENTERPRISE_ID,
 };
 use boxauth_test_support::emulator as emu;
+use boxauth_test_support::redis::RedisServer;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -155,6 +156,38 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
         memory.load().await
     ));
     ccg.revoke_token().await.unwrap();
+
+    // Client credentials with Redis storage behind a password: the password is in the URL.
+    let redis = RedisServer::start_in_memory();
+    let password = "redis-password-not-to-be-shown";
+    assert_eq!(
+        redis
+            .command(&format!("CONFIG SET requirepass {password}"))
+            .as_deref(),
+        Some("+OK")
+    );
+    secrets.push(password.to_owned());
+    let shared = RedisStorage::new(
+        &format!("redis://:{password}@127.0.0.1:{}/0", redis.port()),
+        "boxauth:test:secrets",
+    )
+    .unwrap();
+    let fleet = CcgAuth::with_options(
+        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
+        AuthOptions::default()
+            .session(session.clone())
+            .storage(shared.clone()),
+    )
+    .unwrap();
+    keep(&fleet.retrieve_token().await.unwrap(), &mut secrets);
+    keep(&fleet.refresh_token().await.unwrap(), &mut secrets);
+    let stored = shared.load().await;
+    assert!(
+        matches!(&stored, Ok(Some(_))),
+        "the token went through Redis: {stored:?}"
+    );
+    debug.push(format!("{fleet:?} {shared:?} {stored:?}"));
+    fleet.revoke_token().await.unwrap();
 
     // A developer token, and what happens when it is refused.
     let (_, body) = emu::post_token(
