@@ -17,6 +17,8 @@ pub(crate) struct Client {
     /// Server-token grantees by user ID: every token for one subject shares one (bounded by the
     /// world's users).
     grantees: Mutex<HashMap<String, Grantee>>,
+    /// The grantee of the app's service account (every enterprise token), made once.
+    service: Option<Grantee>,
     pub(crate) app: usize,
     pub(crate) id: Arc<str>,
     pub(crate) scopes: Arc<[String]>,
@@ -66,11 +68,18 @@ impl AppState {
         let world = config.world.clone();
         let client = |index: usize, app: &App| {
             let salt = random_bytes::<16>();
+            let id: Arc<str> = Arc::from(app.client_id.as_str());
+            let scopes: Arc<[String]> = Arc::from(app.scopes.clone());
             Client {
                 grantees: Mutex::new(HashMap::new()),
+                service: Some(Grantee::new(
+                    id.clone(),
+                    Arc::from(app.service_account_id.as_str()),
+                    scopes.clone(),
+                )),
                 app: index,
-                id: Arc::from(app.client_id.as_str()),
-                scopes: Arc::from(app.scopes.clone()),
+                id,
+                scopes,
                 secret_hash: secret_hash(&salt, &app.client_secret),
                 salt,
             }
@@ -84,6 +93,7 @@ impl AppState {
         let dummy_salt = random_bytes::<16>();
         let dummy = Client {
             grantees: Mutex::new(HashMap::new()),
+            service: None,
             app: usize::MAX,
             id: Arc::from(""),
             scopes: Arc::from(Vec::new()),
@@ -168,6 +178,9 @@ impl AppState {
 
     /// The grantee of a server token (JWT, CCG) of `client` for `user_id`, with the app's scopes.
     pub(crate) fn server_grantee(&self, client: &Client, user_id: &str) -> Grantee {
+        if let Some(service) = client.service.as_ref().filter(|g| &*g.user_id == user_id) {
+            return service.clone();
+        }
         let mut grantees = client.grantees.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(grantee) = grantees.get(user_id) {
             return grantee.clone();

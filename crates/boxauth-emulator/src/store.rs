@@ -4,6 +4,7 @@
 //! is what serialises concurrent refreshes of one family. Expired entries are swept from
 //! time-ordered queues, so memory stays bounded by the lifetimes, not by the uptime.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -435,10 +436,16 @@ impl Store {
                 break;
             }
             let (_, token) = self.access_queue.pop_front().expect("front exists");
-            if self.access.get(&token).is_some_and(|r| r.expires_at <= now) {
-                self.access.remove(&token);
+            // One probe of the map: a revoked token is gone already; a token still live here
+            // cannot be (expiry times never move), but check rather than assume.
+            if let Entry::Occupied(entry) = self.access.entry(token)
+                && entry.get().expires_at <= now
+            {
+                let (token, _) = entry.remove_entry();
                 // Its children expired no later than it did.
-                self.children.remove(&token);
+                if !self.children.is_empty() {
+                    self.children.remove(&token);
+                }
             }
         }
         while let Some((at, _)) = self.refresh_queue.front() {

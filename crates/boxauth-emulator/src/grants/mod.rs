@@ -22,6 +22,17 @@ pub(crate) struct Params<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 impl<'a> Params<'a> {
     pub(crate) fn parse(body: &'a [u8]) -> Self {
         let mut pairs = Vec::with_capacity(8);
+        // The common body is UTF-8 with nothing to decode: check that once for the whole body
+        // and borrow every name and value from it.
+        if !body.contains(&b'%') && !body.contains(&b'+') {
+            if let Ok(text) = std::str::from_utf8(body) {
+                for pair in text.split('&').filter(|p| !p.is_empty()) {
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+                }
+                return Self(pairs);
+            }
+        }
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             // Most values need no decoding: borrow them; decode the others.
             let plain = !pair.iter().any(|&b| b == b'%' || b == b'+');
@@ -71,12 +82,19 @@ impl TokenReply {
             return serde_json::to_vec(self).unwrap_or_default();
         }
         // The common answer, written directly: tokens are [A-Za-z0-9!] and need no escaping.
-        let mut out = Vec::with_capacity(192);
+        // Sized exactly, so the body is handed to hyper without another allocation.
+        let mut digits = itoa_buffer();
+        let expires_in = format_i64(self.expires_in, &mut digits);
+        let len = 17 + self.access_token.len() + 15 + expires_in.len() + 19
+            + self.refresh_token.as_ref().map_or(0, |r| 19 + r.len())
+            + 16 + self.token_type.len()
+            + self.issued_token_type.map_or(0, |i| 23 + i.len())
+            + 1;
+        let mut out = Vec::with_capacity(len);
         out.extend_from_slice(b"{\"access_token\":\"");
         out.extend_from_slice(self.access_token.as_bytes());
         out.extend_from_slice(b"\",\"expires_in\":");
-        // Writing to a Vec cannot fail.
-        let _ = std::io::Write::write_fmt(&mut out, format_args!("{}", self.expires_in));
+        out.extend_from_slice(expires_in);
         out.extend_from_slice(b",\"restricted_to\":[]");
         if let Some(refresh) = &self.refresh_token {
             out.extend_from_slice(b",\"refresh_token\":\"");
@@ -92,6 +110,7 @@ impl TokenReply {
             out.push(b'"');
         }
         out.push(b'}');
+        debug_assert_eq!(out.len(), len);
         out
     }
 
@@ -105,6 +124,30 @@ impl TokenReply {
             issued_token_type: None,
         }
     }
+}
+
+fn itoa_buffer() -> [u8; 20] {
+    [0; 20]
+}
+
+/// The decimal digits of `value` (an `i64` has at most 20 characters with its sign), written into
+/// the end of `buffer`.
+fn format_i64(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut at = buffer.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    &buffer[at..]
 }
 
 /// Why an app may not have a token for a subject.
@@ -172,14 +215,32 @@ mod tests {
         assert!(matches!(params.0[0].1, Cow::Borrowed(_)));
         let bad = Params::parse(&[b'k', b'=', 0xff]);
         assert_eq!(bad.get("k"), Some("\u{fffd}"));
+        let plain = Params::parse(b"grant_type=client_credentials&&flag&k=v=w&grant_type=x");
+        assert_eq!(plain.get("grant_type"), Some("client_credentials"));
+        assert_eq!(plain.get("flag"), None);
+        assert_eq!(plain.get("k"), Some("v=w"), "a value keeps any further '='");
+        assert!(plain.0.iter().all(|(n, v)| matches!((n, v), (Cow::Borrowed(_), Cow::Borrowed(_)))));
+        assert_eq!(plain.0.len(), 4);
     }
 
     #[test]
     fn the_direct_json_is_what_serde_writes() {
         let mut reply = TokenReply::new(Arc::from("AbC123"), 3600);
-        assert_eq!(reply.to_json(), serde_json::to_vec(&reply).unwrap());
+        let check = |reply: &TokenReply| {
+            let json = reply.to_json();
+            assert_eq!(json, serde_json::to_vec(reply).unwrap());
+            assert_eq!(json.len(), json.capacity(), "sized exactly");
+        };
+        check(&reply);
+        for expires_in in [0, 7, 10, -1, -3599, i64::MAX, i64::MIN] {
+            reply.expires_in = expires_in;
+            check(&reply);
+        }
         reply.refresh_token = Some(Arc::from("R9"));
+        check(&reply);
         reply.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
-        assert_eq!(reply.to_json(), serde_json::to_vec(&reply).unwrap());
+        check(&reply);
+        reply.refresh_token = None;
+        check(&reply);
     }
 }
