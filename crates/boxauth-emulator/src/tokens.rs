@@ -62,6 +62,28 @@ pub(crate) fn random_key(prefix: &str, len: usize) -> std::sync::Arc<str> {
     std::sync::Arc::from(std::str::from_utf8(&text[..at]).unwrap_or_default())
 }
 
+/// `value` in base 62 (the token alphabet), most significant digit first, in exactly `out.len()`
+/// characters: the value is taken modulo `62^out.len()`.
+pub(crate) fn base62_into(mut value: u64, out: &mut [u8]) {
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(value % 62) as usize];
+        value /= 62;
+    }
+}
+
+/// The value of base-62 `text` (as [`base62_into`] writes it); `None` for any other character.
+pub(crate) fn base62_value(text: &[u8]) -> Option<u64> {
+    text.iter().try_fold(0u64, |value, &c| {
+        let digit = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            _ => return None,
+        };
+        value.checked_mul(62)?.checked_add(u64::from(digit))
+    })
+}
+
 /// `N` random bytes.
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -112,5 +134,19 @@ mod tests {
                 > (BLOCK * 2) / 16
         );
         assert_eq!(hex(&[0x0a, 0xff]), "0aff");
+    }
+
+    #[test]
+    fn base62_round_trips_and_refuses_other_characters() {
+        let mut out = [0u8; 6];
+        for value in [0, 1, 61, 62, 3_843, 56_800_235_583, 123_456_789] {
+            base62_into(value, &mut out);
+            assert!(out.iter().all(u8::is_ascii_alphanumeric));
+            assert_eq!(base62_value(&out), Some(value));
+        }
+        base62_into(56_800_235_584, &mut out);
+        assert_eq!(base62_value(&out), Some(0), "modulo 62^6");
+        assert_eq!(base62_value(b"AAAAAA"), Some(0));
+        assert_eq!(base62_value(b"AAA!AA"), None);
     }
 }

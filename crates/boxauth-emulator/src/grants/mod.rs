@@ -24,14 +24,15 @@ impl<'a> Params<'a> {
         let mut pairs = Vec::with_capacity(8);
         // The common body is UTF-8 with nothing to decode: check that once for the whole body
         // and borrow every name and value from it.
-        if !body.contains(&b'%') && !body.contains(&b'+') {
-            if let Ok(text) = std::str::from_utf8(body) {
-                for pair in text.split('&').filter(|p| !p.is_empty()) {
-                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)));
-                }
-                return Self(pairs);
+        if !body.contains(&b'%')
+            && !body.contains(&b'+')
+            && let Ok(text) = std::str::from_utf8(body)
+        {
+            for pair in text.split('&').filter(|p| !p.is_empty()) {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)));
             }
+            return Self(pairs);
         }
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             // Most values need no decoding: borrow them; decode the others.
@@ -85,9 +86,14 @@ impl TokenReply {
         // Sized exactly, so the body is handed to hyper without another allocation.
         let mut digits = itoa_buffer();
         let expires_in = format_i64(self.expires_in, &mut digits);
-        let len = 17 + self.access_token.len() + 15 + expires_in.len() + 19
+        let len = 17
+            + self.access_token.len()
+            + 15
+            + expires_in.len()
+            + 19
             + self.refresh_token.as_ref().map_or(0, |r| 19 + r.len())
-            + 16 + self.token_type.len()
+            + 16
+            + self.token_type.len()
             + self.issued_token_type.map_or(0, |i| 23 + i.len())
             + 1;
         let mut out = Vec::with_capacity(len);
@@ -219,7 +225,12 @@ mod tests {
         assert_eq!(plain.get("grant_type"), Some("client_credentials"));
         assert_eq!(plain.get("flag"), None);
         assert_eq!(plain.get("k"), Some("v=w"), "a value keeps any further '='");
-        assert!(plain.0.iter().all(|(n, v)| matches!((n, v), (Cow::Borrowed(_), Cow::Borrowed(_)))));
+        assert!(
+            plain
+                .0
+                .iter()
+                .all(|(n, v)| matches!((n, v), (Cow::Borrowed(_), Cow::Borrowed(_))))
+        );
         assert_eq!(plain.0.len(), 4);
     }
 

@@ -1,16 +1,19 @@
 //! Codes, tokens, refresh-token families and seen `jti`s, with Box's lifetimes and single-use rules.
 //!
 //! Everything lives behind one mutex held for microseconds: each operation below is atomic, which
-//! is what serialises concurrent refreshes of one family. Expired entries are swept from
-//! time-ordered queues, so memory stays bounded by the lifetimes, not by the uptime.
+//! is what serialises concurrent refreshes of one family. Expired entries are swept (access tokens
+//! by whole generations, see [`access`]; the rest from time-ordered queues), so memory stays
+//! bounded by the lifetimes, not by the uptime.
 
-use std::collections::hash_map::Entry;
+mod access;
+
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::errors::BoxError;
 use crate::tokens::random_key;
+use access::{AccessTokens, DOWNSCOPED_PREFIX};
 
 /// Milliseconds since the Unix epoch, on the emulator's clock.
 pub(crate) type Millis = i64;
@@ -127,7 +130,7 @@ pub(crate) struct Ttls {
 #[derive(Default)]
 pub(crate) struct Store {
     codes: TokenMap<CodeRecord>,
-    access: TokenMap<AccessRecord>,
+    access: AccessTokens,
     /// Downscoped tokens by parent: they die with it. Kept apart so the common record stays small.
     children: TokenMap<Vec<Key>>,
     refresh: TokenMap<RefreshRecord>,
@@ -135,7 +138,6 @@ pub(crate) struct Store {
     next_family: u64,
     jti: HashMap<(Arc<str>, String), Millis>,
     code_queue: VecDeque<(Millis, Key)>,
-    access_queue: VecDeque<(Millis, Key)>,
     refresh_queue: VecDeque<(Millis, Key)>,
     jti_queue: VecDeque<(Millis, (Arc<str>, String))>,
 }
@@ -229,10 +231,19 @@ impl Store {
             .expect("the family exists");
         let grantee = family.grantee.clone();
         family.live_refresh_records += 1;
-        let access_token = random_key("", 32);
+        let access_expiry = now + ttls.access;
+        let access_token = self.access.issue(
+            "",
+            32,
+            AccessRecord {
+                grantee: grantee.clone(),
+                expires_at: access_expiry,
+                family: Some(family_id),
+                restricted_to: None,
+            },
+        );
         let refresh_token = random_key("", 64);
         family.access.push(access_token.clone());
-        let access_expiry = now + ttls.access;
         let refresh_expiry = now + ttls.refresh;
         self.refresh.insert(
             refresh_token.clone(),
@@ -243,17 +254,6 @@ impl Store {
                 spent: false,
             },
         );
-        self.access.insert(
-            access_token.clone(),
-            AccessRecord {
-                grantee,
-                expires_at: access_expiry,
-                family: Some(family_id),
-                restricted_to: None,
-            },
-        );
-        self.access_queue
-            .push_back((access_expiry, access_token.clone()));
         self.refresh_queue
             .push_back((refresh_expiry, refresh_token.clone()));
         Pair {
@@ -302,19 +302,16 @@ impl Store {
 
     /// A server token (JWT, CCG): an access token with no refresh token.
     pub(crate) fn issue_access(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> Key {
-        let token = random_key("", 32);
-        let expires_at = now + ttls.access;
-        self.access.insert(
-            token.clone(),
+        self.access.issue(
+            "",
+            32,
             AccessRecord {
                 grantee,
-                expires_at,
+                expires_at: now + ttls.access,
                 family: None,
                 restricted_to: None,
             },
-        );
-        self.access_queue.push_back((expires_at, token.clone()));
-        token
+        )
     }
 
     /// A downscoped child of `parent`: it dies with its parent and cannot outlive it.
@@ -327,12 +324,8 @@ impl Store {
         ttls: Ttls,
     ) -> Option<(Key, Millis)> {
         let (parent_key, parent_record) = self.access.get_key_value(parent)?;
+        let parent_key = parent_key.clone();
         let expires_at = (now + ttls.access).min(parent_record.expires_at);
-        let token = random_key("1!", 43);
-        self.children
-            .entry(parent_key.clone())
-            .or_default()
-            .push(token.clone());
         let record = AccessRecord {
             grantee: Grantee::new(
                 parent_record.grantee.client_id.clone(),
@@ -343,11 +336,15 @@ impl Store {
             family: parent_record.family,
             restricted_to: Some(restricted_to),
         };
-        if let Some(family) = record.family.and_then(|id| self.families.get_mut(&id)) {
+        let family = record.family;
+        let token = self.access.issue(DOWNSCOPED_PREFIX, 43, record);
+        if let Some(family) = family.and_then(|id| self.families.get_mut(&id)) {
             family.access.push(token.clone());
         }
-        self.access.insert(token.clone(), record);
-        self.access_queue.push_back((expires_at, token.clone()));
+        self.children
+            .entry(parent_key)
+            .or_default()
+            .push(token.clone());
         Some((token, expires_at))
     }
 
@@ -394,7 +391,7 @@ impl Store {
     fn remove_access(&mut self, token: &str) {
         let mut pending: Vec<Key> = vec![Key::from(token)];
         while let Some(next) = pending.pop() {
-            self.access.remove(&*next);
+            self.access.remove(&next);
             if let Some(children) = self.children.remove(&*next) {
                 pending.extend(children);
             }
@@ -431,23 +428,11 @@ impl Store {
                 self.codes.remove(&code);
             }
         }
-        while let Some((at, _)) = self.access_queue.front() {
-            if *at > now {
-                break;
-            }
-            let (_, token) = self.access_queue.pop_front().expect("front exists");
-            // One probe of the map: a revoked token is gone already; a token still live here
-            // cannot be (expiry times never move), but check rather than assume.
-            if let Entry::Occupied(entry) = self.access.entry(token)
-                && entry.get().expires_at <= now
-            {
-                let (token, _) = entry.remove_entry();
-                // Its children expired no later than it did.
-                if !self.children.is_empty() {
-                    self.children.remove(&token);
-                }
-            }
-        }
+        let children = &mut self.children;
+        // Children expire no later than their parent: forget them with it.
+        self.access.sweep(now, !children.is_empty(), |token| {
+            children.remove(token);
+        });
         while let Some((at, _)) = self.refresh_queue.front() {
             if *at > now {
                 break;
