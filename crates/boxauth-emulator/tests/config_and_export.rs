@@ -291,15 +291,27 @@ async fn token_answers_and_errors_are_not_cacheable_and_match_the_table() {
 async fn the_date_header_follows_the_emulator_clock() {
     let emulator = emu::start().await;
     emulator.clock().set_offset_seconds(300);
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{}/2.0/users/me", emulator.base_url()))
-        .send()
-        .await
-        .unwrap();
-    let date = httpdate::parse_http_date(response.headers()["date"].to_str().unwrap()).unwrap();
-    let ahead = date.duration_since(std::time::SystemTime::now()).unwrap();
-    assert!(ahead >= std::time::Duration::from_secs(295), "{ahead:?}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let token = |body: &'static str| {
+        client
+            .post(format!("{}/oauth2/token", emulator.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    // The token endpoint dates its answers itself (with the reading its grant used), everything
+    // else is dated on the way out: both must follow the emulator's clock, once.
+    for request in [
+        client.get(format!("{}/2.0/users/me", emulator.base_url())),
+        token(
+            "grant_type=client_credentials&client_id=boxauthemulatorclientid000000001&client_secret=BoxAuthEmulatorClientSecret00001&box_subject_type=enterprise&box_subject_id=100000001",
+        ),
+        token("grant_type=nope"),
+    ] {
+        let response = request.send().await.unwrap();
+        let dates: Vec<_> = response.headers().get_all("date").iter().collect();
+        assert_eq!(dates.len(), 1, "{dates:?}");
+        let date = httpdate::parse_http_date(dates[0].to_str().unwrap()).unwrap();
+        let ahead = date.duration_since(std::time::SystemTime::now()).unwrap();
+        assert!(ahead >= std::time::Duration::from_secs(295), "{ahead:?}");
+    }
 }

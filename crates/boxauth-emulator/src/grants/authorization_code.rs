@@ -6,14 +6,15 @@ use std::sync::atomic::Ordering;
 use super::{Params, TokenReply};
 use crate::errors::BoxError;
 use crate::state::{AppState, Client};
+use crate::store::Millis;
 
 pub(crate) fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    now: Millis,
 ) -> Result<TokenReply, BoxError> {
     let code = params.get("code").ok_or(BoxError::InvalidGrantType)?;
-    let now = state.now();
     let mut replayed = false;
     let outcome = state
         .store()

@@ -4,11 +4,13 @@
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::state::{AppState, Client};
+use crate::store::Millis;
 
 pub(crate) fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    now: Millis,
 ) -> Result<TokenReply, BoxError> {
     let app = state.app(client);
     let subject_type = match params.get("box_subject_type") {
@@ -30,7 +32,6 @@ pub(crate) fn grant(
             }
         })?;
     let grantee = state.server_grantee(client, user_id);
-    let now = state.now();
     let token = state.store().issue_access(grantee, now, state.ttls);
     Ok(TokenReply::new(token, state.ttls.access / 1000))
 }

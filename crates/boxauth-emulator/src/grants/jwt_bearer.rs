@@ -8,6 +8,7 @@ use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::jwt::Jwt;
 use crate::state::{AppState, Client};
+use crate::store::Millis;
 
 /// The only audience Box accepts.
 pub(crate) const AUDIENCE: &str = "https://api.box.com/oauth2/token";
@@ -16,6 +17,7 @@ pub(crate) fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    now_ms: Millis,
 ) -> Result<TokenReply, BoxError> {
     let app = state.app(client);
     let assertion = params.get("assertion").ok_or(BoxError::InvalidGrantType)?;
@@ -49,7 +51,6 @@ pub(crate) fn grant(
     };
     // `sub` must be a JSON string: an integer is refused, as at Box.
     let subject_id = jwt.string("sub").ok_or(BoxError::SubClaim)?;
-    let now_ms = state.now();
     let now = now_ms.div_euclid(1000);
     let leeway = i64::try_from(state.lifetimes.jwt_leeway.as_secs()).unwrap_or(0);
     let max_ahead = i64::try_from(state.lifetimes.jwt_max_exp.as_secs()).unwrap_or(60);

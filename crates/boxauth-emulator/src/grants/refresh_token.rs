@@ -8,16 +8,17 @@ use std::sync::atomic::Ordering;
 use super::{Params, TokenReply};
 use crate::errors::BoxError;
 use crate::state::{AppState, Client};
+use crate::store::Millis;
 
 pub(crate) fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    now: Millis,
 ) -> Result<TokenReply, BoxError> {
     let token = params
         .get("refresh_token")
         .ok_or(BoxError::RefreshTokenInvalid)?;
-    let now = state.now();
     let mut reused = false;
     let outcome = state
         .store()

@@ -12,7 +12,7 @@ use crate::config::{Item, ItemKind};
 use crate::errors::BoxError;
 use crate::jwt::Jwt;
 use crate::state::AppState;
-use crate::store::Restriction;
+use crate::store::{Millis, Restriction};
 
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
@@ -72,7 +72,11 @@ fn holds(held: &[String], downscoped: bool, wanted: &str) -> bool {
         && (has("root_readwrite") || (has("root_readonly") && READ_ONLY_SCOPES.contains(&wanted)))
 }
 
-pub(crate) fn grant(state: &AppState, params: &Params) -> Result<TokenReply, BoxError> {
+pub(crate) fn grant(
+    state: &AppState,
+    params: &Params,
+    now: Millis,
+) -> Result<TokenReply, BoxError> {
     let subject_token = params
         .get("subject_token")
         .ok_or(BoxError::InvalidGrantType)?;
@@ -87,7 +91,6 @@ pub(crate) fn grant(state: &AppState, params: &Params) -> Result<TokenReply, Box
     if resource.is_some() && shared_link.is_some() {
         return Err(BoxError::ResourceAndSharedLink);
     }
-    let now = state.now();
     let subject = state
         .store()
         .access(subject_token, now)

@@ -10,9 +10,13 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Grant;
 use crate::errors::{BoxError, no_store};
 use crate::grants::{self, Params, TokenReply};
+use crate::stamp::http_date;
 use crate::state::AppState;
+use crate::store::Millis;
 
 pub(crate) async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    // One clock reading per request: the grant's time and the answer's `Date`.
+    let now = state.now();
     let params = Params::parse(&body);
     let outcome = params
         .get("grant_type")
@@ -20,11 +24,11 @@ pub(crate) async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         .ok_or(BoxError::InvalidGrantType)
         .and_then(|grant| {
             state.stats.request(grant);
-            let reply = dispatch(&state, grant, &params)?;
+            let reply = dispatch(&state, grant, &params, now)?;
             state.stats.issued(grant);
             Ok(reply)
         });
-    match outcome {
+    let mut response = match outcome {
         Ok(reply) => json(&reply),
         Err(error) => {
             tracing::debug!(
@@ -34,24 +38,33 @@ pub(crate) async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Re
             );
             error.into_response()
         }
+    };
+    if let Some(date) = u64::try_from(now.div_euclid(1000)).ok().and_then(http_date) {
+        response.headers_mut().insert(header::DATE, date);
     }
+    response
 }
 
-fn dispatch(state: &AppState, grant: Grant, params: &Params) -> Result<TokenReply, BoxError> {
+fn dispatch(
+    state: &AppState,
+    grant: Grant,
+    params: &Params,
+    now: Millis,
+) -> Result<TokenReply, BoxError> {
     // Box's samples send no client credentials for a token exchange: the subject token is the proof.
     if grant == Grant::TokenExchange {
-        return grants::token_exchange::grant(state, params);
+        return grants::token_exchange::grant(state, params, now);
     }
     let client = state.authenticate(params.get("client_id"), params.get("client_secret"))?;
     if !state.app(client).grants.contains(&grant) {
         return Err(BoxError::GrantTypeUnauthorized);
     }
     match grant {
-        Grant::AuthorizationCode => grants::authorization_code::grant(state, client, params),
-        Grant::RefreshToken => grants::refresh_token::grant(state, client, params),
-        Grant::ClientCredentials => grants::client_credentials::grant(state, client, params),
-        Grant::JwtBearer => grants::jwt_bearer::grant(state, client, params),
-        Grant::TokenExchange => grants::token_exchange::grant(state, params),
+        Grant::AuthorizationCode => grants::authorization_code::grant(state, client, params, now),
+        Grant::RefreshToken => grants::refresh_token::grant(state, client, params, now),
+        Grant::ClientCredentials => grants::client_credentials::grant(state, client, params, now),
+        Grant::JwtBearer => grants::jwt_bearer::grant(state, client, params, now),
+        Grant::TokenExchange => grants::token_exchange::grant(state, params, now),
     }
 }
 
