@@ -53,7 +53,10 @@ impl AccessTokens {
         let head = std::str::from_utf8(&head[..prefix.len() + CODE_CHARS]).unwrap_or_default();
         let token = random_key(head, len - CODE_CHARS);
         // A new generation is sized like the newest one: at a steady rate it never regrows.
-        let sized = self.generations.last_key_value().map_or(0, |(_, g)| g.len());
+        let sized = self
+            .generations
+            .last_key_value()
+            .map_or(0, |(_, g)| g.len());
         self.generations
             .entry(number)
             .or_insert_with(|| TokenMap::with_capacity_and_hasher(sized, Default::default()))

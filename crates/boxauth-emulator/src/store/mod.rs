@@ -21,8 +21,9 @@ pub(crate) type Millis = i64;
 /// A code or token, shared by its map entry and its place in the expiry queue.
 type Key = Arc<str>;
 
-/// A fast hash for keys the emulator generated itself (190 random bits): no one can choose keys
-/// that collide, so SipHash's protection is not needed here. (`jti`s, which clients choose, keep
+/// A fast hash for keys the emulator generated itself (at least 155 random bits: access tokens
+/// begin with their generation's code, the same for all of one generation, and every byte is
+/// mixed in): no one can choose keys that collide, so SipHash's protection is not needed here. (`jti`s, which clients choose, keep
 /// the default hasher.)
 #[derive(Default)]
 struct TokenHasher(u64);
