@@ -43,7 +43,12 @@ pub(crate) fn fill(out: &mut [u8]) {
 /// A random token of `len` (at most 64) characters from `[A-Za-z0-9]` after `prefix`, the shape of
 /// Box's tokens (about 5.95 bits a character: 32 carry 190 bits); built on the stack, allocated once.
 pub(crate) fn random_key(prefix: &str, len: usize) -> std::sync::Arc<str> {
-    let mut text = [0u8; 80];
+    random_key_around(prefix, len, "")
+}
+
+/// [`random_key`] followed by `suffix` (at most 16 bytes, as is `prefix`).
+pub(crate) fn random_key_around(prefix: &str, len: usize, suffix: &str) -> std::sync::Arc<str> {
+    let mut text = [0u8; 96];
     let len = len.min(64);
     text[..prefix.len()].copy_from_slice(prefix.as_bytes());
     let mut at = prefix.len();
@@ -58,7 +63,9 @@ pub(crate) fn random_key(prefix: &str, len: usize) -> std::sync::Arc<str> {
             }
         }
     }
-    // `prefix` is text and the rest is ASCII.
+    text[at..at + suffix.len()].copy_from_slice(suffix.as_bytes());
+    at += suffix.len();
+    // `prefix` and `suffix` are text and the rest is ASCII.
     std::sync::Arc::from(std::str::from_utf8(&text[..at]).unwrap_or_default())
 }
 
@@ -120,6 +127,9 @@ mod tests {
         assert_ne!(a, b);
         let key = random_key("1!", 43);
         assert_eq!(key.len(), 45);
+        let around = random_key_around("1!", 37, "AbC123");
+        assert_eq!(around.len(), 45);
+        assert!(around.starts_with("1!") && around.ends_with("AbC123"));
         assert!(key.starts_with("1!") && key[2..].bytes().all(|c| c.is_ascii_alphanumeric()));
     }
 
