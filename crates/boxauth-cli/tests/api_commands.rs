@@ -1,36 +1,21 @@
 //! `boxauth api …` run as a user runs it, against a recording server on loopback.
 
 use boxauth_test_support::{RecordingServer, Reply};
-use tokio::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+use common::Run;
 
 async fn boxauth(server: &RecordingServer, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_boxauth"));
-    command
-        .args(args)
-        .args([
-            "--base-url",
-            &server.url(),
-            "--oauth2-url",
-            &format!("{}/api/oauth2", server.url()),
-        ])
-        .env_remove("BOX_CLIENT_ID")
-        .env_remove("BOX_CLIENT_SECRET")
-        .env("NO_PROXY", "*");
+    let mut command = common::boxauth(None);
+    command.args(args).args([
+        "--base-url",
+        &server.url(),
+        "--oauth2-url",
+        &format!("{}/api/oauth2", server.url()),
+    ]);
     for (name, value) in env {
         command.env(name, value);
     }
-    let out = command.output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run(&mut command).await
 }
 
 #[tokio::test]

@@ -1,20 +1,10 @@
 //! `boxauth demo` (the README's main job), completions, and `--verbose` with secrets masked.
 
-use tokio::process::Command;
+mod common;
 
 async fn boxauth(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
-        .args(args)
-        .env("NO_PROXY", "*")
-        .env_remove("BOX_CLIENT_SECRET")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::run(common::boxauth(None).args(args)).await;
+    (run.code, run.stdout, run.stderr)
 }
 
 #[tokio::test]
@@ -73,7 +63,7 @@ async fn completions_are_generated_for_each_shell() {
 async fn verbose_shows_the_http_exchange_with_secrets_masked() {
     let emulator = boxauth_test_support::emulator::start().await;
     let secret = boxauth_emulator::DEFAULT_CLIENT_SECRET;
-    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
+    let out = common::boxauth(None)
         .args([
             "token",
             "get",
@@ -87,7 +77,6 @@ async fn verbose_shows_the_http_exchange_with_secrets_masked() {
             emulator.base_url(),
         ])
         .env("BOX_CLIENT_SECRET", secret)
-        .env("NO_PROXY", "*")
         .output()
         .await
         .unwrap();

@@ -9,26 +9,11 @@ use boxauth_emulator::{
     DEFAULT_SERVICE_ACCOUNT_ID,
 };
 use boxauth_test_support::emulator as emu;
-use tokio::process::Command;
+mod common;
 
 async fn boxauth(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
-        .args(args)
-        .env("BOXAUTH_CONFIG_DIR", dir)
-        .env("NO_PROXY", "*")
-        .env_remove("BOX_CLIENT_ID")
-        .env_remove("BOX_CLIENT_SECRET")
-        .env_remove("BOXAUTH_ENV")
-        .env_remove("BOX_BASE_URL")
-        .env_remove("BOX_OAUTH2_URL")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::run(common::boxauth(Some(dir)).args(args)).await;
+    (run.code, run.stdout.trim().to_owned(), run.stderr)
 }
 
 fn mode(path: &Path) -> u32 {

@@ -13,18 +13,10 @@ use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+mod common;
+
 fn boxauth(config_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_boxauth"));
-    command
-        .env("BOXAUTH_CONFIG_DIR", config_dir)
-        .env("NO_PROXY", "*")
-        .env_remove("BOX_CLIENT_ID")
-        .env_remove("BOX_CLIENT_SECRET")
-        .env_remove("BOXAUTH_ENV")
-        .env_remove("BOX_BASE_URL")
-        .env_remove("BOX_OAUTH2_URL")
-        .kill_on_drop(true);
-    command
+    common::boxauth(Some(config_dir))
 }
 
 /// Starts `boxauth login` and returns it with the authorization URL it printed.

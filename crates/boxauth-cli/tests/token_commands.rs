@@ -5,34 +5,26 @@ use boxauth_emulator::{
     DEFAULT_ENTERPRISE_ID, EmulatorHandle, Grant,
 };
 use boxauth_test_support::emulator as emu;
-use tokio::process::Command;
+mod common;
+use common::Run;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `boxauth ARGS --base-url … --oauth2-url …` against `emulator`, the default app's secret in the
+/// environment; stdout trimmed.
 async fn boxauth(emulator: &EmulatorHandle, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
-        .args(args)
-        .args([
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ])
-        .env("BOX_CLIENT_SECRET", SECRET)
-        .env_remove("BOX_CLIENT_ID")
-        .env("NO_PROXY", "*")
-        .output()
-        .await
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut run = common::run(
+        common::boxauth(None)
+            .args(args)
+            .args([
+                "--base-url",
+                emulator.base_url(),
+                "--oauth2-url",
+                &emulator.oauth2_url(),
+            ])
+            .env("BOX_CLIENT_SECRET", SECRET),
+    )
+    .await;
+    run.stdout = run.stdout.trim().to_owned();
+    run
 }
 
 #[tokio::test]

@@ -14,6 +14,8 @@ use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+mod common;
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -23,7 +25,7 @@ fn now() -> i64 {
 
 /// `boxauth token get --oauth … --token-file <file>` against the emulator.
 fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_boxauth"));
+    let mut command = common::boxauth(None);
     command
         .args(["token", "get", "--oauth", "--client-id", ID, "--token-file"])
         .arg(file)
@@ -34,11 +36,8 @@ fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) ->
             &emulator.oauth2_url(),
         ])
         .env("BOX_CLIENT_SECRET", SECRET)
-        .env("NO_PROXY", "*")
-        .env_remove("BOXAUTH_FAILPOINT")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     if let Some(point) = failpoint {
         command.env("BOXAUTH_FAILPOINT", point);
     }

@@ -5,24 +5,16 @@ use boxauth_emulator::{
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
-use tokio::process::Command;
+mod common;
 
 async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_boxauth"))
-        .args(args)
-        .env("BOXAUTH_CONFIG_DIR", config)
-        .env("BOX_CLIENT_SECRET", SECRET)
-        .env("NO_PROXY", "*")
-        .env_remove("BOX_CLIENT_ID")
-        .env_remove("BOXAUTH_ENV")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    let run = common::run(
+        common::boxauth(Some(config))
+            .args(args)
+            .env("BOX_CLIENT_SECRET", SECRET),
     )
+    .await;
+    (run.code, run.stdout.trim().to_owned(), run.stderr)
 }
 
 #[tokio::test]
