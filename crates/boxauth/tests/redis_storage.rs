@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use boxauth::{
-    AccessToken, AuthOptions, Authentication, CcgAuth, RedisStorage, StoredToken, TokenStorage,
-};
+use boxauth::{AccessToken, Authentication, RedisStorage, StoredToken, TokenStorage};
 use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
@@ -139,24 +137,11 @@ async fn a_waiter_is_woken_by_the_release_without_polling() {
     assert!(woken >= released);
 }
 
-fn ccg(
-    emulator: &boxauth_emulator::EmulatorHandle,
-    storage: RedisStorage,
-    margin: Duration,
-) -> CcgAuth {
-    emu::ccg_auth(
-        emulator,
-        AuthOptions::default()
-            .storage(storage)
-            .refresh_margin(margin),
-    )
-}
-
 #[tokio::test]
 async fn a_valid_token_is_served_from_memory_with_no_redis_round_trip() {
     let redis = RedisServer::start();
     let emulator = emu::start().await;
-    let auth = ccg(
+    let auth = emu::ccg_stored(
         &emulator,
         RedisStorage::new(&redis.url(), "boxauth:test:fast").unwrap(),
         Duration::from_secs(60),
@@ -179,7 +164,7 @@ async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_r
     let emulator = emu::start().await;
     // A margin as long as the token's life: every call tries a proactive refresh.
     let storage = RedisStorage::new(&redis.url(), "boxauth:test:down").unwrap();
-    let auth = ccg(&emulator, storage.clone(), Duration::from_secs(3600));
+    let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(3600));
     let first = auth.retrieve_token().await.unwrap();
     redis.stop();
 
@@ -194,7 +179,7 @@ async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_r
         message.contains("Redis at redis://127.0.0.1") && message.contains("did not answer"),
         "{message}"
     );
-    let cold = ccg(
+    let cold = emu::ccg_stored(
         &emulator,
         RedisStorage::new(&redis.url(), "boxauth:test:down").unwrap(),
         Duration::from_secs(60),

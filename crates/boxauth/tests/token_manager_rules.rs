@@ -35,19 +35,6 @@ fn stored(access: &str, refresh: Option<&str>, expires_at: i64) -> StoredToken {
     }
 }
 
-fn ccg(
-    emulator: &boxauth_emulator::EmulatorHandle,
-    margin: Duration,
-    storage: MemoryStorage,
-) -> CcgAuth {
-    emu::ccg_auth(
-        emulator,
-        AuthOptions::default()
-            .storage(storage)
-            .refresh_margin(margin),
-    )
-}
-
 #[tokio::test]
 async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
     let emulator = emu::start().await;
@@ -56,7 +43,7 @@ async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
         .store(&stored("old-but-valid", None, now() + 100))
         .await
         .unwrap();
-    let lenient = ccg(&emulator, Duration::from_secs(60), storage.clone());
+    let lenient = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
     assert_eq!(
         lenient
             .retrieve_token()
@@ -69,7 +56,7 @@ async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
         "old-but-valid"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 0);
-    let eager = ccg(&emulator, Duration::from_secs(120), storage);
+    let eager = emu::ccg_stored(&emulator, storage, Duration::from_secs(120));
     assert_ne!(
         eager
             .retrieve_token()
@@ -87,7 +74,7 @@ async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
 #[tokio::test]
 async fn a_401_invalidates_the_token_only_if_it_is_still_current() {
     let emulator = emu::start().await;
-    let auth = ccg(&emulator, Duration::from_secs(60), MemoryStorage::new());
+    let auth = emu::ccg_stored(&emulator, MemoryStorage::new(), Duration::from_secs(60));
     let first = auth.retrieve_token().await.unwrap();
     let second = auth.refresh_token().await.unwrap();
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
@@ -109,7 +96,7 @@ async fn a_401_invalidates_the_token_only_if_it_is_still_current() {
 #[tokio::test]
 async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
     let emulator = emu::start().await;
-    let auth = ccg(&emulator, Duration::from_secs(60), MemoryStorage::new());
+    let auth = emu::ccg_stored(&emulator, MemoryStorage::new(), Duration::from_secs(60));
     let client = BoxClient::new(auth.clone());
     let token = auth.retrieve_token().await.unwrap();
     // Revoked behind the client's back: its next call is answered 401.
@@ -345,7 +332,7 @@ async fn a_failed_proactive_refresh_keeps_serving_the_still_valid_token() {
         .store(&stored("still-valid-for-30s", None, now() + 30))
         .await
         .unwrap();
-    let auth = ccg(&emulator, Duration::from_secs(60), storage);
+    let auth = emu::ccg_stored(&emulator, storage, Duration::from_secs(60));
     emulator.faults().script([Fault::Status(503)]);
     let token = auth.retrieve_token().await.unwrap();
     assert_eq!(
@@ -367,7 +354,7 @@ async fn an_explicit_refresh_with_nothing_cached_yet_still_refreshes() {
         .await
         .unwrap();
     // A new process: its cache is empty, the storage holds a perfectly valid token.
-    let auth = ccg(&emulator, Duration::from_secs(60), storage.clone());
+    let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
     let fresh = auth.refresh_token().await.unwrap();
     assert_ne!(
         fresh.access_token.as_ref().unwrap().secret(),

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use boxauth::{
     AccessToken, AuthOptions, AuthorizationManager, AuthorizeUserArgs, CcgAuth, CcgConfig,
-    NetworkSession, ProxyConfig, RetryPolicy,
+    NetworkSession, ProxyConfig, RetryPolicy, TokenStorage,
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
@@ -160,6 +160,20 @@ pub fn ccg_auth(emulator: &EmulatorHandle, options: AuthOptions) -> CcgAuth {
         options.session(session(emulator)),
     )
     .expect("a CcgAuth")
+}
+
+/// [`ccg_auth`] keeping its token in `storage`, refreshed `margin` before it expires.
+pub fn ccg_stored(
+    emulator: &EmulatorHandle,
+    storage: impl TokenStorage + 'static,
+    margin: std::time::Duration,
+) -> CcgAuth {
+    ccg_auth(
+        emulator,
+        AuthOptions::default()
+            .storage(storage)
+            .refresh_margin(margin),
+    )
 }
 
 /// A query parameter of `url`.
