@@ -119,7 +119,7 @@ impl TokenReply {
         }
         // The common answer, written directly: tokens are [A-Za-z0-9!] and need no escaping.
         // Sized exactly, so the body is handed to hyper without another allocation.
-        let mut digits = itoa_buffer();
+        let mut digits = [0u8; 20];
         let expires_in = format_i64(self.expires_in, &mut digits);
         let len = 17
             + self.access_token.len()
@@ -165,10 +165,6 @@ impl TokenReply {
             issued_token_type: None,
         }
     }
-}
-
-fn itoa_buffer() -> [u8; 20] {
-    [0; 20]
 }
 
 /// The decimal digits of `value` (an `i64` has at most 20 characters with its sign), written into
