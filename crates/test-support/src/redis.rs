@@ -10,32 +10,54 @@ use std::time::{Duration, Instant};
 /// The server. Dropping it stops it and removes its directory.
 pub struct RedisServer {
     port: u16,
+    /// The TLS port, for a server started with [`RedisServer::start_tls`].
+    tls_port: Option<u16>,
     dir: PathBuf,
     durable: bool,
     child: Option<Child>,
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The test CA, the server's certificate (for `127.0.0.1` and `localhost`) and its key: see
+/// `fixtures/redis-tls/README.md`.
+pub fn tls_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/redis-tls")
+        .join(name)
+}
+
 impl RedisServer {
     /// Starts a server with an append-only file fsynced on every write, so a restart keeps data.
     pub fn start() -> Self {
-        Self::start_with(true)
+        Self::start_with(true, false)
     }
 
     /// Starts a server that keeps everything in memory only (no fsync on writes).
     pub fn start_in_memory() -> Self {
-        Self::start_with(false)
+        Self::start_with(false, false)
     }
 
-    fn start_with(durable: bool) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    /// Starts a server that also listens with TLS ([`tls_url`](Self::tls_url)), its certificate
+    /// signed by the test CA ([`tls_fixture`]`("ca.pem")`). The plain port stays, for
+    /// [`command`](Self::command).
+    pub fn start_tls() -> Self {
+        Self::start_with(false, true)
+    }
+
+    fn start_with(durable: bool, tls: bool) -> Self {
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("boxauth-redis-{port}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut server = Self {
             port,
+            tls_port: tls.then(free_port),
             dir,
             durable,
             child: None,
@@ -46,7 +68,13 @@ impl RedisServer {
 
     fn spawn(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--port", &self.port.to_string(), "--save", ""])
+            // A TLS server is also reachable as 127.0.0.2, a name its certificate does not carry.
+            .args(if self.tls_port.is_some() {
+                &["--bind", "127.0.0.1", "127.0.0.2"][..]
+            } else {
+                &["--bind", "127.0.0.1"][..]
+            })
             .args(if self.durable {
                 ["--appendonly", "yes", "--appendfsync", "always"]
             } else {
@@ -54,6 +82,20 @@ impl RedisServer {
             })
             .arg("--dir")
             .arg(&self.dir)
+            .args(self.tls_port.into_iter().flat_map(|port| {
+                [
+                    "--tls-port".to_owned(),
+                    port.to_string(),
+                    "--tls-cert-file".to_owned(),
+                    tls_fixture("server.pem").display().to_string(),
+                    "--tls-key-file".to_owned(),
+                    tls_fixture("server.key").display().to_string(),
+                    "--tls-ca-cert-file".to_owned(),
+                    tls_fixture("ca.pem").display().to_string(),
+                    "--tls-auth-clients".to_owned(),
+                    "no".to_owned(),
+                ]
+            }))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -74,6 +116,12 @@ impl RedisServer {
     /// `redis://127.0.0.1:<port>/0`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// `rediss://<host>:<TLS port>/0`, for a server started with [`start_tls`](Self::start_tls).
+    pub fn tls_url(&self, host: &str) -> String {
+        let port = self.tls_port.expect("started with RedisServer::start_tls");
+        format!("rediss://{host}:{port}/0")
     }
 
     /// The port.

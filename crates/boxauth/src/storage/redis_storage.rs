@@ -10,6 +10,9 @@
 //! token. Release is a compare-and-delete. Waiters sleep until the channel speaks or the lock's TTL
 //! runs out, never in a tight poll.
 //!
+//! `rediss://` URLs connect over TLS (rustls), checked against the system's trust store or a CA
+//! given with [`RedisStorage::with_root_certificates`].
+//!
 //! The connection is opened on first use and reconnects on its own after Redis restarts. Redis is
 //! only asked near expiry or after a 401 (the token manager's cache serves the rest), and a token
 //! that is still valid keeps being served while Redis is unreachable.
@@ -19,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use tokio::sync::Mutex;
 
 use super::{BoxFuture, RefreshLock, StoredToken, TokenStorage};
@@ -66,6 +71,22 @@ struct Inner {
     release_script: redis::Script,
 }
 
+impl Inner {
+    fn new(client: redis::Client, shown: String, namespace: &str) -> Self {
+        Self {
+            client,
+            shown,
+            namespace: namespace.to_owned(),
+            token_key: format!("{namespace}:token"),
+            lock_key: format!("{namespace}:lock"),
+            channel: format!("{namespace}:changed"),
+            connection: Mutex::new(None),
+            store_script: redis::Script::new(STORE_IF_OWNER),
+            release_script: redis::Script::new(RELEASE_IF_OWNER),
+        }
+    }
+}
+
 impl std::fmt::Debug for RedisStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStorage")
@@ -89,12 +110,17 @@ fn shown(url: &str) -> String {
 }
 
 impl RedisStorage {
-    /// Storage in the Redis at `url` (`redis://[:password@]HOST:PORT/DB`) under `namespace`, one
-    /// per identity (e.g. `boxauth:<client id>:enterprise:<id>`). Nothing is sent until first use.
+    /// Storage in the Redis at `url` under `namespace`, one per identity (e.g.
+    /// `boxauth:<client id>:enterprise:<id>`). Nothing is sent until first use.
+    ///
+    /// `url` is `redis://[[USER]:PASSWORD@]HOST:PORT/DB`, or `rediss://…` for TLS, where the
+    /// server's certificate is checked against the system's trust store (or the CAs given to
+    /// [`with_root_certificates`](Self::with_root_certificates)) and must name `HOST`.
     pub fn new(url: &str, namespace: &str) -> Result<Self> {
         let client = redis::Client::open(url).map_err(|e| {
             Error::config(format!(
-                "{} is not a Redis URL ({e}); give one such as redis://127.0.0.1:6379/0",
+                "{} is not a Redis URL ({e}); give one such as redis://127.0.0.1:6379/0 \
+                 (rediss:// for TLS)",
                 shown(url)
             ))
         })?;
@@ -104,21 +130,52 @@ impl RedisStorage {
             ));
         }
         Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                shown: shown(url),
-                namespace: namespace.to_owned(),
-                token_key: format!("{namespace}:token"),
-                lock_key: format!("{namespace}:lock"),
-                channel: format!("{namespace}:changed"),
-                connection: Mutex::new(None),
-                store_script: redis::Script::new(STORE_IF_OWNER),
-                release_script: redis::Script::new(RELEASE_IF_OWNER),
-            }),
+            inner: Arc::new(Inner::new(client, shown(url), namespace)),
             settings: Settings {
                 lock_ttl: Duration::from_secs(30),
                 lock_timeout: Duration::from_secs(60),
             },
+        })
+    }
+
+    /// Trusts these CA certificates (PEM, one or more) for a `rediss://` URL, instead of the
+    /// system's trust store: for a Redis whose certificate a private CA signed.
+    pub fn with_root_certificates(self, pem: &[u8]) -> Result<Self> {
+        let info = self.inner.client.get_connection_info().clone();
+        if !matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. }) {
+            return Err(Error::config(format!(
+                "a CA certificate only applies to TLS: {} starts with redis://, use rediss://",
+                self.inner.shown
+            )));
+        }
+        let certificates = CertificateDer::pem_slice_iter(pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| {
+                Error::config(format!(
+                    "the Redis CA certificate is not valid PEM ({e}); give the CA's \
+                     -----BEGIN CERTIFICATE----- file"
+                ))
+            })?;
+        if certificates.is_empty() {
+            return Err(Error::config(
+                "the Redis CA file holds no certificate; give the CA's -----BEGIN CERTIFICATE----- file",
+            ));
+        }
+        let client = redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.to_vec()),
+            },
+        )
+        .map_err(|e| Error::config(format!("the Redis CA certificate was refused ({e})")))?;
+        Ok(Self {
+            inner: Arc::new(Inner::new(
+                client,
+                self.inner.shown.clone(),
+                &self.inner.namespace,
+            )),
+            settings: self.settings,
         })
     }
 
@@ -141,6 +198,14 @@ impl RedisStorage {
     }
 
     fn unreachable(&self, error: &redis::RedisError) -> Error {
+        if error.to_string().contains("invalid peer certificate") {
+            return Error::storage(format!(
+                "Redis at {} has a TLS certificate that could not be trusted ({error}); give the CA \
+                 that signed it (RedisStorage::with_root_certificates, or --redis-ca-file on the \
+                 command line) and connect by a host name the certificate carries",
+                self.inner.shown
+            ));
+        }
         Error::storage(format!(
             "Redis at {} did not answer ({error}); check that it runs and that the URL is right \
              (a still-valid token keeps being used meanwhile)",
