@@ -58,9 +58,15 @@ pub struct AuthSource {
     #[arg(long, value_name = "PATH", conflicts_with = "token_store")]
     pub token_file: Option<PathBuf>,
 
-    /// Keep tokens in Redis, shared by processes on many hosts (one namespace per identity).
+    /// Keep tokens in Redis, shared by processes on many hosts (one namespace per identity);
+    /// rediss:// for TLS.
     #[arg(long, value_name = "redis://HOST:PORT/DB")]
     pub token_store: Option<String>,
+
+    /// The CA certificate (PEM) that signed a rediss:// server's certificate, when the system
+    /// does not trust it already.
+    #[arg(long, value_name = "FILE", requires = "token_store")]
+    pub redis_ca_file: Option<PathBuf>,
 }
 
 /// Where a scheme keeps its tokens.
@@ -69,8 +75,29 @@ pub enum TokenPlace<'a> {
     Memory,
     /// In a file.
     File(&'a Path),
-    /// In Redis at this URL, under this namespace.
-    Redis(&'a str, String),
+    /// In Redis at this URL (trusting this CA for TLS), under this namespace.
+    Redis(&'a str, Option<&'a Path>, String),
+}
+
+/// Storage in the Redis at `url`, trusting the CA in `ca_file` (for `rediss://`) if given.
+pub fn redis_storage(
+    url: &str,
+    ca_file: Option<&Path>,
+    namespace: &str,
+) -> boxauth::Result<RedisStorage> {
+    let storage = RedisStorage::new(url, namespace)?;
+    let Some(path) = ca_file else {
+        return Ok(storage);
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        boxauth::Error::config(format!(
+            "cannot read the Redis CA file {}: {e}",
+            path.display()
+        ))
+    })?;
+    storage
+        .with_root_certificates(&pem)
+        .map_err(|e| boxauth::Error::config(format!("{}: {e}", path.display())))
 }
 
 /// The Redis namespace of an identity: processes anywhere with the same app and subject share it.
@@ -110,13 +137,14 @@ fn namespace(auth: &EnvAuth, environment: Option<&str>) -> String {
     }
 }
 
-/// `file` or a `redis://` URL, as `--token-store` and environments take it.
+/// `file` or a `redis://` (or `rediss://`) URL, as `--token-store` and environments take it.
 pub fn check_token_store(store: &str) -> boxauth::Result<()> {
-    if store == "file" || store.starts_with("redis://") {
+    if store == "file" || store.starts_with("redis://") || store.starts_with("rediss://") {
         Ok(())
     } else {
         Err(boxauth::Error::config(format!(
-            "--token-store {:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0",
+            "--token-store {:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0 \
+             (rediss:// for TLS)",
             shown_token_store(store)
         )))
     }
@@ -212,7 +240,7 @@ impl AuthSource {
                 (Some(path), _) => TokenPlace::File(path),
                 (None, Some(url)) if url != "file" => {
                     check_token_store(url)?;
-                    TokenPlace::Redis(url, namespace(&auth, None))
+                    TokenPlace::Redis(url, self.redis_ca_file.as_deref(), namespace(&auth, None))
                 }
                 _ => TokenPlace::Memory,
             };
@@ -248,6 +276,7 @@ pub fn from_environment(
     } else {
         TokenPlace::Redis(
             &environment.token_store,
+            environment.redis_ca_file.as_deref(),
             namespace(&environment.auth, Some(name)),
         )
     };
@@ -263,8 +292,8 @@ fn build(
     match store {
         TokenPlace::Memory => {}
         TokenPlace::File(path) => options = options.storage(FileStorage::new(path)),
-        TokenPlace::Redis(url, namespace) => {
-            options = options.storage(RedisStorage::new(url, &namespace)?)
+        TokenPlace::Redis(url, ca_file, namespace) => {
+            options = options.storage(redis_storage(url, ca_file, &namespace)?)
         }
     }
     Ok(match auth {

@@ -78,8 +78,24 @@ impl EnvCommand {
                     .clone()
                     .unwrap_or_else(|| "file".to_owned());
                 crate::auth_source::check_token_store(&token_store)?;
+                let redis_ca_file = match &add.source.redis_ca_file {
+                    Some(_) if token_store == "file" => {
+                        return Err(boxauth::Error::config(
+                            "--redis-ca-file goes with --token-store rediss://…",
+                        ));
+                    }
+                    Some(path) => Some(std::fs::canonicalize(path).map_err(|e| {
+                        boxauth::Error::config(format!("cannot resolve {}: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
                 if token_store != "file" {
-                    boxauth::RedisStorage::new(&token_store, "boxauth:check")?;
+                    // Checked now, so a wrong URL or CA file is reported when it is saved.
+                    crate::auth_source::redis_storage(
+                        &token_store,
+                        redis_ca_file.as_deref(),
+                        "boxauth:check",
+                    )?;
                 }
                 if add.source.token_file.is_some() {
                     return Err(boxauth::Error::config(
@@ -94,6 +110,7 @@ impl EnvCommand {
                 let environment = Environment {
                     auth: add.source.to_env_auth()?,
                     token_store,
+                    redis_ca_file,
                     base_url: add.base_url,
                     oauth2_url: add.oauth2_url,
                 };
@@ -125,6 +142,7 @@ impl EnvCommand {
                                 "current": all.current.as_deref() == Some(name.as_str()),
                                 "method": env.auth.method(),
                                 "token_store": crate::auth_source::shown_token_store(&env.token_store),
+                                "redis_ca_file": env.redis_ca_file,
                                 "base_url": env.base_url,
                                 "oauth2_url": env.oauth2_url,
                             })
@@ -142,7 +160,10 @@ impl EnvCommand {
                         " "
                     };
                     let host = env.base_url.as_deref().unwrap_or(boxauth::DEFAULT_BASE_URL);
-                    let store = crate::auth_source::shown_token_store(&env.token_store);
+                    let mut store = crate::auth_source::shown_token_store(&env.token_store);
+                    if let Some(ca) = &env.redis_ca_file {
+                        store.push_str(&format!(" (CA {})", ca.display()));
+                    }
                     println!(
                         "{mark} {name:<20} {:<16} {host}  tokens: {store}",
                         env.auth.method()

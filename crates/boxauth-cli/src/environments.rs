@@ -68,6 +68,9 @@ pub struct Environment {
     /// `file` (the default: a token file in the config directory) or a `redis://` URL.
     #[serde(default = "file_store")]
     pub token_store: String,
+    /// The CA certificate (PEM) trusted for a `rediss://` token store, if not the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_ca_file: Option<PathBuf>,
     /// Box's API host, if not Box's own (an emulator, a proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,

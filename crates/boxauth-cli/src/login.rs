@@ -8,9 +8,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use boxauth::{
-    AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig, RedisStorage,
-};
+use boxauth::{AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig};
 use clap::Args;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -213,6 +211,7 @@ impl LoginCommand {
         let token_store = existing
             .as_ref()
             .map_or_else(|| "file".to_owned(), |e| e.token_store.clone());
+        let redis_ca_file = existing.as_ref().and_then(|e| e.redis_ca_file.clone());
         let token_file = store.token_file(&name);
         let options = AuthOptions::default().session(session);
         let (options, kept_in) = if token_store == "file" {
@@ -222,7 +221,11 @@ impl LoginCommand {
             )
         } else {
             let namespace = format!("boxauth:env:{name}");
-            let redis = RedisStorage::new(&token_store, &namespace)?;
+            let redis = crate::auth_source::redis_storage(
+                &token_store,
+                redis_ca_file.as_deref(),
+                &namespace,
+            )?;
             (options.storage(redis), format!("{namespace} in Redis"))
         };
         let oauth = OAuth::with_options(
@@ -266,6 +269,7 @@ impl LoginCommand {
                     client_secret,
                 },
                 token_store,
+                redis_ca_file,
                 base_url,
                 oauth2_url,
             },

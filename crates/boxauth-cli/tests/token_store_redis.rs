@@ -4,7 +4,7 @@ use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
 };
 use boxauth_test_support::emulator as emu;
-use boxauth_test_support::redis::RedisServer;
+use boxauth_test_support::redis::{RedisServer, tls_fixture};
 mod common;
 
 async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
@@ -143,4 +143,93 @@ async fn a_redis_password_is_never_shown() {
     assert_eq!(code, 1);
     assert!(err.contains("redis://:***@127.0.0.1:1/0"), "{err}");
     assert!(!err.contains("s3cr3t"), "{err}");
+}
+
+#[tokio::test]
+async fn a_tls_redis_is_used_with_the_ca_that_signed_it() {
+    let redis = RedisServer::start_tls();
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = redis.tls_url("localhost");
+    let ca = tls_fixture("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let ccg = [
+        "--ccg",
+        "--client-id",
+        ID,
+        "--enterprise-id",
+        DEFAULT_ENTERPRISE_ID,
+        "--base-url",
+        emulator.base_url(),
+        "--token-store",
+        &url,
+    ];
+
+    // Without the CA the certificate is not trusted, and the message says what to give.
+    let (code, _, err) = boxauth(dir.path(), &[&["token", "get"][..], &ccg].concat()).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("could not be trusted") && err.contains("--redis-ca-file"),
+        "{err}"
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 0);
+
+    let with_ca = [&["token", "get"][..], &ccg, &["--redis-ca-file", ca]].concat();
+    let (code, first, err) = boxauth(dir.path(), &with_ca).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, second, _) = boxauth(dir.path(), &with_ca).await;
+    assert_eq!(first, second, "the second process took it from Redis");
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+    assert_eq!(
+        redis
+            .command(&format!(
+                "EXISTS boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}:token"
+            ))
+            .as_deref(),
+        Some(":1")
+    );
+
+    // Saved with an environment, the CA is used by every command of it.
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[&["env", "add", "tls"][..], &ccg, &["--redis-ca-file", ca]].concat(),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (code, token, err) = boxauth(dir.path(), &["token", "get", "--env", "tls"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
+    assert_eq!(
+        redis.command("EXISTS boxauth:env:tls:token").as_deref(),
+        Some(":1")
+    );
+    let (_, listed, _) = boxauth(dir.path(), &["env", "list", "--json"]).await;
+    assert!(listed.contains("ca.pem"), "{listed}");
+
+    // A CA with a file store, or a file that is no certificate, is refused when saved.
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[
+            &["env", "add", "nofile", "--token-store", "file"][..],
+            &ccg[..ccg.len() - 2],
+            &["--redis-ca-file", ca],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("goes with --token-store rediss://"), "{err}");
+    let key = tls_fixture("server.key");
+    let (code, _, err) = boxauth(
+        dir.path(),
+        &[
+            &["env", "add", "nocert"][..],
+            &ccg,
+            &["--redis-ca-file", key.to_str().unwrap()],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("holds no certificate"), "{err}");
 }
