@@ -145,6 +145,14 @@ def run(base, export_dir):
     except BoxAPIError as error:
         check(error.response_info.status_code == 400, 'OAuth: the revoked refresh token is refused')
 
+    # Not the SDK: a multipart/form-data body, as `curl -F` sends, which Box's token endpoint takes.
+    form = {'grant_type': 'client_credentials', 'client_id': app['client_id'],
+            'client_secret': app['client_secret'], 'box_subject_type': 'enterprise',
+            'box_subject_id': world['enterprise_id']}
+    answer = requests.post(f'{base}/oauth2/token', files={k: (None, v) for k, v in form.items()})
+    check(answer.status_code == 200 and answer.request.headers['Content-Type'].startswith('multipart/form-data'),
+          'requests (not the SDK): a multipart/form-data token request', f'{answer.status_code} {answer.text[:200]}')
+
 
 if __name__ == '__main__':
     main(sys.argv[1])

@@ -15,7 +15,9 @@
 //! issued); refresh tokens live 60 days, work once and rotate (reusing a spent one revokes its
 //! family); JWT assertions are RS256/RS384/RS512 only, signed with a registered key, with Box's
 //! claim rules and error strings; client secrets are stored hashed and compared in constant time.
-//! The full list of errors is [`BoxError`].
+//! The full list of errors is [`BoxError`]. Token and revoke requests are read as urlencoded
+//! forms (what Box documents and its SDKs send) or as `multipart/form-data` (`curl -F`), as Box
+//! reads them.
 //!
 //! ## In a test
 //!

@@ -227,12 +227,29 @@ pub async fn post_form(
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form.iter())
         .finish();
+    post_body(
+        emulator,
+        path,
+        "application/x-www-form-urlencoded",
+        body.into_bytes(),
+    )
+    .await
+}
+
+/// Posts `body` as `content_type` to `path` and returns the status and JSON body (`Null` if
+/// empty).
+pub async fn post_body(
+    emulator: &EmulatorHandle,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let response = reqwest::Client::builder()
         .no_proxy()
         .build()
         .unwrap()
         .post(format!("{}{path}", emulator.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await

@@ -3,6 +3,7 @@
 pub(crate) mod authorization_code;
 pub(crate) mod client_credentials;
 pub(crate) mod jwt_bearer;
+pub(crate) mod multipart;
 pub(crate) mod refresh_token;
 pub(crate) mod token_exchange;
 
@@ -65,6 +66,13 @@ impl<'a> Params<'a> {
                 _ => pairs.extend(url::form_urlencoded::parse(pair)),
             }
         }
+        Self(pairs)
+    }
+
+    /// The parts of a `multipart/form-data` body with this boundary.
+    pub(crate) fn parse_multipart(body: &'a [u8], boundary: &str) -> Self {
+        let mut pairs = Vec::with_capacity(8);
+        multipart::parse(body, boundary, &mut pairs);
         Self(pairs)
     }
 

@@ -5,15 +5,49 @@ mod revoke;
 mod token;
 mod users;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use crate::grants::{Params, multipart};
 use crate::state::AppState;
+
+/// How a token or revoke request's form is encoded, from its `Content-Type`: urlencoded (what
+/// Box documents and its SDKs send, and the default) or `multipart/form-data` (which Box takes
+/// too). Only a multipart type costs anything to read.
+pub(crate) enum FormEncoding {
+    UrlEncoded,
+    Multipart(String),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for FormEncoding {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(multipart::boundary)
+            .map_or(Self::UrlEncoded, Self::Multipart))
+    }
+}
+
+impl FormEncoding {
+    /// The body's parameters.
+    pub(crate) fn params<'a>(&self, body: &'a [u8]) -> Params<'a> {
+        match self {
+            Self::UrlEncoded => Params::parse(body),
+            Self::Multipart(boundary) => Params::parse_multipart(body, boundary),
+        }
+    }
+}
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()

@@ -9,11 +9,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::grants::Params;
+use crate::routes::FormEncoding;
 use crate::state::AppState;
 
-pub(crate) async fn revoke(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let params = Params::parse(&body);
+pub(crate) async fn revoke(
+    State(state): State<Arc<AppState>>,
+    encoding: FormEncoding,
+    body: Bytes,
+) -> Response {
+    let params = encoding.params(&body);
     let client = match state.authenticate(params.get("client_id"), params.get("client_secret")) {
         Ok(client) => client,
         Err(error) => return error.into_response(),

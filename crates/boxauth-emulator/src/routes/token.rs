@@ -10,14 +10,19 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Grant;
 use crate::errors::{BoxError, no_store};
 use crate::grants::{self, Params, TokenReply};
+use crate::routes::FormEncoding;
 use crate::stamp::http_date;
 use crate::state::AppState;
 use crate::store::Millis;
 
-pub(crate) async fn token(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(state): State<Arc<AppState>>,
+    encoding: FormEncoding,
+    body: Bytes,
+) -> Response {
     // One clock reading per request: the grant's time and the answer's `Date`.
     let now = state.now();
-    let params = Params::parse(&body);
+    let params = encoding.params(&body);
     let outcome = params
         .get("grant_type")
         .and_then(Grant::parse)
