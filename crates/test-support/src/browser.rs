@@ -2,11 +2,12 @@
 //! (plain HTTP + JSON, so no extra crate). The browser is not optional: if it is missing the test
 //! fails and says how to install it.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use crate::free_port;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -41,14 +42,6 @@ async fn json_call(request: reqwest::RequestBuilder) -> Value {
         .await
         .unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("chromedriver answered: {text}"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Browser {

@@ -16,3 +16,12 @@ mod recording;
 pub mod redis;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -2,10 +2,12 @@
 //! if Debian's `redis-server` is missing the test fails and says how to install it.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::free_port;
 
 /// The server. Dropping it stops it and removes its directory.
 pub struct RedisServer {
@@ -15,14 +17,6 @@ pub struct RedisServer {
     dir: PathBuf,
     durable: bool,
     child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The test CA, the server's certificate (for `127.0.0.1` and `localhost`) and its key: see
