@@ -142,13 +142,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
 
     // Client credentials with memory storage.
     let memory = MemoryStorage::new();
-    let ccg = CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
-        AuthOptions::default()
-            .session(session.clone())
-            .storage(memory.clone()),
-    )
-    .unwrap();
+    let ccg = emu::ccg_auth(&emulator, AuthOptions::default().storage(memory.clone()));
     keep(&ccg.retrieve_token().await.unwrap(), &mut secrets);
     debug.push(format!(
         "{ccg:?} {:?} {memory:?} {:?}",
@@ -172,13 +166,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
         "boxauth:test:secrets",
     )
     .unwrap();
-    let fleet = CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
-        AuthOptions::default()
-            .session(session.clone())
-            .storage(shared.clone()),
-    )
-    .unwrap();
+    let fleet = emu::ccg_auth(&emulator, AuthOptions::default().storage(shared.clone()));
     keep(&fleet.retrieve_token().await.unwrap(), &mut secrets);
     keep(&fleet.refresh_token().await.unwrap(), &mut secrets);
     let stored = shared.load().await;
