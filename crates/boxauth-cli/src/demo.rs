@@ -417,7 +417,7 @@ async fn run(demo: &mut Demo) -> bool {
             async {
                 let token = jwt.retrieve_token().await.map_err(text)?;
                 let me = BoxClient::new(jwt.clone()).users_me().await.map_err(text)?;
-                let access = token.access_token.clone().ok_or("no access_token")?;
+                let access = token.access_token.clone();
                 Ok((
                     (),
                     format!(
@@ -461,7 +461,7 @@ async fn run(demo: &mut Demo) -> bool {
                 .users_me()
                 .await
                 .map_err(text)?;
-            let access = first.access_token.clone().ok_or("no access_token")?;
+            let access = first.access_token.clone();
             Ok((
                 (),
                 format!(

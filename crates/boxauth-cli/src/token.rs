@@ -81,15 +81,8 @@ fn print_token(token: &StoredToken, json: bool) -> boxauth::Result<()> {
     if json {
         return print_json(token);
     }
-    match &token.access_token {
-        Some(access) => {
-            println!("{}", access.secret());
-            Ok(())
-        }
-        None => Err(boxauth::Error::config(
-            "Box's answer has no access_token; run with --json to see it",
-        )),
-    }
+    println!("{}", token.access_token.secret());
+    Ok(())
 }
 
 impl TokenCommand {
@@ -128,7 +121,7 @@ impl TokenCommand {
                         downscope.shared_link.as_deref(),
                     )
                     .await?;
-                let stored = StoredToken::new(token, std::time::SystemTime::now());
+                let stored = StoredToken::from_access_token(token, std::time::SystemTime::now())?;
                 print_token(&stored, common.json)
             }
         }

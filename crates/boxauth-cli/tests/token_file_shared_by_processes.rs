@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use boxauth::{FileStorage, StoredToken, TokenStorage};
 use boxauth_emulator::{
@@ -16,11 +16,17 @@ use tokio::process::{Child, Command};
 
 mod common;
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// `token` as it is an hour after it was issued: its access token expired.
+fn expired(token: boxauth::AccessToken) -> StoredToken {
+    let mut stored = StoredToken::from_access_token(token, SystemTime::now()).unwrap();
+    stored.expires_at = a_second_ago();
+    stored
+}
+
+/// A second ago on the system clock, which the worker processes decide expiry on: they cannot
+/// share an in-process clock with the test, so "an hour later" is written into storage.
+fn a_second_ago() -> SystemTime {
+    SystemTime::now() - Duration::from_secs(1)
 }
 
 /// `boxauth token get --oauth … --token-file <file>` against the emulator.
@@ -47,20 +53,14 @@ fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) ->
 /// Puts a fresh OAuth pair in `file`, its access token already expired.
 async fn expired_pair_in(emulator: &EmulatorHandle, file: &Path) {
     let token = emu::oauth_pair(emulator).await;
-    FileStorage::new(file)
-        .store(&StoredToken {
-            token,
-            expires_at: Some(now() - 1),
-        })
-        .await
-        .unwrap();
+    FileStorage::new(file).store(&expired(token)).await.unwrap();
 }
 
 /// Marks the token in `file` expired, keeping its refresh token.
 async fn expire(file: &Path) {
     let storage = FileStorage::new(file);
     let mut token = storage.load().await.unwrap().unwrap();
-    token.expires_at = Some(now() - 1);
+    token.expires_at = a_second_ago();
     storage.store(&token).await.unwrap();
 }
 
@@ -96,7 +96,7 @@ async fn eight_processes_at_expiry_refresh_once_and_all_end_with_the_same_token(
         "the shared token is valid"
     );
     let stored = FileStorage::new(&file).load().await.unwrap().unwrap();
-    assert_eq!(stored.access_token.as_ref().unwrap().secret(), printed[0]);
+    assert_eq!(stored.access_token.secret(), printed[0]);
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }

@@ -61,3 +61,11 @@ impl Clock {
         self.offset_ms.load(Ordering::Relaxed)
     }
 }
+
+/// boxauth decides expiries on this clock when given it (`AuthOptions::time_source`): one
+/// [`advance`](Clock::advance) then moves Box and boxauth together.
+impl boxauth::TimeSource for Clock {
+    fn now(&self) -> SystemTime {
+        Clock::now(self)
+    }
+}

@@ -52,7 +52,7 @@ fn bench_cached(c: &mut Criterion, rt: &Runtime, emulator: &EmulatorHandle) {
     // What a cached call boxes: a ready value (the refresh state machine is boxed only on a miss).
     eprintln!(
         "retrieve_token: the cached call boxes {} bytes",
-        std::mem::size_of_val(&*auth.retrieve_token())
+        std::mem::size_of_val(&auth.retrieve_token())
     );
 
     let mut group = c.benchmark_group("retrieve_token");

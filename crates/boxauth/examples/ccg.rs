@@ -31,7 +31,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = CcgAuth::with_options(config, AuthOptions::default().session(session))?;
 
     let token = auth.retrieve_token().await?;
-    println!("token expires at {:?} (Unix seconds)", token.expires_at);
+    let left = token
+        .expires_at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    println!("token valid for another {} s", left.as_secs());
     let me = BoxClient::new(auth.clone()).users_me().await?;
     println!(
         "the service account is {} ({})",

@@ -91,9 +91,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let me = BoxClient::new(auth.clone()).users_me().await?;
     println!("logged in as {}", me.login.unwrap_or_default());
     let rotated = auth.refresh_token().await?; // the new refresh token is stored before this returns
-    println!(
-        "refreshed; the token now expires at {:?}",
-        rotated.expires_at
-    );
+    let left = rotated
+        .expires_at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    println!("refreshed; the new token is valid for {} s", left.as_secs());
     Ok(())
 }

@@ -82,11 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 loop {
                     match auth.retrieve_token().await {
                         Ok(token) => {
-                            let access = token
-                                .access_token
-                                .as_ref()
-                                .map(|t| t.secret().to_owned())
-                                .unwrap_or_default();
+                            let access = token.access_token.secret().to_owned();
                             seen.lock().unwrap().insert(access);
                         }
                         Err(error) => failures.lock().unwrap().push(error.to_string()),
@@ -105,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last = auth.retrieve_token().await?;
     let failures = failures.lock().unwrap().clone();
     let summary = serde_json::json!({
-        "token_sha256": last.access_token.as_ref().map(|t| fingerprint(t.secret())),
+        "token_sha256": fingerprint(last.access_token.secret()),
         "distinct_tokens": seen.lock().unwrap().len(),
         "failures": failures.len(),
         "first_failure": failures.first(),

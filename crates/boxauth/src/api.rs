@@ -5,7 +5,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Authentication, missing_access_token};
+use crate::auth::Authentication;
 use crate::error::{Error, Result};
 use crate::network::{NetworkSession, Outgoing, parse_json_body};
 
@@ -81,12 +81,8 @@ impl BoxClient {
         };
         match self.get(path, &token).await {
             Err(Error::Api(api)) if api.status == 401 => {
-                let rejected = token
-                    .access_token
-                    .clone()
-                    .ok_or_else(missing_access_token)?;
                 tracing::debug!(path, "the API answered 401: replacing the token once");
-                self.auth.invalidate_token(&rejected);
+                self.auth.invalidate_token(&token.access_token);
                 let fresh = self.auth.retrieve_token().await?;
                 self.get(path, &fresh).await
             }
@@ -104,12 +100,8 @@ impl BoxClient {
     async fn get(
         &self,
         path: &str,
-        token: &crate::storage::StoredToken,
+        token: &crate::token::StoredToken,
     ) -> Result<serde_json::Value> {
-        let access = token
-            .access_token
-            .as_ref()
-            .ok_or_else(missing_access_token)?;
         let mut headers = Vec::new();
         if let Some(user) = &self.as_user {
             headers.push(("As-User".to_owned(), user.clone()));
@@ -122,7 +114,7 @@ impl BoxClient {
                 form: None,
                 content_type: None,
                 extra_headers: &headers,
-                bearer: Some(access.secret()),
+                bearer: Some(token.access_token.secret()),
             })
             .await?;
         parse_json_body(&incoming)

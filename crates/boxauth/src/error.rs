@@ -8,8 +8,9 @@ use std::fmt;
 /// `Result` with boxauth's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong, by origin.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong, by origin. Cloning is cheap: one failed refresh is handed to
+/// every caller that waited for it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Box answered, and said no: an OAuth 2.0 error body (`error`, `error_description`), or an API
@@ -31,7 +32,7 @@ pub enum Error {
         message: String,
         /// The transport error (its URL removed).
         #[source]
-        source: reqwest::Error,
+        source: std::sync::Arc<reqwest::Error>,
     },
     /// The caller's input or configuration is wrong; the message says what to change.
     #[error("{0}")]
@@ -117,7 +118,7 @@ impl Error {
         Self::Network {
             message: describe_transport_error(&source),
             url,
-            source,
+            source: std::sync::Arc::new(source),
         }
     }
 }

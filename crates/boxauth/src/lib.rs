@@ -44,7 +44,7 @@
 //!     config,
 //!     AuthOptions::default().storage(FileStorage::new("/var/lib/myapp/box-token.json")),
 //! )?;
-//! let token = auth.retrieve_token().await?;          // Arc<StoredToken>, derefs to AccessToken
+//! let token = auth.retrieve_token().await?;          // Arc<StoredToken>: token.access_token.secret()
 //! let me = BoxClient::new(auth.clone()).users_me().await?; // a 401 gets one retry, new token
 //! let preview = auth
 //!     .downscope_token(&["item_preview"], Some("https://api.box.com/2.0/files/123"), None)
@@ -225,19 +225,22 @@ pub mod auth;
 mod authorization;
 mod error;
 mod failpoint;
+mod future;
 mod network;
 mod schemas;
 mod secret;
 mod storage;
+mod time;
+mod token;
 mod token_manager;
 mod urls;
 
 pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
-pub use auth::jwt::{JwtAuth, JwtConfig};
+pub use auth::jwt::{JwtAuth, JwtConfig, JwtSource};
 pub use auth::{
-    AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CcgAuth, CcgConfig,
-    DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
+    AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CachedAuth, CcgAuth,
+    CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
 };
 pub use authorization::{
     AuthorizationManager, AuthorizeUserArgs, AuthorizeUserResponseType, ExtraHeaders,
@@ -246,6 +249,7 @@ pub use authorization::{
     RequestAccessTokenSubjectTokenType, RevokeAccessTokenArgs,
 };
 pub use error::{ApiError, Error, InvalidResponseError, KeyError, KeyErrorKind, Result};
+pub use future::{BoxFuture, TokenFuture};
 pub use network::{
     NetworkSession, NetworkSessionBuilder, ProxyConfig, RetryPolicy, USER_AGENT_VALUE,
     X_BOX_UA_VALUE,
@@ -259,6 +263,8 @@ pub use secret::{
 };
 #[cfg(feature = "redis")]
 pub use storage::RedisStorage;
-pub use storage::{BoxFuture, FileStorage, MemoryStorage, RefreshLock, StoredToken, TokenStorage};
-pub use token_manager::DEFAULT_REFRESH_MARGIN;
+pub use storage::{FileStorage, MemoryStorage, RefreshLock, TokenStorage};
+pub use time::{SharedTimeSource, SystemTimeSource, TimeSource};
+pub use token::{DEFAULT_TOKEN_LIFETIME, StoredToken};
+pub use token_manager::{DEFAULT_REFRESH_MARGIN, FetchContext, TokenSource};
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

@@ -17,8 +17,7 @@ async fn jwt_with_box_clock_off_by(seconds: i64) {
     )
     .unwrap();
 
-    let token = auth.retrieve_token().await.unwrap();
-    assert!(token.access_token.is_some());
+    auth.retrieve_token().await.unwrap();
     assert_eq!(
         emulator.stats().requests(Grant::JwtBearer),
         2,

@@ -88,9 +88,9 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
         .complete_authorization(&request, &callback)
         .await
         .unwrap();
-    keep(&first, &mut secrets);
+    keep(&first.to_access_token(), &mut secrets);
     let refreshed = oauth.refresh_token().await.unwrap();
-    keep(&refreshed, &mut secrets);
+    keep(&refreshed.to_access_token(), &mut secrets);
     keep(
         &oauth
             .downscope_token(&["item_preview"], None, None)
@@ -121,8 +121,14 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     )
     .unwrap();
     secrets.push(jwt.create_assertion().unwrap().secret().to_owned());
-    keep(&jwt.retrieve_token().await.unwrap(), &mut secrets);
-    keep(&jwt.refresh_token().await.unwrap(), &mut secrets);
+    keep(
+        &jwt.retrieve_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
+    keep(
+        &jwt.refresh_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
     keep(
         &jwt.downscope_token(
             &["item_preview"],
@@ -143,7 +149,10 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     // Client credentials with memory storage.
     let memory = MemoryStorage::new();
     let ccg = emu::ccg_auth(&emulator, AuthOptions::default().storage(memory.clone()));
-    keep(&ccg.retrieve_token().await.unwrap(), &mut secrets);
+    keep(
+        &ccg.retrieve_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
     debug.push(format!(
         "{ccg:?} {:?} {memory:?} {:?}",
         ccg.config(),
@@ -167,8 +176,14 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     )
     .unwrap();
     let fleet = emu::ccg_auth(&emulator, AuthOptions::default().storage(shared.clone()));
-    keep(&fleet.retrieve_token().await.unwrap(), &mut secrets);
-    keep(&fleet.refresh_token().await.unwrap(), &mut secrets);
+    keep(
+        &fleet.retrieve_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
+    keep(
+        &fleet.refresh_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
     let stored = shared.load().await;
     assert!(
         matches!(&stored, Ok(Some(_))),

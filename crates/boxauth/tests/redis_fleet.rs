@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use boxauth::{RedisStorage, StoredToken, TokenStorage};
 use boxauth_emulator::{
@@ -22,11 +22,17 @@ use tokio::process::{Child, Command};
 
 const NAMESPACE: &str = "boxauth:fleet-test";
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// `token` as it is an hour after it was issued: its access token expired.
+fn expired(token: boxauth::AccessToken) -> StoredToken {
+    let mut stored = StoredToken::from_access_token(token, SystemTime::now()).unwrap();
+    stored.expires_at = a_second_ago();
+    stored
+}
+
+/// A second ago on the system clock, which the worker processes decide expiry on: they cannot
+/// share an in-process clock with the test, so "an hour later" is written into storage.
+fn a_second_ago() -> SystemTime {
+    SystemTime::now() - Duration::from_secs(1)
 }
 
 fn worker(emulator: &EmulatorHandle, redis: &RedisServer, env: &[(&str, &str)]) -> Command {
@@ -88,22 +94,16 @@ fn storage(redis: &RedisServer) -> RedisStorage {
 /// A fresh OAuth pair in Redis, its access token already expired.
 async fn expired_pair(emulator: &EmulatorHandle, redis: &RedisServer) {
     let token = emu::oauth_pair(emulator).await;
-    storage(redis)
-        .store(&StoredToken {
-            token,
-            expires_at: Some(now() - 1),
-        })
-        .await
-        .unwrap();
+    storage(redis).store(&expired(token)).await.unwrap();
 }
 
 /// Marks the token in Redis expired, keeping its refresh token.
 async fn expire(redis: &RedisServer) -> String {
     let storage = storage(redis);
     let mut token = storage.load().await.unwrap().unwrap();
-    token.expires_at = Some(now() - 1);
+    token.expires_at = a_second_ago();
     storage.store(&token).await.unwrap();
-    token.access_token.as_ref().unwrap().secret().to_owned()
+    token.access_token.secret().to_owned()
 }
 
 async fn stored_token(redis: &RedisServer) -> String {
@@ -113,8 +113,6 @@ async fn stored_token(redis: &RedisServer) -> String {
         .unwrap()
         .unwrap()
         .access_token
-        .as_ref()
-        .unwrap()
         .secret()
         .to_owned()
 }
@@ -271,7 +269,7 @@ impl Watcher {
             async move {
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(Some(stored)) = storage.load().await {
-                        let print = fingerprint(stored.access_token.as_ref().unwrap().secret());
+                        let print = fingerprint(stored.access_token.secret());
                         let mut seen = seen.lock().unwrap();
                         if seen.last() != Some(&print) {
                             seen.push(print);

@@ -3,33 +3,22 @@
 
 #![cfg(feature = "redis")]
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use boxauth::{AccessToken, Authentication, RedisStorage, StoredToken, TokenStorage};
+use boxauth::{Authentication, RedisStorage, StoredToken, TokenStorage};
 use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
 
 fn token(value: &str) -> StoredToken {
-    StoredToken {
-        token: AccessToken {
-            access_token: Some(value.into()),
-            refresh_token: Some("R".into()),
-            expires_in: Some(3600),
-            ..AccessToken::default()
-        },
-        expires_at: Some(4_000_000_000),
-    }
+    let mut token = StoredToken::new(value, UNIX_EPOCH + Duration::from_secs(4_000_000_000))
+        .with_refresh_token("R");
+    token.expires_in = Some(3600);
+    token
 }
 
 fn secret(stored: Option<StoredToken>) -> String {
-    stored
-        .unwrap()
-        .access_token
-        .as_ref()
-        .unwrap()
-        .secret()
-        .to_owned()
+    stored.unwrap().access_token.secret().to_owned()
 }
 
 #[tokio::test]
@@ -169,10 +158,7 @@ async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_r
     redis.stop();
 
     let still = auth.retrieve_token().await.unwrap();
-    assert_eq!(
-        still.access_token.as_ref().unwrap().secret(),
-        first.access_token.as_ref().unwrap().secret()
-    );
+    assert_eq!(still.access_token.secret(), first.access_token.secret());
     let error = auth.refresh_token().await.unwrap_err();
     let message = error.to_string();
     assert!(
@@ -209,7 +195,7 @@ async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_r
     );
     assert_eq!(
         secret(storage.load().await.unwrap()),
-        recovered.access_token.as_ref().unwrap().secret()
+        recovered.access_token.secret()
     );
 }
 

@@ -10,8 +10,8 @@ use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::{RedisServer, tls_fixture};
 
-fn secret(token: &boxauth::AccessToken) -> &str {
-    token.access_token.as_ref().unwrap().secret()
+fn secret(token: &boxauth::StoredToken) -> &str {
+    token.access_token.secret()
 }
 
 fn test_ca() -> Vec<u8> {

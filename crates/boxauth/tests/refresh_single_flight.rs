@@ -2,15 +2,12 @@
 //! request, and all of them get the same token.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::Duration;
 
 use boxauth::{
-    AuthOptions, Authentication, CcgAuth, CcgConfig, MemoryStorage, OAuth, OAuthConfig,
-    StoredToken, TokenStorage,
+    AuthOptions, Authentication, MemoryStorage, OAuth, OAuthConfig, StoredToken, TokenStorage,
 };
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
-};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, Grant};
 use boxauth_test_support::emulator as emu;
 
 const TASKS: usize = 1000;
@@ -24,7 +21,7 @@ async fn all_at_once(auth: Arc<dyn Authentication>) -> Vec<String> {
             tokio::spawn(async move {
                 barrier.wait().await;
                 let token = auth.retrieve_token().await.unwrap();
-                token.access_token.as_ref().unwrap().secret().to_owned()
+                token.access_token.secret().to_owned()
             })
         })
         .collect();
@@ -38,23 +35,20 @@ async fn all_at_once(auth: Arc<dyn Authentication>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_tasks_at_expiry_send_one_refresh() {
     let emulator = emu::start().await;
-    // Stored as it would be an hour later: the access token just expired, the refresh token is good.
-    let expired = emu::oauth_pair(&emulator).await;
+    let pair = emu::oauth_pair(&emulator).await;
     let storage = MemoryStorage::new();
     storage
-        .store(&StoredToken {
-            expires_at: Some(boxauth_now() - 1),
-            ..StoredToken::new(expired, SystemTime::now())
-        })
+        .store(&StoredToken::from_access_token(pair, emulator.clock().now()).unwrap())
         .await
         .unwrap();
     let auth = OAuth::with_options(
         OAuthConfig::new(ID, SECRET),
-        AuthOptions::default()
-            .session(emu::session(&emulator))
-            .storage(storage.clone()),
+        emu::options_for(&emulator, AuthOptions::default().storage(storage.clone())),
     )
     .unwrap();
+    // An hour later, for Box and boxauth alike: the access token has expired, the refresh token
+    // (60 days) is good.
+    emulator.clock().advance(Duration::from_secs(3601));
 
     let before = emulator.stats().requests(Grant::RefreshToken);
     let tokens = all_at_once(Arc::new(auth)).await;
@@ -69,7 +63,7 @@ async fn a_thousand_tasks_at_expiry_send_one_refresh() {
     );
     let stored = storage.load().await.unwrap().unwrap();
     assert_eq!(
-        stored.access_token.as_ref().unwrap().secret(),
+        stored.access_token.secret(),
         tokens[0],
         "and it is the stored one"
     );
@@ -79,19 +73,8 @@ async fn a_thousand_tasks_at_expiry_send_one_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_tasks_with_no_token_yet_send_one_request() {
     let emulator = emu::start().await;
-    let auth = CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, DEFAULT_ENTERPRISE_ID),
-        AuthOptions::default().session(emu::session(&emulator)),
-    )
-    .unwrap();
+    let auth = emu::ccg_auth(&emulator, AuthOptions::default());
     let tokens = all_at_once(Arc::new(auth)).await;
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
     assert!(tokens.iter().all(|t| t == &tokens[0]));
-}
-
-fn boxauth_now() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }

@@ -33,10 +33,7 @@ async fn exercise(emulator: &EmulatorHandle, auth: Arc<dyn Authentication>, expe
     );
 
     let refreshed = auth.refresh_token().await.unwrap();
-    assert_ne!(
-        refreshed.access_token.as_ref().unwrap().secret(),
-        first.access_token.as_ref().unwrap().secret()
-    );
+    assert_ne!(refreshed.access_token.secret(), first.access_token.secret());
     assert_eq!(
         client.users_me().await.unwrap().id,
         expected_user,
@@ -46,10 +43,7 @@ async fn exercise(emulator: &EmulatorHandle, auth: Arc<dyn Authentication>, expe
     let header = auth.authorization_header().await.unwrap();
     assert_eq!(
         header.secret(),
-        format!(
-            "Bearer {}",
-            refreshed.access_token.as_ref().unwrap().secret()
-        )
+        format!("Bearer {}", refreshed.access_token.secret())
     );
 
     let down = auth
@@ -61,7 +55,7 @@ async fn exercise(emulator: &EmulatorHandle, auth: Arc<dyn Authentication>, expe
     assert!(down.refresh_token.is_none());
 
     auth.revoke_token().await.unwrap();
-    let revoked = refreshed.access_token.as_ref().unwrap().secret().to_owned();
+    let revoked = refreshed.access_token.secret().to_owned();
     assert_eq!(
         emu::users_me(emulator, &revoked, None).await.0,
         401,

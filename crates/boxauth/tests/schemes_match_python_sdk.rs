@@ -274,7 +274,7 @@ async fn oauth_code_exchange_refresh_downscope_and_revoke_send_what_the_sdk_send
         OAuth::with_options(OAuthConfig::new(CLIENT_ID, SECRET), options_for(&server)).unwrap();
     auth.exchange_code(CODE).await.unwrap();
     let refreshed = auth.refresh_token().await.unwrap();
-    assert_eq!(refreshed.access_token.as_ref().unwrap().secret(), "oauth-2");
+    assert_eq!(refreshed.access_token.secret(), "oauth-2");
     auth.downscope_token(
         &["item_preview", "item_download", "base_explorer"],
         Some("https://api.box.com/2.0/folders/0"),

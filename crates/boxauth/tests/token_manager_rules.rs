@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use boxauth::{
-    AccessToken, AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig,
-    Error, MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock,
-    RetryPolicy, StoredToken, TokenStorage,
+    AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig, Error,
+    MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock, RetryPolicy,
+    StoredToken, TokenStorage,
 };
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Fault, Grant,
@@ -24,15 +24,10 @@ fn now() -> i64 {
 }
 
 fn stored(access: &str, refresh: Option<&str>, expires_at: i64) -> StoredToken {
-    StoredToken {
-        token: AccessToken {
-            access_token: Some(access.into()),
-            refresh_token: refresh.map(Into::into),
-            expires_in: Some(3600),
-            ..AccessToken::default()
-        },
-        expires_at: Some(expires_at),
-    }
+    let mut token = StoredToken::new(access, UNIX_EPOCH + Duration::from_secs(expires_at as u64));
+    token.refresh_token = refresh.map(Into::into);
+    token.expires_in = Some(3600);
+    token
 }
 
 #[tokio::test]
@@ -50,22 +45,13 @@ async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
             .await
             .unwrap()
             .access_token
-            .as_ref()
-            .unwrap()
             .secret(),
         "old-but-valid"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 0);
     let eager = emu::ccg_stored(&emulator, storage, Duration::from_secs(120));
     assert_ne!(
-        eager
-            .retrieve_token()
-            .await
-            .unwrap()
-            .access_token
-            .as_ref()
-            .unwrap()
-            .secret(),
+        eager.retrieve_token().await.unwrap().access_token.secret(),
         "old-but-valid"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
@@ -79,17 +65,14 @@ async fn a_401_invalidates_the_token_only_if_it_is_still_current() {
     let second = auth.refresh_token().await.unwrap();
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
     // A late 401 for the first token must not throw away the second.
-    auth.invalidate_token(first.access_token.as_ref().unwrap());
+    auth.invalidate_token(&first.access_token);
     let again = auth.retrieve_token().await.unwrap();
     assert!(Arc::ptr_eq(&again, &second));
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
     // A 401 for the current one does.
-    auth.invalidate_token(second.access_token.as_ref().unwrap());
+    auth.invalidate_token(&second.access_token);
     let third = auth.retrieve_token().await.unwrap();
-    assert_ne!(
-        third.access_token.as_ref().unwrap().secret(),
-        second.access_token.as_ref().unwrap().secret()
-    );
+    assert_ne!(third.access_token.secret(), second.access_token.secret());
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 3);
 }
 
@@ -106,7 +89,7 @@ async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
         &[
             ("client_id", ID),
             ("client_secret", SECRET),
-            ("token", token.access_token.as_ref().unwrap().secret()),
+            ("token", token.access_token.secret()),
         ],
     )
     .await;
@@ -188,7 +171,7 @@ async fn invalid_grant_re_reads_storage_and_uses_what_another_process_stored() {
     *storage.next.lock().unwrap() = Some(stored("theirs", Some("R2"), now() + 3600));
     let auth = oauth_over(&server, storage.clone()).await;
     let token = auth.retrieve_token().await.unwrap();
-    assert_eq!(token.access_token.as_ref().unwrap().secret(), "theirs");
+    assert_eq!(token.access_token.secret(), "theirs");
     assert_eq!(server.requests().len(), 1);
     assert!(
         server.requests()[0]
@@ -217,13 +200,7 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
     *storage.next.lock().unwrap() = Some(stored("expired-too", Some("R2"), now() - 5));
     let auth = oauth_over(&server, storage.clone()).await;
     assert_eq!(
-        auth.retrieve_token()
-            .await
-            .unwrap()
-            .access_token
-            .as_ref()
-            .unwrap()
-            .secret(),
+        auth.retrieve_token().await.unwrap().access_token.secret(),
         "mine"
     );
     let bodies: Vec<String> = server.requests().iter().map(|r| r.body_text()).collect();
@@ -240,7 +217,6 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
             .unwrap()
             .unwrap()
             .refresh_token
-            .as_ref()
             .unwrap()
             .secret(),
         "R3"
@@ -335,10 +311,7 @@ async fn a_failed_proactive_refresh_keeps_serving_the_still_valid_token() {
     let auth = emu::ccg_stored(&emulator, storage, Duration::from_secs(60));
     emulator.faults().script([Fault::Status(503)]);
     let token = auth.retrieve_token().await.unwrap();
-    assert_eq!(
-        token.access_token.as_ref().unwrap().secret(),
-        "still-valid-for-30s"
-    );
+    assert_eq!(token.access_token.secret(), "still-valid-for-30s");
     assert_eq!(emulator.faults().injected(), 1);
     // A forced refresh, though, reports the failure.
     emulator.faults().script([Fault::Status(503)]);
@@ -356,14 +329,8 @@ async fn an_explicit_refresh_with_nothing_cached_yet_still_refreshes() {
     // A new process: its cache is empty, the storage holds a perfectly valid token.
     let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
     let fresh = auth.refresh_token().await.unwrap();
-    assert_ne!(
-        fresh.access_token.as_ref().unwrap().secret(),
-        "valid-for-an-hour"
-    );
+    assert_ne!(fresh.access_token.secret(), "valid-for-an-hour");
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
     let kept = storage.load().await.unwrap().unwrap();
-    assert_eq!(
-        kept.access_token.as_ref().unwrap().secret(),
-        fresh.access_token.as_ref().unwrap().secret()
-    );
+    assert_eq!(kept.access_token.secret(), fresh.access_token.secret());
 }

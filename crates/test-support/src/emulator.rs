@@ -148,8 +148,16 @@ pub async fn oauth_pair(emulator: &EmulatorHandle) -> AccessToken {
     serde_json::from_value(pair).expect("an AccessToken")
 }
 
-/// Client Credentials for the default app's enterprise, on [`session`] and `options` (storage,
-/// refresh margin, …).
+/// `options` on [`session`] and the emulator's clock: one `emulator.clock().advance()` moves Box
+/// and boxauth together.
+pub fn options_for(emulator: &EmulatorHandle, options: AuthOptions) -> AuthOptions {
+    options
+        .session(session(emulator))
+        .time_source(emulator.clock().clone())
+}
+
+/// Client Credentials for the default app's enterprise, on [`options_for`] (the emulator's
+/// session and clock) and `options` (storage, refresh margin, …).
 pub fn ccg_auth(emulator: &EmulatorHandle, options: AuthOptions) -> CcgAuth {
     CcgAuth::with_options(
         CcgConfig::enterprise(
@@ -157,7 +165,7 @@ pub fn ccg_auth(emulator: &EmulatorHandle, options: AuthOptions) -> CcgAuth {
             DEFAULT_CLIENT_SECRET,
             DEFAULT_ENTERPRISE_ID,
         ),
-        options.session(session(emulator)),
+        options_for(emulator, options),
     )
     .expect("a CcgAuth")
 }

@@ -1,14 +1,12 @@
 //! Client Credentials Grant: an app's client ID and secret, for its service account or a user.
 
-use std::sync::Arc;
-
-use super::{AuthOptions, Core, Subject, managed_authentication};
+use super::{AuthOptions, CachedAuth, Subject};
 use crate::authorization::{RequestAccessTokenArgs, RequestAccessTokenBoxSubjectType};
 use crate::error::Result;
-use crate::schemas::AccessToken;
+use crate::future::BoxFuture;
 use crate::secret::ClientSecret;
-use crate::storage::{BoxFuture, StoredToken};
-use crate::token_manager::TokenSource;
+use crate::token::StoredToken;
+use crate::token_manager::{FetchContext, TokenSource};
 
 /// What Client Credentials Grant needs.
 #[derive(Debug, Clone)]
@@ -49,7 +47,8 @@ impl CcgConfig {
     }
 }
 
-/// Client Credentials Grant auth. Cloning shares the cache and storage.
+/// Client Credentials Grant auth: the cache layer over a [`CcgConfig`]. Cloning shares the cache
+/// and storage.
 ///
 /// ```no_run
 /// # async fn run() -> boxauth::Result<()> {
@@ -59,47 +58,43 @@ impl CcgConfig {
 /// let token = auth.retrieve_token().await?; // cached until shortly before it expires
 /// # let _ = token; Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct CcgAuth {
-    inner: Arc<Inner>,
-}
+pub type CcgAuth = CachedAuth<CcgConfig>;
 
-#[derive(Debug)]
-struct Inner {
-    config: CcgConfig,
-    core: Core,
-}
-
-impl TokenSource for Inner {
-    fn fetch<'a>(&'a self, _stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
-        let kind = match self.config.subject {
+impl TokenSource for CcgConfig {
+    fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
+        let kind = match self.subject {
             Subject::Enterprise(_) => RequestAccessTokenBoxSubjectType::Enterprise,
             Subject::User(_) => RequestAccessTokenBoxSubjectType::User,
         };
         let args = RequestAccessTokenArgs::client_credentials(
-            self.config.client_id.clone(),
-            self.config.client_secret.clone(),
+            self.client_id.clone(),
+            self.client_secret.clone(),
             kind,
-            self.config.subject.id(),
+            self.subject.id(),
         );
-        Box::pin(self.core.manager.request_access_token(args))
+        Box::pin(async move {
+            let answer = context
+                .authorization_manager()
+                .request_access_token(args)
+                .await?;
+            StoredToken::from_access_token(answer, context.now())
+        })
+    }
+
+    fn client_credentials(&self) -> Option<(&str, &ClientSecret)> {
+        Some((&self.client_id, &self.client_secret))
     }
 }
 
-impl CcgAuth {
+impl CachedAuth<CcgConfig> {
     /// With default options: Box's URLs, memory storage, a 60 s refresh margin.
     pub fn new(config: CcgConfig) -> Result<Self> {
         Self::with_options(config, AuthOptions::default())
     }
 
-    /// With `options` (session, storage, margin).
+    /// With `options` (session, storage, margin, clock).
     pub fn with_options(config: CcgConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                core: Core::new(options)?,
-            }),
-        })
+        Self::from_source(config, options)
     }
 
     /// The same app acting as `user_id`, with its own (memory) storage.
@@ -113,28 +108,14 @@ impl CcgAuth {
     }
 
     fn with_subject(&self, subject: Subject) -> Result<Self> {
-        let config = CcgConfig {
+        self.sibling(CcgConfig {
             subject,
-            ..self.inner.config.clone()
-        };
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                core: self.inner.core.sibling()?,
-            }),
+            ..self.config().clone()
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &CcgConfig {
-        &self.inner.config
+        self.source()
     }
 }
-
-managed_authentication!(
-    CcgAuth,
-    revoke_with = |inner| (
-        Some(inner.config.client_id.as_str()),
-        Some(&inner.config.client_secret)
-    )
-);

@@ -3,17 +3,25 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use super::{AuthOptions, Authentication, Core};
+use super::{AuthOptions, Authentication, downscope};
+use crate::authorization::{AuthorizationManager, RevokeAccessTokenArgs};
 use crate::error::{Error, Result};
+use crate::future::{BoxFuture, TokenFuture};
 use crate::network::NetworkSession;
-use crate::schemas::{AccessToken, AccessTokenTokenType};
+use crate::schemas::AccessToken;
 use crate::secret::{ClientSecret, Token};
-use crate::storage::{BoxFuture, StoredToken};
-use crate::token_manager::TokenSource;
+use crate::time::{self, SharedTimeSource};
+use crate::token::StoredToken;
 
-/// Auth with a developer token. When Box answers 401, the next call fails with
-/// [`Error::DeveloperTokenExpired`], which says to generate a new one.
+/// A developer token lives 60 minutes from when it was generated (BOX-OAUTH2-BEHAVIOUR.md §5), so
+/// it is certainly dead this long after boxauth was given it.
+const DEVELOPER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Auth with a developer token. When Box answers 401, or 60 minutes after the token was given
+/// (developer tokens live no longer), calls fail with [`Error::DeveloperTokenExpired`], which
+/// says to generate a new one. Nothing is stored: the token is fixed.
 #[derive(Debug, Clone)]
 pub struct DeveloperTokenAuth {
     inner: Arc<Inner>,
@@ -25,13 +33,8 @@ struct Inner {
     client_id: Option<String>,
     client_secret: Option<ClientSecret>,
     refused: AtomicBool,
-    core: Core,
-}
-
-impl TokenSource for Inner {
-    fn fetch<'a>(&'a self, _stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
-        Box::pin(async { Err(Error::DeveloperTokenExpired) })
-    }
+    manager: AuthorizationManager,
+    clock: SharedTimeSource,
 }
 
 /// A developer token, and the app's credentials if it is to be revoked (Box needs them).
@@ -73,40 +76,43 @@ impl DeveloperTokenAuth {
         Self::with_options(DeveloperTokenConfig::new(token), AuthOptions::default())
     }
 
-    /// With `options` (the session; storage is not used: the token is fixed).
+    /// With `options` (the session and the clock; storage and margin are not used: the token is
+    /// fixed).
     pub fn with_options(config: DeveloperTokenConfig, options: AuthOptions) -> Result<Self> {
-        let token = Arc::new(StoredToken {
-            token: AccessToken {
-                access_token: Some(config.token),
-                token_type: Some(AccessTokenTokenType::Bearer),
-                ..AccessToken::default()
-            },
-            expires_at: None,
-        });
+        let clock = options.time_source.clone();
+        let mut token = StoredToken::new(
+            config.token,
+            time::saturating_add(clock.now(), DEVELOPER_TOKEN_LIFETIME),
+        );
+        token.expires_in = Some(DEVELOPER_TOKEN_LIFETIME.as_secs() as i64);
         Ok(Self {
             inner: Arc::new(Inner {
-                token,
+                token: Arc::new(token),
                 client_id: config.client_id,
                 client_secret: config.client_secret,
                 refused: AtomicBool::new(false),
-                core: Core::new(options)?,
+                manager: AuthorizationManager::new(options.session_or_default()?),
+                clock,
             }),
         })
+    }
+
+    /// The token, unless Box refused it or it is older than a developer token lives.
+    fn usable(&self) -> Option<&Arc<StoredToken>> {
+        let token = &self.inner.token;
+        (!self.inner.refused.load(Ordering::Relaxed)
+            && token.is_valid_at(self.inner.clock.now(), Duration::ZERO))
+        .then_some(token)
     }
 }
 
 impl Authentication for DeveloperTokenAuth {
-    fn retrieve_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>> {
-        let outcome = if self.inner.refused.load(Ordering::Relaxed) {
-            Err(Error::DeveloperTokenExpired)
-        } else {
-            Ok(self.inner.token.clone())
-        };
-        Box::pin(async move { outcome })
+    fn retrieve_token(&self) -> TokenFuture<'_> {
+        TokenFuture::ready(self.usable().cloned().ok_or(Error::DeveloperTokenExpired))
     }
 
     fn cached_token(&self) -> Option<Arc<StoredToken>> {
-        (!self.inner.refused.load(Ordering::Relaxed)).then(|| self.inner.token.clone())
+        self.usable().cloned()
     }
 
     fn refresh_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>> {
@@ -115,14 +121,13 @@ impl Authentication for DeveloperTokenAuth {
 
     fn revoke_token(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let token = self.inner.token.access_token.clone();
-            let args = crate::RevokeAccessTokenArgs {
+            let args = RevokeAccessTokenArgs {
                 client_id: self.inner.client_id.clone(),
                 client_secret: self.inner.client_secret.clone(),
-                token,
-                ..Default::default()
+                token: Some(self.inner.token.access_token.clone()),
+                ..RevokeAccessTokenArgs::default()
             };
-            self.inner.core.manager.revoke_access_token(args).await?;
+            self.inner.manager.revoke_access_token(args).await?;
             self.inner.refused.store(true, Ordering::Relaxed);
             Ok(())
         })
@@ -135,18 +140,15 @@ impl Authentication for DeveloperTokenAuth {
         shared_link: Option<&'a str>,
     ) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(async move {
-            if self.inner.refused.load(Ordering::Relaxed) {
-                return Err(Error::DeveloperTokenExpired);
-            }
-            self.inner
-                .core
-                .tokens
-                .set(self.inner.token.token.clone())
-                .await?;
-            self.inner
-                .core
-                .downscope(&*self.inner, scopes, resource, shared_link)
-                .await
+            let token = self.usable().ok_or(Error::DeveloperTokenExpired)?;
+            downscope(
+                &self.inner.manager,
+                &token.access_token,
+                scopes,
+                resource,
+                shared_link,
+            )
+            .await
         })
     }
 
@@ -157,6 +159,6 @@ impl Authentication for DeveloperTokenAuth {
     }
 
     fn network_session(&self) -> &NetworkSession {
-        self.inner.core.manager.network_session()
+        self.inner.manager.network_session()
     }
 }

@@ -4,6 +4,7 @@
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
+mod cached;
 mod ccg;
 mod developer_token;
 pub mod jwt;
@@ -12,24 +13,29 @@ mod oauth;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use cached::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};
 pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
 pub use oauth::{AuthorizationRequest, AuthorizeOptions, OAuth, OAuthConfig};
 
-use crate::authorization::{AuthorizationManager, RequestAccessTokenArgs, RevokeAccessTokenArgs};
+use crate::authorization::{AuthorizationManager, RequestAccessTokenArgs};
 use crate::error::{Error, Result};
+use crate::future::{BoxFuture, TokenFuture};
 use crate::network::NetworkSession;
 use crate::schemas::AccessToken;
-use crate::secret::{AuthorizationHeader, ClientSecret, Token};
-use crate::storage::{BoxFuture, MemoryStorage, StoredToken, TokenStorage};
-use crate::token_manager::{DEFAULT_REFRESH_MARGIN, TokenManager, TokenSource};
+use crate::secret::{AuthorizationHeader, Token};
+use crate::storage::TokenStorage;
+use crate::time::{SharedTimeSource, TimeSource};
+use crate::token::StoredToken;
+use crate::token_manager::DEFAULT_REFRESH_MARGIN;
 
 /// What every auth scheme does: hand out a valid token, refresh it, revoke it, downscope it.
 ///
 /// The methods return boxed futures so the trait can be used as `dyn Authentication`.
 pub trait Authentication: Send + Sync + std::fmt::Debug {
     /// A valid access token: the cached one, or a fresh one if it expires within the margin.
-    fn retrieve_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>>;
+    /// The cached path is ready at once and allocates nothing.
+    fn retrieve_token(&self) -> TokenFuture<'_>;
 
     /// The cached token, if it is valid beyond the refresh margin: no I/O, no lock, no allocation
     /// beyond an `Arc` clone. `None` means [`retrieve_token`](Self::retrieve_token) has work to do.
@@ -44,13 +50,9 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     fn authorization_header(&self) -> BoxFuture<'_, Result<AuthorizationHeader>> {
         Box::pin(async move {
             let token = self.retrieve_token().await?;
-            let access = token
-                .access_token
-                .as_ref()
-                .ok_or_else(missing_access_token)?;
             Ok(AuthorizationHeader::new(format!(
                 "Bearer {}",
-                access.secret()
+                token.access_token.secret()
             )))
         })
     }
@@ -101,15 +103,19 @@ impl Subject {
     }
 }
 
-/// Settings every scheme shares: where to send requests, where to keep tokens, when to refresh.
+/// Settings every scheme shares: where to send requests, where to keep tokens, when to refresh,
+/// which clock decides.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthOptions {
     /// The session (default: Box's URLs and retry policy).
     pub session: Option<NetworkSession>,
     /// The storage (default: memory).
     pub storage: Option<Arc<dyn TokenStorage>>,
-    /// Refresh when less than this is left (default 60 s).
+    /// Refresh when less than this is left (default 60 s; never before half a token's lifetime).
     pub refresh_margin: Duration,
+    /// The clock every expiry is decided on (default: the system clock).
+    pub time_source: SharedTimeSource,
 }
 
 impl Default for AuthOptions {
@@ -118,6 +124,7 @@ impl Default for AuthOptions {
             session: None,
             storage: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
+            time_source: crate::time::system(),
         }
     }
 }
@@ -146,165 +153,49 @@ impl AuthOptions {
         self.refresh_margin = margin;
         self
     }
-}
 
-/// The parts every scheme has: the AuthorizationManager and the token manager.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub(crate) manager: AuthorizationManager,
-    pub(crate) tokens: TokenManager,
-    pub(crate) options: AuthOptions,
-}
-
-impl Core {
-    pub(crate) fn new(options: AuthOptions) -> Result<Self> {
-        let session = match &options.session {
-            Some(session) => session.clone(),
-            None => NetworkSession::new()?,
-        };
-        let storage = options
-            .storage
-            .clone()
-            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
-        Ok(Self {
-            manager: AuthorizationManager::new(session),
-            tokens: TokenManager::new(storage, options.refresh_margin),
-            options,
-        })
+    /// Decides expiries on `clock` (the emulator's `Clock` in tests: one `advance()` moves Box
+    /// and boxauth together).
+    pub fn time_source(self, clock: impl TimeSource + 'static) -> Self {
+        self.shared_time_source(Arc::new(clock))
     }
 
-    /// The same session and margin with fresh memory storage: for a scheme acting as another subject.
-    pub(crate) fn sibling(&self) -> Result<Self> {
-        Self::new(AuthOptions {
-            session: Some(self.manager.network_session().clone()),
-            storage: None,
-            refresh_margin: self.options.refresh_margin,
-        })
+    /// Decides expiries on a shared `clock`.
+    pub fn shared_time_source(mut self, clock: SharedTimeSource) -> Self {
+        self.time_source = clock;
+        self
     }
 
-    pub(crate) async fn downscope(
-        &self,
-        source: &dyn TokenSource,
-        scopes: &[&str],
-        resource: Option<&str>,
-        shared_link: Option<&str>,
-    ) -> Result<AccessToken> {
-        if scopes.is_empty() {
-            return Err(Error::config(
-                "downscoping needs at least one scope, e.g. item_preview",
-            ));
+    /// The session to send through: the one given, or Box's defaults.
+    pub(crate) fn session_or_default(&self) -> Result<NetworkSession> {
+        match &self.session {
+            Some(session) => Ok(session.clone()),
+            None => NetworkSession::new(),
         }
-        if resource.is_some() && shared_link.is_some() {
-            return Err(Error::config(
-                "downscope to a resource or to a shared link, not both",
-            ));
-        }
-        let token = self.tokens.token(source).await?;
-        let access = token
-            .access_token
-            .clone()
-            .ok_or_else(missing_access_token)?;
-        let mut args = RequestAccessTokenArgs::token_exchange(access, scopes.join(" "));
-        args.resource = resource.map(str::to_owned);
-        args.box_shared_link = shared_link.map(str::to_owned);
-        self.manager.request_access_token(args).await
-    }
-
-    /// Revokes the current token (the access token, or the refresh token if that is all there
-    /// is) with the app's credentials, then forgets it.
-    pub(crate) async fn revoke(
-        &self,
-        client_id: Option<&str>,
-        client_secret: Option<&ClientSecret>,
-    ) -> Result<()> {
-        if let Some(current) = self.tokens.current().await?
-            && let Some(token) = current
-                .access_token
-                .clone()
-                .or_else(|| current.refresh_token.clone())
-        {
-            let args = RevokeAccessTokenArgs {
-                client_id: client_id.map(str::to_owned),
-                client_secret: client_secret.cloned(),
-                token: Some(token),
-                ..RevokeAccessTokenArgs::default()
-            };
-            self.manager.revoke_access_token(args).await?;
-        }
-        self.tokens.clear().await
     }
 }
 
-pub(crate) fn missing_access_token() -> Error {
-    Error::InvalidResponse(Box::new(crate::error::InvalidResponseError {
-        status: 200,
-        request_id: None,
-        content_type: None,
-        problem: "Box returned a token answer without access_token".into(),
-        snippet: None,
-        raw_body: String::new(),
-    }))
+/// A token exchange of `token` for one limited to `scopes`, and to one `resource` or
+/// `shared_link`: what every scheme's `downscope_token` sends.
+pub(crate) async fn downscope(
+    manager: &AuthorizationManager,
+    token: &Token,
+    scopes: &[&str],
+    resource: Option<&str>,
+    shared_link: Option<&str>,
+) -> Result<AccessToken> {
+    if scopes.is_empty() {
+        return Err(Error::config(
+            "downscoping needs at least one scope, e.g. item_preview",
+        ));
+    }
+    if resource.is_some() && shared_link.is_some() {
+        return Err(Error::config(
+            "downscope to a resource or to a shared link, not both",
+        ));
+    }
+    let mut args = RequestAccessTokenArgs::token_exchange(token.clone(), scopes.join(" "));
+    args.resource = resource.map(str::to_owned);
+    args.box_shared_link = shared_link.map(str::to_owned);
+    manager.request_access_token(args).await
 }
-
-/// Implements [`Authentication`] for a scheme whose inner type is a [`TokenSource`] with a `core`.
-macro_rules! managed_authentication {
-    ($outer:ty, revoke_with = |$inner:ident| ($id:expr, $secret:expr)) => {
-        impl $crate::auth::Authentication for $outer {
-            fn retrieve_token(
-                &self,
-            ) -> $crate::storage::BoxFuture<
-                '_,
-                $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>,
-            > {
-                // The fast path boxes only a ready value, not the refresh state machine.
-                if let Some(token) = self.inner.core.tokens.cached() {
-                    return Box::pin(std::future::ready(Ok(token)));
-                }
-                Box::pin(async move { self.inner.core.tokens.token(&*self.inner).await })
-            }
-
-            fn cached_token(&self) -> Option<std::sync::Arc<$crate::storage::StoredToken>> {
-                self.inner.core.tokens.cached()
-            }
-
-            fn refresh_token(
-                &self,
-            ) -> $crate::storage::BoxFuture<
-                '_,
-                $crate::Result<std::sync::Arc<$crate::storage::StoredToken>>,
-            > {
-                Box::pin(async move { self.inner.core.tokens.refresh(&*self.inner).await })
-            }
-
-            fn revoke_token(&self) -> $crate::storage::BoxFuture<'_, $crate::Result<()>> {
-                Box::pin(async move {
-                    let $inner = &*self.inner;
-                    $inner.core.revoke($id, $secret).await
-                })
-            }
-
-            fn downscope_token<'a>(
-                &'a self,
-                scopes: &'a [&'a str],
-                resource: Option<&'a str>,
-                shared_link: Option<&'a str>,
-            ) -> $crate::storage::BoxFuture<'a, $crate::Result<$crate::AccessToken>> {
-                Box::pin(async move {
-                    self.inner
-                        .core
-                        .downscope(&*self.inner, scopes, resource, shared_link)
-                        .await
-                })
-            }
-
-            fn invalidate_token(&self, rejected: &$crate::Token) {
-                self.inner.core.tokens.invalidate(rejected);
-            }
-
-            fn network_session(&self) -> &$crate::NetworkSession {
-                self.inner.core.manager.network_session()
-            }
-        }
-    };
-}
-pub(crate) use managed_authentication;

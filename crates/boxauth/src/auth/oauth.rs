@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use super::{AuthOptions, Core, managed_authentication};
+use super::{AuthOptions, CachedAuth};
 use crate::authorization::{AuthorizeUserArgs, RefreshAccessTokenArgs, RequestAccessTokenArgs};
 use crate::error::{Error, Result};
-use crate::schemas::AccessToken;
+use crate::future::BoxFuture;
 use crate::secret::{AuthorizationCode, ClientSecret};
-use crate::storage::{BoxFuture, StoredToken};
-use crate::token_manager::TokenSource;
+use crate::token::StoredToken;
+use crate::token_manager::{FetchContext, TokenSource};
 
 /// An OAuth 2.0 app's credentials.
 #[derive(Debug, Clone)]
@@ -73,7 +73,8 @@ impl AuthorizationRequest {
     }
 }
 
-/// OAuth 2.0 auth. Cloning shares the cache and storage.
+/// OAuth 2.0 auth: the cache layer over an [`OAuthConfig`], refreshing with the stored refresh
+/// token. Cloning shares the cache and storage.
 ///
 /// ```no_run
 /// # async fn run(callback_query: &str) -> boxauth::Result<()> {
@@ -90,38 +91,35 @@ impl AuthorizationRequest {
 /// let token = auth.retrieve_token().await?; // refreshed with rotation when needed
 /// # let _ = token; Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct OAuth {
-    inner: Arc<Inner>,
-}
+pub type OAuth = CachedAuth<OAuthConfig>;
 
-#[derive(Debug)]
-struct Inner {
-    config: OAuthConfig,
-    core: Core,
-}
-
-impl TokenSource for Inner {
-    fn fetch<'a>(&'a self, stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
+impl TokenSource for OAuthConfig {
+    fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
         Box::pin(async move {
-            let refresh = stored
+            let refresh = context
+                .stored()
                 .and_then(|s| s.refresh_token.clone())
                 .ok_or_else(|| {
                     Error::ReauthorizationRequired("no OAuth 2.0 refresh token is stored".into())
                 })?;
-            self.core
-                .manager
+            let answer = context
+                .authorization_manager()
                 .refresh_access_token(RefreshAccessTokenArgs::new(
-                    self.config.client_id.clone(),
-                    self.config.client_secret.clone(),
+                    self.client_id.clone(),
+                    self.client_secret.clone(),
                     refresh,
                 ))
-                .await
+                .await?;
+            StoredToken::from_access_token(answer, context.now())
         })
     }
 
-    fn spends_stored_credential(&self) -> bool {
+    fn spends_stored_token(&self) -> bool {
         true
+    }
+
+    fn client_credentials(&self) -> Option<(&str, &ClientSecret)> {
+        Some((&self.client_id, &self.client_secret))
     }
 }
 
@@ -132,31 +130,25 @@ fn random_state() -> String {
     <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&bytes)
 }
 
-impl OAuth {
+impl CachedAuth<OAuthConfig> {
     /// With default options: Box's URLs, memory storage, a 60 s refresh margin.
     pub fn new(config: OAuthConfig) -> Result<Self> {
         Self::with_options(config, AuthOptions::default())
     }
 
-    /// With `options` (session, storage, margin). Tokens already in the storage are used.
+    /// With `options` (session, storage, margin, clock). Tokens already in the storage are used.
     pub fn with_options(config: OAuthConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                core: Core::new(options)?,
-            }),
-        })
+        Self::from_source(config, options)
     }
 
     /// The consent page URL for `options`, and the `state` to check when Box redirects back.
     pub fn authorize_url(&self, options: AuthorizeOptions) -> AuthorizationRequest {
         let state = options.state.unwrap_or_else(random_state);
-        let mut args =
-            AuthorizeUserArgs::new(self.inner.config.client_id.clone()).state(state.clone());
+        let mut args = AuthorizeUserArgs::new(self.config().client_id.clone()).state(state.clone());
         args.redirect_uri = options.redirect_uri;
         args.scope = options.scope;
         AuthorizationRequest {
-            url: self.inner.core.manager.authorize_url(&args),
+            url: self.tokens().authorization_manager().authorize_url(&args),
             state,
         }
     }
@@ -166,17 +158,17 @@ impl OAuth {
         &self,
         code: impl Into<AuthorizationCode>,
     ) -> Result<Arc<StoredToken>> {
+        let config = self.config();
         let token = self
-            .inner
-            .core
-            .manager
+            .tokens()
+            .authorization_manager()
             .request_access_token(RequestAccessTokenArgs::authorization_code(
-                self.inner.config.client_id.clone(),
-                self.inner.config.client_secret.clone(),
+                config.client_id.clone(),
+                config.client_secret.clone(),
                 code,
             ))
             .await?;
-        self.inner.core.tokens.set(token).await
+        self.tokens().set(token).await
     }
 
     /// Finishes a login from the callback: `callback` is the redirect URL or just its query. Checks
@@ -216,14 +208,6 @@ impl OAuth {
 
     /// The configuration.
     pub fn config(&self) -> &OAuthConfig {
-        &self.inner.config
+        self.source()
     }
 }
-
-managed_authentication!(
-    OAuth,
-    revoke_with = |inner| (
-        Some(inner.config.client_id.as_str()),
-        Some(&inner.config.client_secret)
-    )
-);

@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{BoxFuture, RefreshLock, StoredToken, TokenStorage};
+use super::{RefreshLock, TokenStorage};
 use crate::error::{Error, Result};
 use crate::failpoint;
+use crate::future::BoxFuture;
+use crate::token::StoredToken;
 
 /// A token file shared by processes on one host.
 #[derive(Clone)]
@@ -159,7 +161,7 @@ fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
 /// Moves a complete journal left by a killed writer into place; drops a torn one.
 fn recover(paths: &Paths) -> Result<()> {
     match read(&paths.pending) {
-        Ok(Some(token)) if token.access_token.is_some() => {
+        Ok(Some(_)) => {
             tracing::warn!(path = %paths.token.display(), "recovering a token written by a process that stopped before finishing");
             fs::rename(&paths.pending, &paths.token)
                 .map_err(|e| io_error("recover", &paths.token, &e))?;
@@ -285,16 +287,9 @@ impl TokenStorage for FileStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schemas::AccessToken;
 
     fn token(value: &str) -> StoredToken {
-        StoredToken {
-            token: AccessToken {
-                access_token: Some(value.into()),
-                ..AccessToken::default()
-            },
-            expires_at: Some(1),
-        }
+        StoredToken::new(value, std::time::UNIX_EPOCH)
     }
 
     #[tokio::test]
@@ -310,20 +305,12 @@ mod tests {
         let lock = storage.lock().await.unwrap();
         lock.release().await.unwrap();
         let loaded = storage.load().await.unwrap().unwrap();
-        assert_eq!(loaded.access_token.as_ref().unwrap().secret(), "new");
+        assert_eq!(loaded.access_token.secret(), "new");
         fs::write(&storage.paths.pending, b"{\"access_tok").unwrap();
         storage.lock().await.unwrap().release().await.unwrap();
         assert!(!storage.paths.pending.exists(), "a torn journal is dropped");
         assert_eq!(
-            storage
-                .load()
-                .await
-                .unwrap()
-                .unwrap()
-                .access_token
-                .as_ref()
-                .unwrap()
-                .secret(),
+            storage.load().await.unwrap().unwrap().access_token.secret(),
             "new"
         );
         let _ = fs::remove_dir_all(dir);

@@ -4,8 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use super::{BoxFuture, RefreshLock, StoredToken, TokenStorage};
+use super::{RefreshLock, TokenStorage};
 use crate::error::Result;
+use crate::future::BoxFuture;
+use crate::token::StoredToken;
 
 /// In-memory storage. Clones share the same token and lock.
 #[derive(Clone, Default)]

@@ -26,8 +26,10 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio::sync::Mutex;
 
-use super::{BoxFuture, RefreshLock, StoredToken, TokenStorage};
+use super::{RefreshLock, TokenStorage};
 use crate::error::{Error, Result};
+use crate::future::BoxFuture;
+use crate::token::StoredToken;
 
 const STORE_IF_OWNER: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -6,21 +6,21 @@ mod config;
 pub mod key;
 mod pem;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::SystemTime;
 
 pub use assertion::AUDIENCE;
 pub use config::{DEFAULT_ASSERTION_LIFETIME, JwtConfig, MAX_ASSERTION_LIFETIME};
 
-use super::{AuthOptions, Core, Subject, managed_authentication};
+use super::{AuthOptions, CachedAuth, Subject};
 use crate::authorization::RequestAccessTokenArgs;
 use crate::error::{ApiError, Error, Result};
-use crate::schemas::AccessToken;
-use crate::storage::{BoxFuture, StoredToken, unix_now, unix_seconds};
-use crate::token_manager::TokenSource;
+use crate::future::BoxFuture;
+use crate::secret::ClientSecret;
+use crate::time::unix_seconds;
+use crate::token::StoredToken;
+use crate::token_manager::{FetchContext, TokenSource};
 
-/// JWT auth. Cloning shares the cache and storage.
+/// JWT auth: the cache layer over a [`JwtSource`]. Cloning shares the cache and storage.
 ///
 /// ```no_run
 /// # async fn run() -> boxauth::Result<()> {
@@ -34,15 +34,13 @@ use crate::token_manager::TokenSource;
 /// When Box refuses an assertion over its `exp` or `jti` (this machine's clock is off), a new one
 /// is built from the time in Box's `Date` header and sent once more; the measured offset is kept
 /// for the assertions that follow.
-#[derive(Debug, Clone)]
-pub struct JwtAuth {
-    inner: Arc<Inner>,
-}
+pub type JwtAuth = CachedAuth<JwtSource>;
 
+/// How JWT auth fetches a token: a new assertion signed with the app's key for each one, its
+/// `exp` on the auth's clock corrected by the offset to Box's clock learned from a refusal.
 #[derive(Debug)]
-struct Inner {
+pub struct JwtSource {
     config: JwtConfig,
-    core: Core,
     /// Box's clock minus ours, in seconds, learned from a refusal.
     skew: AtomicI64,
 }
@@ -56,11 +54,12 @@ fn refused_for_clock(error: &ApiError) -> bool {
             .any(|word| description.contains(word))
 }
 
-impl TokenSource for Inner {
-    fn fetch<'a>(&'a self, _stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>> {
+impl TokenSource for JwtSource {
+    fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
         Box::pin(async move {
+            let now = unix_seconds(context.now());
             let first = self
-                .request(unix_now() + self.skew.load(Ordering::Relaxed))
+                .request(&context, now + self.skew.load(Ordering::Relaxed))
                 .await;
             let Err(Error::Api(api)) = &first else {
                 return first;
@@ -71,47 +70,62 @@ impl TokenSource for Inner {
                 .and_then(|date| httpdate::parse_http_date(date).ok());
             match box_now {
                 Some(box_now) if refused_for_clock(api) => {
-                    let skew = unix_seconds(box_now) - unix_seconds(SystemTime::now());
+                    let skew = unix_seconds(box_now) - unix_seconds(context.now());
                     tracing::info!(
                         skew_seconds = skew,
                         "Box refused the assertion's time: retrying with Box's clock"
                     );
                     self.skew.store(skew, Ordering::Relaxed);
-                    self.request(unix_seconds(box_now)).await
+                    self.request(&context, unix_seconds(box_now)).await
                 }
                 _ => first,
             }
         })
     }
+
+    fn client_credentials(&self) -> Option<(&str, &ClientSecret)> {
+        Some((&self.config.client_id, &self.config.client_secret))
+    }
 }
 
-impl Inner {
-    async fn request(&self, now: i64) -> Result<AccessToken> {
+impl JwtSource {
+    /// A source for `config`, assuming no clock offset to Box yet.
+    pub fn new(config: JwtConfig) -> Self {
+        Self {
+            config,
+            skew: AtomicI64::new(0),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JwtConfig {
+        &self.config
+    }
+
+    async fn request(&self, context: &FetchContext<'_>, now: i64) -> Result<StoredToken> {
         let assertion = assertion::build(&self.config, now)?;
         let args = RequestAccessTokenArgs::jwt_bearer(
             self.config.client_id.clone(),
             self.config.client_secret.clone(),
             assertion,
         );
-        self.core.manager.request_access_token(args).await
+        let answer = context
+            .authorization_manager()
+            .request_access_token(args)
+            .await?;
+        StoredToken::from_access_token(answer, context.now())
     }
 }
 
-impl JwtAuth {
+impl CachedAuth<JwtSource> {
     /// With default options: Box's URLs, memory storage, a 60 s refresh margin.
     pub fn new(config: JwtConfig) -> Result<Self> {
         Self::with_options(config, AuthOptions::default())
     }
 
-    /// With `options` (session, storage, margin).
+    /// With `options` (session, storage, margin, clock).
     pub fn with_options(config: JwtConfig, options: AuthOptions) -> Result<Self> {
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                core: Core::new(options)?,
-                skew: AtomicI64::new(0),
-            }),
-        })
+        Self::from_source(JwtSource::new(config), options)
     }
 
     /// The same app acting as `user_id`, with its own (memory) storage.
@@ -125,36 +139,26 @@ impl JwtAuth {
     }
 
     fn with_subject(&self, subject: Subject) -> Result<Self> {
-        let inner = Inner {
-            config: self.inner.config.clone().with_subject(subject),
-            core: self.inner.core.sibling()?,
-            skew: AtomicI64::new(self.inner.skew.load(Ordering::Relaxed)),
-        };
-        Ok(Self {
-            inner: Arc::new(inner),
+        let source = self.source();
+        self.sibling(JwtSource {
+            config: source.config.clone().with_subject(subject),
+            skew: AtomicI64::new(source.skew.load(Ordering::Relaxed)),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &JwtConfig {
-        &self.inner.config
+        &self.source().config
     }
 
-    /// A freshly signed assertion for this app and subject, issued now (skew corrected). For
-    /// callers who send it themselves; [`retrieve_token`](crate::Authentication::retrieve_token)
-    /// does all of this.
+    /// A freshly signed assertion for this app and subject, issued now on the auth's clock (skew
+    /// corrected). For callers who send it themselves;
+    /// [`retrieve_token`](crate::Authentication::retrieve_token) does all of this.
     pub fn create_assertion(&self) -> Result<crate::Assertion> {
+        let now = unix_seconds(self.tokens().clock().now());
         assertion::build(
-            &self.inner.config,
-            unix_now() + self.inner.skew.load(Ordering::Relaxed),
+            &self.source().config,
+            now + self.source().skew.load(Ordering::Relaxed),
         )
     }
 }
-
-managed_authentication!(
-    JwtAuth,
-    revoke_with = |inner| (
-        Some(inner.config.client_id.as_str()),
-        Some(&inner.config.client_secret)
-    )
-);

@@ -12,41 +12,38 @@
 //!    refresh token) and retry with what is there; if that fails too, `ReauthorizationRequired`.
 //! 7. The new token is stored before it is handed to anyone, so a crash loses no usable token.
 
+mod source;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
+pub use source::{FetchContext, TokenSource};
+
+use crate::authorization::AuthorizationManager;
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::schemas::AccessToken;
 use crate::secret::Token;
-use crate::storage::{BoxFuture, RefreshLock, StoredToken, TokenStorage, unix_now};
-
-/// How a scheme gets a fresh token.
-pub(crate) trait TokenSource: Send + Sync {
-    /// A fresh token. `stored` is what storage holds now (the refresh grant spends its refresh
-    /// token; JWT and CCG ignore it).
-    fn fetch<'a>(&'a self, stored: Option<&'a StoredToken>) -> BoxFuture<'a, Result<AccessToken>>;
-
-    /// Whether fetching spends a single-use credential kept in storage (a refresh token), so an
-    /// `invalid_grant` may mean another process already spent it.
-    fn spends_stored_credential(&self) -> bool {
-        false
-    }
-}
+use crate::storage::{RefreshLock, TokenStorage};
+use crate::time::SharedTimeSource;
+use crate::token::StoredToken;
 
 /// The refresh margin used when none is set: tokens are refreshed when less than this is left.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// Caches one identity's token and refreshes it once, however many callers need it.
 pub(crate) struct TokenManager {
+    source: Arc<dyn TokenSource>,
+    manager: AuthorizationManager,
+    clock: SharedTimeSource,
     storage: Arc<dyn TokenStorage>,
     cache: ArcSwapOption<StoredToken>,
     /// The token a 401 was answered for: never handed out again, even if storage still holds it.
     rejected: Mutex<Option<Token>>,
     flight: tokio::sync::Mutex<()>,
-    margin_secs: i64,
+    margin: Duration,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -54,20 +51,52 @@ impl std::fmt::Debug for TokenManager {
         f.debug_struct("TokenManager")
             .field("storage", &self.storage)
             .field("cached", &self.cache.load().is_some())
-            .field("margin_secs", &self.margin_secs)
+            .field("margin", &self.margin)
             .finish()
     }
 }
 
 impl TokenManager {
-    pub(crate) fn new(storage: Arc<dyn TokenStorage>, margin: Duration) -> Self {
+    pub(crate) fn new(
+        source: Arc<dyn TokenSource>,
+        manager: AuthorizationManager,
+        clock: SharedTimeSource,
+        storage: Arc<dyn TokenStorage>,
+        margin: Duration,
+    ) -> Self {
         Self {
+            source,
+            manager,
+            clock,
             storage,
             cache: ArcSwapOption::empty(),
             rejected: Mutex::new(None),
             flight: tokio::sync::Mutex::new(()),
-            margin_secs: i64::try_from(margin.as_secs()).unwrap_or(i64::MAX),
+            margin,
         }
+    }
+
+    /// The AuthorizationManager every request of this identity goes through.
+    pub(crate) fn authorization_manager(&self) -> &AuthorizationManager {
+        &self.manager
+    }
+
+    /// The clock expiries are decided on.
+    pub(crate) fn clock(&self) -> &SharedTimeSource {
+        &self.clock
+    }
+
+    fn context<'a>(&'a self, stored: Option<&'a StoredToken>) -> FetchContext<'a> {
+        FetchContext {
+            stored,
+            manager: &self.manager,
+            clock: &*self.clock,
+        }
+    }
+
+    /// Valid beyond the refresh margin at `now`.
+    fn fresh(&self, token: &StoredToken, now: std::time::SystemTime) -> bool {
+        now < token.refresh_due_at(self.margin)
     }
 
     fn is_rejected(&self, token: &StoredToken) -> bool {
@@ -76,8 +105,8 @@ impl TokenManager {
     }
 
     /// Usable: valid beyond the margin, and not the token a 401 was answered for.
-    fn usable(&self, token: &StoredToken, now: i64, not: Option<&Token>) -> bool {
-        token.is_valid_at(now, self.margin_secs)
+    fn usable(&self, token: &StoredToken, now: std::time::SystemTime, not: Option<&Token>) -> bool {
+        self.fresh(token, now)
             && !not.is_some_and(|n| token.has_access_token(n))
             && !self.is_rejected(token)
     }
@@ -85,16 +114,19 @@ impl TokenManager {
     /// A valid token: the cached one (fast path) or a fresh one (slow path). If a refresh fails
     /// while the current token has not expired yet (it is only inside the margin), that token is
     /// still returned: proactive refresh must not turn a network blip into an outage.
-    pub(crate) async fn token(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
+    pub(crate) async fn token(&self) -> Result<Arc<StoredToken>> {
         if let Some(cached) = self.cached() {
             return Ok(cached);
         }
-        match self.refresh_unless_fresh(source, None).await {
+        match self.refresh_unless_fresh(None).await {
             Ok(token) => Ok(token),
             // The refresh could not even start (the storage's lock or Redis unreachable): a token
             // that has not expired yet is still good.
             Err(error) => match self.cache.load_full() {
-                Some(cached) if cached.is_valid_at(unix_now(), 0) && !self.is_rejected(&cached) => {
+                Some(cached)
+                    if cached.is_valid_at(self.clock.now(), Duration::ZERO)
+                        && !self.is_rejected(&cached) =>
+                {
                     tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
                     Ok(cached)
                 }
@@ -108,16 +140,15 @@ impl TokenManager {
     pub(crate) fn cached(&self) -> Option<Arc<StoredToken>> {
         let guard = self.cache.load();
         let cached = guard.as_ref()?;
-        cached
-            .is_valid_at(unix_now(), self.margin_secs)
+        self.fresh(cached, self.clock.now())
             .then(|| Arc::clone(cached))
     }
 
     /// A new token, unless someone else already replaced the current one (cached, or stored when
     /// this process has not cached one yet).
-    pub(crate) async fn refresh(&self, source: &dyn TokenSource) -> Result<Arc<StoredToken>> {
-        let current = self.current().await?.and_then(|t| t.access_token.clone());
-        self.refresh_unless_fresh(source, current.as_ref()).await
+    pub(crate) async fn refresh(&self) -> Result<Arc<StoredToken>> {
+        let current = self.current().await?.map(|t| t.access_token.clone());
+        self.refresh_unless_fresh(current.as_ref()).await
     }
 
     /// A 401 was answered for `rejected`: drop it if it is still the current token.
@@ -135,7 +166,7 @@ impl TokenManager {
 
     /// Stores a token obtained outside the refresh protocol (an authorization code exchange).
     pub(crate) async fn set(&self, token: AccessToken) -> Result<Arc<StoredToken>> {
-        let stored = StoredToken::new(token, SystemTime::now());
+        let stored = StoredToken::from_access_token(token, self.clock.now())?;
         self.storage.store(&stored).await?;
         let stored = Arc::new(stored);
         self.cache.store(Some(stored.clone()));
@@ -156,20 +187,16 @@ impl TokenManager {
         self.storage.clear().await
     }
 
-    async fn refresh_unless_fresh(
-        &self,
-        source: &dyn TokenSource,
-        replace: Option<&Token>,
-    ) -> Result<Arc<StoredToken>> {
+    async fn refresh_unless_fresh(&self, replace: Option<&Token>) -> Result<Arc<StoredToken>> {
         let _flight = self.flight.lock().await;
         // Another task of this process may have refreshed while this one waited.
         if let Some(cached) = self.cache.load_full()
-            && self.usable(&cached, unix_now(), replace)
+            && self.usable(&cached, self.clock.now(), replace)
         {
             return Ok(cached);
         }
         let mut lock = self.storage.lock().await?;
-        let outcome = self.refresh_locked(source, &mut *lock, replace).await;
+        let outcome = self.refresh_locked(&mut *lock, replace).await;
         if let Err(error) = lock.release().await {
             tracing::warn!(%error, "could not release the refresh lock");
         }
@@ -178,7 +205,6 @@ impl TokenManager {
 
     async fn refresh_locked(
         &self,
-        source: &dyn TokenSource,
         lock: &mut dyn RefreshLock,
         replace: Option<&Token>,
     ) -> Result<Arc<StoredToken>> {
@@ -189,7 +215,7 @@ impl TokenManager {
             None => self.cache.load_full().map(|cached| (*cached).clone()),
         };
         if let Some(stored) = &stored
-            && self.usable(stored, unix_now(), replace)
+            && self.usable(stored, self.clock.now(), replace)
         {
             tracing::debug!("another process refreshed the token already; using theirs");
             let stored = Arc::new(stored.clone());
@@ -197,21 +223,21 @@ impl TokenManager {
             return Ok(stored);
         }
         failpoint::reached("token_manager::before_fetch");
-        let fetched = match source.fetch(stored.as_ref()).await {
+        let fetched = match self.source.fetch(self.context(stored.as_ref())).await {
             Ok(token) => token,
-            Err(error) if source.spends_stored_credential() && error.is_invalid_grant() => {
+            Err(error) if self.source.spends_stored_token() && error.is_invalid_grant() => {
                 // Another process may have rotated the refresh token without our lock (a
                 // different lock domain, an expired Redis lock): look once more.
                 let again = self.storage.load().await?;
                 match (again, &stored) {
                     (Some(again), Some(before)) if !again.same_refresh_token(before) => {
-                        if self.usable(&again, unix_now(), replace) {
+                        if self.usable(&again, self.clock.now(), replace) {
                             let again = Arc::new(again);
                             self.cache.store(Some(again.clone()));
                             return Ok(again);
                         }
-                        source
-                            .fetch(Some(&again))
+                        self.source
+                            .fetch(self.context(Some(&again)))
                             .await
                             .map_err(|e| reauthorize(&e))?
                     }
@@ -223,7 +249,7 @@ impl TokenManager {
                 // keep using it rather than turn a blip into an outage.
                 if replace.is_none()
                     && let Some(stored) = stored
-                    && stored.is_valid_at(unix_now(), 0)
+                    && stored.is_valid_at(self.clock.now(), Duration::ZERO)
                     && !self.is_rejected(&stored)
                 {
                     tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
@@ -235,9 +261,9 @@ impl TokenManager {
             }
         };
         failpoint::reached("token_manager::after_fetch");
-        let fresh = StoredToken::new(fetched, SystemTime::now());
+        let fresh = fetched;
         lock.store(&fresh).await?;
-        tracing::debug!(expires_at = fresh.expires_at, "token refreshed and stored");
+        tracing::debug!(expires_in = ?fresh.expires_in, "token refreshed and stored");
         let fresh = Arc::new(fresh);
         self.cache.store(Some(fresh.clone()));
         Ok(fresh)
