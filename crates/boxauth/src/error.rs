@@ -50,6 +50,14 @@ pub enum Error {
         "{0}; authorize again (boxauth login, or the OAuth 2.0 flow: authorize_url, then exchange_code)"
     )]
     ReauthorizationRequired(String),
+    /// The refresh this call waited for stopped before it finished: its task panicked (a
+    /// [`TokenSource`](crate::TokenSource) that panics), or the Tokio runtime is shutting down.
+    /// The next call starts a new one.
+    #[error(
+        "the token refresh stopped before it finished (its task panicked, or the Tokio runtime is \
+         shutting down); the next call tries again"
+    )]
+    RefreshInterrupted,
     /// Box refused the developer token: they live 60 minutes and cannot be refreshed.
     #[error(
         "the developer token was refused: developer tokens live 60 minutes and cannot be refreshed; \

@@ -6,11 +6,14 @@
 //!   [`OAuth`] (3-legged, with `state` checked), [`CcgAuth`] (Client Credentials Grant) and
 //!   [`JwtAuth`] (Box's app config JSON with its encrypted key), all behind one
 //!   [`Authentication`] trait, with downscoping and revoking.
-//! - **One token manager** under every scheme: a lock-free cached fast path, refresh inside a
-//!   margin before expiry, and refresh that happens once however many tasks or processes need it
-//!   at the same moment, with tokens in [`MemoryStorage`], [`FileStorage`] (atomic writes, mode
-//!   0600, a cross-process lock) or, with the `redis` feature, `RedisStorage` (one namespace per
-//!   identity, a distributed refresh lock, waiters woken by pub/sub) for fleets of machines.
+//! - **One token manager** under every scheme, and under yours: a [`TokenSource`] says how to
+//!   fetch a token, [`CachedAuth`] does the rest: a cached fast path with no lock and no
+//!   allocation, refresh inside a margin before expiry without making anyone wait, one refresh
+//!   however many tasks or processes need it, back-off while Box fails, and tokens in
+//!   [`MemoryStorage`], [`FileStorage`] (atomic writes, mode 0600, a cross-process lock) or, with
+//!   the `redis` feature, `RedisStorage` (one namespace per identity, a distributed refresh lock,
+//!   waiters woken by pub/sub) for fleets of machines. Every expiry is decided on an injectable
+//!   [`TimeSource`].
 //! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
 //!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
 //! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
@@ -20,6 +23,8 @@
 //! ## Contents
 //!
 //! 0. [Auth schemes](#0-auth-schemes)
+//!    - [The refresh protocol](#the-refresh-protocol), [when Box fails](#when-box-fails)
+//!    - [A scheme of your own](#a-scheme-of-your-own), [time](#time)
 //! 1. [Send a user to Box's consent page](#1-send-a-user-to-boxs-consent-page)
 //! 2. [Exchange the code](#2-exchange-the-code)
 //! 3. [Refresh](#3-refresh)
@@ -70,11 +75,76 @@
 //! # let _ = auth; Ok(()) }
 //! ```
 //!
-//! The refresh protocol: (1) a cached token valid beyond the margin is returned with no lock; (2)
-//! otherwise the in-process lock, then the storage's lock; (3) storage is re-read: if someone else
-//! refreshed, theirs is used; (4) otherwise a fresh token is fetched and stored durably before
-//! anyone gets it; (5) a 401 drops a token only if it is still the current one; (6) `invalid_grant`
-//! on a refresh re-reads storage once, then gives [`Error::ReauthorizationRequired`].
+//! ### The refresh protocol
+//!
+//! 1. A cached token valid beyond the margin (default 60 s, never more than half the token's
+//!    lifetime) is returned at once: no lock, no allocation.
+//! 2. Inside the margin but not expired: returned at once too, and one refresh starts in the
+//!    background for everyone. Nobody waits for a refresh while the token they hold is valid.
+//! 3. Expired, missing, or refused by a 401: callers join the one refresh in flight (or start
+//!    it), and every one of them gets its outcome, success or error. The refresh runs as a task of
+//!    its own: a caller that gives up cannot cut it short between Box rotating a refresh token
+//!    and the new one being stored.
+//! 4. In the refresh: the storage's lock (a file lock on one host, a Redis lock across hosts),
+//!    then storage is re-read: if another process refreshed, its token is used.
+//! 5. Otherwise a fresh token is fetched and stored durably before anyone gets it.
+//! 6. A 401 drops a token only if it is still the current one.
+//! 7. `invalid_grant` on a refresh that spends a stored refresh token re-reads storage once, then
+//!    gives [`Error::ReauthorizationRequired`].
+//!
+//! ### When Box fails
+//!
+//! 8. After a failed refresh, no new one starts for the back-off interval
+//!    ([`AuthOptions::refresh_backoff`], default 30 s, lengthened at random by up to half so a
+//!    fleet does not retry in step) while a valid token exists; that token keeps being served.
+//! 9. Without a valid token, callers share one attempt at a time. Between attempts they get the
+//!    last attempt's error at once instead of queueing; the wait between attempts starts at 1 s and
+//!    doubles up to the back-off interval.
+//! 10. A `Retry-After` from Box lengthens both waits to what it asks (up to 10 minutes).
+//! 11. A forced [`refresh_token`](Authentication::refresh_token) joins a refresh in flight,
+//!     ignores the back-off, and reports a failure even when a valid token remains.
+//!
+//! With the session's default retries (5 attempts from 1 s), one failed refresh is about 15 s of
+//! retrying: Box sees those requests once per interval, not once per caller
+//! (`benches/outage.rs` measures it).
+//!
+//! ### A scheme of your own
+//!
+//! Implement [`TokenSource`] (one method: how to get a fresh token) and wrap it in
+//! [`CachedAuth`]: caching, the margin, one refresh for all, back-off and storage come with it.
+//! Box's schemes are built the same way (`CcgAuth` is `CachedAuth<CcgConfig>`).
+//! `examples/custom_scheme/` keeps a downscoped token fresh from a parent auth.
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! use boxauth::{AuthOptions, Authentication, BoxFuture, CachedAuth, FetchContext, StoredToken, TokenSource};
+//!
+//! /// A token your own token service mints (a vault, a sidecar).
+//! #[derive(Debug)]
+//! struct FromSidecar;
+//!
+//! impl TokenSource for FromSidecar {
+//!     fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, boxauth::Result<StoredToken>> {
+//!         Box::pin(async move {
+//!             let token = "…ask the sidecar…";
+//!             Ok(StoredToken::new(token, context.now() + Duration::from_secs(3600)))
+//!         })
+//!     }
+//! }
+//!
+//! # async fn run() -> boxauth::Result<()> {
+//! let auth = CachedAuth::from_source(FromSidecar, AuthOptions::default())?;
+//! let token = auth.retrieve_token().await?;
+//! # let _ = token; Ok(()) }
+//! ```
+//!
+//! ### Time
+//!
+//! Every expiry decision (the cache and its margin, the back-off, a JWT assertion's `exp`, the
+//! expiry written to storage, a developer token's hour) reads the [`TimeSource`] in
+//! [`AuthOptions::time_source`], the system clock by default. In tests, give it the emulator's
+//! `Clock`: one `advance()` then moves Box and boxauth together, and nothing waits for real
+//! time to pass.
 //!
 //! ## 1. Send a user to Box's consent page
 //!
@@ -266,5 +336,7 @@ pub use storage::RedisStorage;
 pub use storage::{FileStorage, MemoryStorage, RefreshLock, TokenStorage};
 pub use time::{SharedTimeSource, SystemTimeSource, TimeSource};
 pub use token::{DEFAULT_TOKEN_LIFETIME, StoredToken};
-pub use token_manager::{DEFAULT_REFRESH_MARGIN, FetchContext, TokenSource};
+pub use token_manager::{
+    DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN, FetchContext, TokenSource,
+};
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

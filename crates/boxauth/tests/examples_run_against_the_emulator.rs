@@ -116,3 +116,24 @@ async fn developer_token_example() {
     .await;
     assert!(out.contains("hello, Ada Admin"), "{out}");
 }
+
+#[tokio::test]
+async fn custom_scheme_example() {
+    let emulator = emu::start().await;
+    let out = run(example("custom_scheme")
+        .env("BOX_BASE_URL", emulator.base_url())
+        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
+        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+        .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID)
+        .env("BOX_FILE_URL", "https://api.box.com/2.0/files/400000001"))
+    .await;
+    assert!(out.contains("restricted to [\"item_preview\"]"), "{out}");
+    assert!(out.contains("100 tasks shared the cached token"), "{out}");
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::TokenExchange),
+        1,
+        "one exchange for 101 calls"
+    );
+}

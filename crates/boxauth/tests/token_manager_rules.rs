@@ -3,31 +3,33 @@
 //! still-valid token.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use boxauth::{
-    AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig, Error,
-    MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock, RetryPolicy,
-    StoredToken, TokenStorage,
+    AccessToken, AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig,
+    Error, MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock,
+    RetryPolicy, StoredToken, TokenStorage,
 };
 use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Fault, Grant,
+    Clock, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Fault,
+    Grant,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::{RecordingServer, Reply};
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// A token Box issued now on `clock`, valid for an hour.
+fn issued(access: &str, refresh: Option<&str>, clock: &Clock) -> StoredToken {
+    let answer = AccessToken {
+        access_token: Some(access.into()),
+        refresh_token: refresh.map(Into::into),
+        expires_in: Some(3600),
+        ..AccessToken::default()
+    };
+    StoredToken::from_access_token(answer, clock.now()).unwrap()
 }
 
-fn stored(access: &str, refresh: Option<&str>, expires_at: i64) -> StoredToken {
-    let mut token = StoredToken::new(access, UNIX_EPOCH + Duration::from_secs(expires_at as u64));
-    token.refresh_token = refresh.map(Into::into);
-    token.expires_in = Some(3600);
-    token
+fn seconds(n: u64) -> Duration {
+    Duration::from_secs(n)
 }
 
 #[tokio::test]
@@ -35,9 +37,10 @@ async fn a_token_inside_the_margin_is_refreshed_before_it_expires() {
     let emulator = emu::start().await;
     let storage = MemoryStorage::new();
     storage
-        .store(&stored("old-but-valid", None, now() + 100))
+        .store(&issued("old-but-valid", None, emulator.clock()))
         .await
         .unwrap();
+    emulator.clock().advance(seconds(3500));
     let lenient = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
     assert_eq!(
         lenient
@@ -143,12 +146,17 @@ fn recording_session(server: &RecordingServer) -> NetworkSession {
 const INVALID_GRANT: &str =
     r#"{"error":"invalid_grant","error_description":"Refresh token has expired"}"#;
 
-async fn oauth_over(server: &RecordingServer, storage: ChangedAfterFirstRead) -> OAuth {
+async fn oauth_over(
+    server: &RecordingServer,
+    storage: ChangedAfterFirstRead,
+    clock: &Clock,
+) -> OAuth {
     OAuth::with_options(
         OAuthConfig::new("cid", "sec"),
         AuthOptions::default()
             .session(recording_session(server))
-            .storage(storage),
+            .storage(storage)
+            .time_source(clock.clone()),
     )
     .unwrap()
 }
@@ -163,13 +171,15 @@ async fn invalid_grant_re_reads_storage_and_uses_what_another_process_stored() {
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
     };
+    let clock = Clock::system();
     storage
         .inner
-        .store(&stored("expired", Some("R1"), now() - 10))
+        .store(&issued("expired", Some("R1"), &clock))
         .await
         .unwrap();
-    *storage.next.lock().unwrap() = Some(stored("theirs", Some("R2"), now() + 3600));
-    let auth = oauth_over(&server, storage.clone()).await;
+    clock.advance(seconds(3610));
+    *storage.next.lock().unwrap() = Some(issued("theirs", Some("R2"), &clock));
+    let auth = oauth_over(&server, storage.clone(), &clock).await;
     let token = auth.retrieve_token().await.unwrap();
     assert_eq!(token.access_token.secret(), "theirs");
     assert_eq!(server.requests().len(), 1);
@@ -192,13 +202,15 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
     };
+    let clock = Clock::system();
     storage
         .inner
-        .store(&stored("expired", Some("R1"), now() - 10))
+        .store(&issued("expired", Some("R1"), &clock))
         .await
         .unwrap();
-    *storage.next.lock().unwrap() = Some(stored("expired-too", Some("R2"), now() - 5));
-    let auth = oauth_over(&server, storage.clone()).await;
+    *storage.next.lock().unwrap() = Some(issued("expired-too", Some("R2"), &clock));
+    clock.advance(seconds(3610));
+    let auth = oauth_over(&server, storage.clone(), &clock).await;
     assert_eq!(
         auth.retrieve_token().await.unwrap().access_token.secret(),
         "mine"
@@ -232,12 +244,14 @@ async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
     };
+    let clock = Clock::system();
     storage
         .inner
-        .store(&stored("expired", Some("R1"), now() - 10))
+        .store(&issued("expired", Some("R1"), &clock))
         .await
         .unwrap();
-    let auth = oauth_over(&server, storage.clone()).await;
+    clock.advance(seconds(3610));
+    let auth = oauth_over(&server, storage.clone(), &clock).await;
     let error = auth.retrieve_token().await.unwrap_err();
     assert!(
         matches!(&error, Error::ReauthorizationRequired(m) if m.contains("Refresh token has expired")),
@@ -305,9 +319,10 @@ async fn a_failed_proactive_refresh_keeps_serving_the_still_valid_token() {
     let emulator = emu::start().await;
     let storage = MemoryStorage::new();
     storage
-        .store(&stored("still-valid-for-30s", None, now() + 30))
+        .store(&issued("still-valid-for-30s", None, emulator.clock()))
         .await
         .unwrap();
+    emulator.clock().advance(seconds(3570));
     let auth = emu::ccg_stored(&emulator, storage, Duration::from_secs(60));
     emulator.faults().script([Fault::Status(503)]);
     let token = auth.retrieve_token().await.unwrap();
@@ -323,7 +338,7 @@ async fn an_explicit_refresh_with_nothing_cached_yet_still_refreshes() {
     let emulator = emu::start().await;
     let storage = MemoryStorage::new();
     storage
-        .store(&stored("valid-for-an-hour", None, now() + 3600))
+        .store(&issued("valid-for-an-hour", None, emulator.clock()))
         .await
         .unwrap();
     // A new process: its cache is empty, the storage holds a perfectly valid token.

@@ -4,7 +4,6 @@
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
-mod cached;
 mod ccg;
 mod developer_token;
 pub mod jwt;
@@ -13,7 +12,7 @@ mod oauth;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use cached::CachedAuth;
+pub use crate::token_manager::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};
 pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
 pub use oauth::{AuthorizationRequest, AuthorizeOptions, OAuth, OAuthConfig};
@@ -27,14 +26,15 @@ use crate::secret::{AuthorizationHeader, Token};
 use crate::storage::TokenStorage;
 use crate::time::{SharedTimeSource, TimeSource};
 use crate::token::StoredToken;
-use crate::token_manager::DEFAULT_REFRESH_MARGIN;
+use crate::token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN};
 
 /// What every auth scheme does: hand out a valid token, refresh it, revoke it, downscope it.
 ///
 /// The methods return boxed futures so the trait can be used as `dyn Authentication`.
 pub trait Authentication: Send + Sync + std::fmt::Debug {
-    /// A valid access token: the cached one, or a fresh one if it expires within the margin.
-    /// The cached path is ready at once and allocates nothing.
+    /// A valid access token: the cached one while it has not expired (inside the refresh margin
+    /// a refresh starts in the background, and nobody waits for it), else the outcome of the one
+    /// refresh all callers share. The cached path is ready at once and allocates nothing.
     fn retrieve_token(&self) -> TokenFuture<'_>;
 
     /// The cached token, if it is valid beyond the refresh margin: no I/O, no lock, no allocation
@@ -44,6 +44,8 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     }
 
     /// A new access token now, unless another task or process replaced the current one already.
+    /// Joins a refresh in flight; ignores the back-off after a failure, and reports a failure
+    /// even while a valid token remains.
     fn refresh_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>>;
 
     /// `Bearer <access token>`, for an `Authorization` header.
@@ -116,6 +118,9 @@ pub struct AuthOptions {
     pub refresh_margin: Duration,
     /// The clock every expiry is decided on (default: the system clock).
     pub time_source: SharedTimeSource,
+    /// After a failed refresh, no new one for this long while a valid token exists (default 30 s,
+    /// lengthened at random by up to half, and to Box's `Retry-After` if longer).
+    pub refresh_backoff: Duration,
 }
 
 impl Default for AuthOptions {
@@ -125,6 +130,7 @@ impl Default for AuthOptions {
             storage: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             time_source: crate::time::system(),
+            refresh_backoff: DEFAULT_REFRESH_BACKOFF,
         }
     }
 }
@@ -151,6 +157,14 @@ impl AuthOptions {
     /// Refreshes when less than `margin` is left.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
+        self
+    }
+
+    /// After a failed refresh, starts no new one for `interval` while a valid token exists
+    /// (default 30 s; jittered, and lengthened by Box's `Retry-After`). Without a valid token
+    /// the wait starts at 1 s and doubles up to `interval`.
+    pub fn refresh_backoff(mut self, interval: Duration) -> Self {
+        self.refresh_backoff = interval;
         self
     }
 

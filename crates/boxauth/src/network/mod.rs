@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::urls::BoxUrls;
 
 pub(crate) use decode::{decode_error, parse_json_body};
+pub(crate) use retry::{parse_retry_after, unit_random};
 
 /// boxauth's `User-Agent`: `boxauth-rust/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("boxauth-rust/", env!("CARGO_PKG_VERSION"));

@@ -77,7 +77,12 @@ fn duration_from_secs(seconds: f64) -> Duration {
 /// The wait a `Retry-After` header asks for: delay-seconds (a decimal is accepted too) or an
 /// HTTP date. `None` when the header is absent or unreadable.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, now)
+}
+
+/// A `Retry-After` value: delay-seconds (a decimal is accepted too) or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds >= 0.0).then(|| duration_from_secs(seconds));
     }

@@ -1,24 +1,41 @@
-//! The machinery every auth scheme shares: caching, the expiry margin, single-flight refresh, 401
-//! handling and storage. Written once; the schemes only say how to fetch a fresh token.
+//! The machinery every auth scheme shares: the cache, the refresh margin, one refresh for every
+//! caller, back-off while the source fails, 401 handling and storage. Written once over the
+//! public [`TokenSource`] trait; the schemes only say how to fetch a fresh token.
 //!
 //! The refresh protocol:
-//! 1. Fast path: the cached token is valid beyond the margin → return it (no lock, no allocation
-//!    beyond an `Arc` clone).
-//! 2. Slow path: take the in-process refresh lock, then the storage's lock.
-//! 3. Re-read storage: someone else refreshed already → use theirs.
-//! 4. Otherwise fetch, store durably, then release.
-//! 5. A 401 on an API call with token T invalidates T only if T is still the current token.
-//! 6. `invalid_grant` on a refresh: re-read storage once (another process may have rotated the
-//!    refresh token) and retry with what is there; if that fails too, `ReauthorizationRequired`.
-//! 7. The new token is stored before it is handed to anyone, so a crash loses no usable token.
+//! 1. Fast path: the cached token is valid beyond the margin → it is returned (no lock, no
+//!    allocation).
+//! 2. Inside the margin but still valid → it is returned at once; one refresh starts in the
+//!    background for everyone (unless one is running, or a failure's back-off says not yet).
+//! 3. Expired (or none, or refused by a 401) → callers join the one refresh in flight, or start
+//!    it; every caller of a flight gets its outcome, success or error. A flight runs as its own
+//!    task, so a caller that gives up (a timeout, a dropped request) cannot cut a refresh short
+//!    between Box rotating a refresh token and the new one being stored.
+//! 4. In the flight: the storage's lock (a file lock on one host, a Redis lock across hosts),
+//!    then storage is re-read: someone else refreshed already → theirs is used.
+//! 5. Otherwise the source fetches, the new token is stored durably, then the lock is released.
+//!    The new token is stored before anyone gets it, so a crash loses no usable token.
+//! 6. A failed refresh backs off ([`backoff`]): while a valid token exists, no new refresh for
+//!    the back-off interval (default 30 s, jittered, longer if Box sent `Retry-After`) and the
+//!    valid token keeps being served; without one, callers share one attempt at a time and,
+//!    between attempts, get the last error at once instead of queueing.
+//! 7. A 401 on an API call with token T invalidates T only if T is still the current token.
+//! 8. `invalid_grant` on a refresh that spends a stored refresh token: storage is re-read once
+//!    (another process may have rotated it) and the refresh retried with what is there; if that
+//!    fails too, `ReauthorizationRequired`.
 
+mod backoff;
+mod cached;
 mod source;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use tokio::sync::watch;
 
+pub use backoff::DEFAULT_REFRESH_BACKOFF;
+pub use cached::CachedAuth;
 pub use source::{FetchContext, TokenSource};
 
 use crate::authorization::AuthorizationManager;
@@ -29,9 +46,34 @@ use crate::secret::Token;
 use crate::storage::{RefreshLock, TokenStorage};
 use crate::time::SharedTimeSource;
 use crate::token::StoredToken;
+use backoff::Backoff;
 
 /// The refresh margin used when none is set: tokens are refreshed when less than this is left.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// What one refresh ended with, handed to every caller that waited for it.
+#[derive(Clone)]
+enum Outcome {
+    /// A token valid beyond the margin: fetched now, or found in storage.
+    Fresh(Arc<StoredToken>),
+    /// The refresh failed; `fallback` is a token that had not expired yet, for callers that only
+    /// need a valid token (a forced refresh reports the error).
+    Failed {
+        error: Error,
+        fallback: Option<Arc<StoredToken>>,
+    },
+}
+
+type Flight = watch::Receiver<Option<Outcome>>;
+
+/// What the flights share, behind one short-held lock.
+#[derive(Default)]
+struct State {
+    /// The refresh in flight, if any, with its number.
+    flight: Option<(u64, Flight)>,
+    flights: u64,
+    backoff: Backoff,
+}
 
 /// Caches one identity's token and refreshes it once, however many callers need it.
 pub(crate) struct TokenManager {
@@ -39,11 +81,12 @@ pub(crate) struct TokenManager {
     manager: AuthorizationManager,
     clock: SharedTimeSource,
     storage: Arc<dyn TokenStorage>,
+    margin: Duration,
+    backoff_interval: Duration,
     cache: ArcSwapOption<StoredToken>,
     /// The token a 401 was answered for: never handed out again, even if storage still holds it.
     rejected: Mutex<Option<Token>>,
-    flight: tokio::sync::Mutex<()>,
-    margin: Duration,
+    state: Mutex<State>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -52,27 +95,35 @@ impl std::fmt::Debug for TokenManager {
             .field("storage", &self.storage)
             .field("cached", &self.cache.load().is_some())
             .field("margin", &self.margin)
-            .finish()
+            .field("backoff", &self.backoff_interval)
+            .finish_non_exhaustive()
     }
+}
+
+/// How a manager is set up.
+pub(crate) struct Settings {
+    pub(crate) clock: SharedTimeSource,
+    pub(crate) storage: Arc<dyn TokenStorage>,
+    pub(crate) margin: Duration,
+    pub(crate) backoff: Duration,
 }
 
 impl TokenManager {
     pub(crate) fn new(
         source: Arc<dyn TokenSource>,
         manager: AuthorizationManager,
-        clock: SharedTimeSource,
-        storage: Arc<dyn TokenStorage>,
-        margin: Duration,
+        settings: Settings,
     ) -> Self {
         Self {
             source,
             manager,
-            clock,
-            storage,
+            clock: settings.clock,
+            storage: settings.storage,
+            margin: settings.margin,
+            backoff_interval: settings.backoff,
             cache: ArcSwapOption::empty(),
             rejected: Mutex::new(None),
-            flight: tokio::sync::Mutex::new(()),
-            margin,
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -86,6 +137,10 @@ impl TokenManager {
         &self.clock
     }
 
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn context<'a>(&'a self, stored: Option<&'a StoredToken>) -> FetchContext<'a> {
         FetchContext {
             stored,
@@ -94,45 +149,26 @@ impl TokenManager {
         }
     }
 
-    /// Valid beyond the refresh margin at `now`.
-    fn fresh(&self, token: &StoredToken, now: std::time::SystemTime) -> bool {
-        now < token.refresh_due_at(self.margin)
-    }
-
     fn is_rejected(&self, token: &StoredToken) -> bool {
         let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
         rejected.as_ref().is_some_and(|r| token.has_access_token(r))
     }
 
-    /// Usable: valid beyond the margin, and not the token a 401 was answered for.
-    fn usable(&self, token: &StoredToken, now: std::time::SystemTime, not: Option<&Token>) -> bool {
+    /// Valid beyond the refresh margin at `now`.
+    fn fresh(&self, token: &StoredToken, now: SystemTime) -> bool {
+        now < token.refresh_due_at(self.margin)
+    }
+
+    /// Fresh, not `not`, and not the token a 401 was answered for.
+    fn usable(&self, token: &StoredToken, now: SystemTime, not: Option<&Token>) -> bool {
         self.fresh(token, now)
             && !not.is_some_and(|n| token.has_access_token(n))
             && !self.is_rejected(token)
     }
 
-    /// A valid token: the cached one (fast path) or a fresh one (slow path). If a refresh fails
-    /// while the current token has not expired yet (it is only inside the margin), that token is
-    /// still returned: proactive refresh must not turn a network blip into an outage.
-    pub(crate) async fn token(&self) -> Result<Arc<StoredToken>> {
-        if let Some(cached) = self.cached() {
-            return Ok(cached);
-        }
-        match self.refresh_unless_fresh(None).await {
-            Ok(token) => Ok(token),
-            // The refresh could not even start (the storage's lock or Redis unreachable): a token
-            // that has not expired yet is still good.
-            Err(error) => match self.cache.load_full() {
-                Some(cached)
-                    if cached.is_valid_at(self.clock.now(), Duration::ZERO)
-                        && !self.is_rejected(&cached) =>
-                {
-                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
-                    Ok(cached)
-                }
-                _ => Err(error),
-            },
-        }
+    /// Not expired at `now` (perhaps inside the margin), and not refused by a 401.
+    fn still_valid(&self, token: &StoredToken, now: SystemTime) -> bool {
+        token.is_valid_at(now, Duration::ZERO) && !self.is_rejected(token)
     }
 
     /// The fast path: the cached token if it is valid beyond the margin. No lock, no allocation
@@ -144,11 +180,79 @@ impl TokenManager {
             .then(|| Arc::clone(cached))
     }
 
-    /// A new token, unless someone else already replaced the current one (cached, or stored when
-    /// this process has not cached one yet).
-    pub(crate) async fn refresh(&self) -> Result<Arc<StoredToken>> {
+    /// A valid token (rules 2 and 3 of the protocol): the cached one while it has not expired,
+    /// with a background refresh once it is inside the margin; else the outcome of the one
+    /// refresh in flight.
+    pub(crate) async fn token(self: &Arc<Self>) -> Result<Arc<StoredToken>> {
+        let now = self.clock.now();
+        if let Some(cached) = self.cache.load_full()
+            && self.still_valid(&cached, now)
+        {
+            if !self.fresh(&cached, now) {
+                self.refresh_in_background(now);
+            }
+            return Ok(cached);
+        }
+        let flight = {
+            let mut state = self.state();
+            match &state.flight {
+                Some((_, flight)) => flight.clone(),
+                None => {
+                    if let Some(error) = state.backoff.pending_error(now) {
+                        tracing::debug!(%error, "the last refresh failed moments ago; not trying again yet");
+                        return Err(error.clone());
+                    }
+                    self.start(&mut state, None)
+                }
+            }
+        };
+        match wait(flight).await {
+            Outcome::Fresh(token) => Ok(token),
+            Outcome::Failed {
+                fallback: Some(token),
+                ..
+            } if self.still_valid(&token, self.clock.now()) => Ok(token),
+            Outcome::Failed { error, .. } => Err(error),
+        }
+    }
+
+    /// Starts a refresh nobody waits for, unless one is in flight or a failure's back-off says
+    /// not yet.
+    fn refresh_in_background(self: &Arc<Self>, now: SystemTime) {
+        let mut state = self.state();
+        if state.flight.is_none() && state.backoff.allows_refresh(now) {
+            tracing::debug!("the token is inside the refresh margin: refreshing in the background");
+            drop(self.start(&mut state, None));
+        }
+    }
+
+    /// A new token, unless someone else already replaced the current one (cached, or stored
+    /// when this process has not cached one yet). Joins a refresh in flight; ignores the
+    /// back-off (the caller asked for it) and reports a failure even if a valid token remains.
+    pub(crate) async fn refresh(self: &Arc<Self>) -> Result<Arc<StoredToken>> {
         let current = self.current().await?.map(|t| t.access_token.clone());
-        self.refresh_unless_fresh(current.as_ref()).await
+        let mut outcome = None;
+        // A flight this call joined may have found the current token still fresh in storage;
+        // then one more, started for this call, replaces it.
+        for _ in 0..2 {
+            let flight = {
+                let mut state = self.state();
+                match &state.flight {
+                    Some((_, flight)) => flight.clone(),
+                    None => self.start(&mut state, current.clone()),
+                }
+            };
+            match wait(flight).await {
+                Outcome::Fresh(token)
+                    if current.as_ref().is_some_and(|c| token.has_access_token(c)) =>
+                {
+                    outcome = Some(token);
+                }
+                Outcome::Fresh(token) => return Ok(token),
+                Outcome::Failed { error, .. } => return Err(error),
+            }
+        }
+        outcome.ok_or(Error::RefreshInterrupted)
     }
 
     /// A 401 was answered for `rejected`: drop it if it is still the current token.
@@ -170,6 +274,7 @@ impl TokenManager {
         self.storage.store(&stored).await?;
         let stored = Arc::new(stored);
         self.cache.store(Some(stored.clone()));
+        self.state().backoff.succeeded();
         Ok(stored)
     }
 
@@ -184,18 +289,47 @@ impl TokenManager {
     /// Forgets the token here and in storage.
     pub(crate) async fn clear(&self) -> Result<()> {
         self.cache.store(None);
+        self.state().backoff.succeeded();
         self.storage.clear().await
     }
 
-    async fn refresh_unless_fresh(&self, replace: Option<&Token>) -> Result<Arc<StoredToken>> {
-        let _flight = self.flight.lock().await;
-        // Another task of this process may have refreshed while this one waited.
-        if let Some(cached) = self.cache.load_full()
-            && self.usable(&cached, self.clock.now(), replace)
-        {
-            return Ok(cached);
-        }
-        let mut lock = self.storage.lock().await?;
+    /// Starts a flight (the caller holds the state lock and saw none running) and returns it.
+    fn start(self: &Arc<Self>, state: &mut State, replace: Option<Token>) -> Flight {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // Nothing to run the flight on: it is over before it starts, with an error that says why.
+            let error = Error::config(
+                "boxauth needs a Tokio runtime to refresh a token: call it from async code running \
+                 on Tokio (#[tokio::main])",
+            );
+            let (_, flight) = watch::channel(Some(Outcome::Failed {
+                error,
+                fallback: None,
+            }));
+            return flight;
+        };
+        state.flights += 1;
+        let id = state.flights;
+        let (sender, flight) = watch::channel(None);
+        state.flight = Some((id, flight.clone()));
+        let landing = Landing {
+            manager: self.clone(),
+            id,
+            sender: Some(sender),
+        };
+        let manager = self.clone();
+        drop(runtime.spawn(async move {
+            let outcome = manager.fly(replace.as_ref()).await;
+            landing.land(outcome);
+        }));
+        flight
+    }
+
+    /// The flight itself (rules 4, 5 and 8): the storage's lock, a re-read, a fetch, a store.
+    async fn fly(&self, replace: Option<&Token>) -> Outcome {
+        let mut lock = match self.storage.lock().await {
+            Ok(lock) => lock,
+            Err(error) => return self.failed(error, None),
+        };
         let outcome = self.refresh_locked(&mut *lock, replace).await;
         if let Err(error) = lock.release().await {
             tracing::warn!(%error, "could not release the refresh lock");
@@ -203,24 +337,19 @@ impl TokenManager {
         outcome
     }
 
-    async fn refresh_locked(
-        &self,
-        lock: &mut dyn RefreshLock,
-        replace: Option<&Token>,
-    ) -> Result<Arc<StoredToken>> {
+    async fn refresh_locked(&self, lock: &mut dyn RefreshLock, replace: Option<&Token>) -> Outcome {
         // Storage that lost its data (a Redis restarted without persistence) must not lose the
         // refresh token this process still holds.
-        let stored = match self.storage.load().await? {
-            Some(stored) => Some(stored),
-            None => self.cache.load_full().map(|cached| (*cached).clone()),
+        let stored = match self.storage.load().await {
+            Ok(Some(stored)) => Some(stored),
+            Ok(None) => self.cache.load_full().map(|cached| (*cached).clone()),
+            Err(error) => return self.failed(error, None),
         };
         if let Some(stored) = &stored
             && self.usable(stored, self.clock.now(), replace)
         {
             tracing::debug!("another process refreshed the token already; using theirs");
-            let stored = Arc::new(stored.clone());
-            self.cache.store(Some(stored.clone()));
-            return Ok(stored);
+            return Outcome::Fresh(Arc::new(stored.clone()));
         }
         failpoint::reached("token_manager::before_fetch");
         let fetched = match self.source.fetch(self.context(stored.as_ref())).await {
@@ -228,45 +357,127 @@ impl TokenManager {
             Err(error) if self.source.spends_stored_token() && error.is_invalid_grant() => {
                 // Another process may have rotated the refresh token without our lock (a
                 // different lock domain, an expired Redis lock): look once more.
-                let again = self.storage.load().await?;
+                let again = match self.storage.load().await {
+                    Ok(again) => again,
+                    Err(error) => return self.failed(error, stored.as_ref()),
+                };
                 match (again, &stored) {
                     (Some(again), Some(before)) if !again.same_refresh_token(before) => {
                         if self.usable(&again, self.clock.now(), replace) {
-                            let again = Arc::new(again);
-                            self.cache.store(Some(again.clone()));
-                            return Ok(again);
+                            return Outcome::Fresh(Arc::new(again));
                         }
-                        self.source
-                            .fetch(self.context(Some(&again)))
-                            .await
-                            .map_err(|e| reauthorize(&e))?
+                        match self.source.fetch(self.context(Some(&again))).await {
+                            Ok(token) => token,
+                            Err(error) => return self.failed(reauthorize(&error), Some(&again)),
+                        }
                     }
-                    _ => return Err(reauthorize(&error)),
+                    _ => return self.failed(reauthorize(&error), stored.as_ref()),
                 }
             }
-            Err(error) => {
-                // A proactive refresh failed (network, 5xx) while the token has not expired yet:
-                // keep using it rather than turn a blip into an outage.
-                if replace.is_none()
-                    && let Some(stored) = stored
-                    && stored.is_valid_at(self.clock.now(), Duration::ZERO)
-                    && !self.is_rejected(&stored)
-                {
-                    tracing::warn!(%error, "refresh failed; the current token is still valid and stays in use");
-                    let stored = Arc::new(stored);
-                    self.cache.store(Some(stored.clone()));
-                    return Ok(stored);
-                }
-                return Err(error);
-            }
+            Err(error) => return self.failed(error, stored.as_ref()),
         };
         failpoint::reached("token_manager::after_fetch");
-        let fresh = fetched;
-        lock.store(&fresh).await?;
-        tracing::debug!(expires_in = ?fresh.expires_in, "token refreshed and stored");
-        let fresh = Arc::new(fresh);
-        self.cache.store(Some(fresh.clone()));
-        Ok(fresh)
+        // Stored before anyone gets it: a token that could not be stored is never handed out.
+        if let Err(error) = lock.store(&fetched).await {
+            return self.failed(error, stored.as_ref());
+        }
+        tracing::debug!(expires_in = ?fetched.expires_in, "token refreshed and stored");
+        Outcome::Fresh(Arc::new(fetched))
+    }
+
+    /// A failed outcome, with the best token that has not expired yet (stored or cached).
+    fn failed(&self, error: Error, stored: Option<&StoredToken>) -> Outcome {
+        let now = self.clock.now();
+        let cached = self.cache.load_full();
+        let fallback = match (stored, cached) {
+            (Some(stored), Some(cached)) if stored.expires_at <= cached.expires_at => Some(cached),
+            (Some(stored), _) => Some(Arc::new(stored.clone())),
+            (None, cached) => cached,
+        }
+        .filter(|token| self.still_valid(token, now));
+        Outcome::Failed { error, fallback }
+    }
+
+    /// Records how flight `id` ended: the cache, the back-off, and no flight running.
+    fn record(&self, id: u64, outcome: &Outcome) {
+        let mut state = self.state();
+        if state
+            .flight
+            .as_ref()
+            .is_some_and(|(running, _)| *running == id)
+        {
+            state.flight = None;
+        }
+        match outcome {
+            Outcome::Fresh(token) => {
+                self.cache.store(Some(token.clone()));
+                state.backoff.succeeded();
+            }
+            Outcome::Failed { error, fallback } => {
+                if let Some(fallback) = fallback {
+                    self.cache.store(Some(fallback.clone()));
+                }
+                let now = self.clock.now();
+                state.backoff.failed(
+                    now,
+                    error,
+                    self.backoff_interval,
+                    crate::network::unit_random(),
+                );
+                let next = state.backoff.quiet_until();
+                if fallback.is_some() {
+                    tracing::warn!(%error, next_refresh = ?next, "refresh failed; the current token is still valid and stays in use");
+                } else {
+                    tracing::warn!(%error, "refresh failed and no valid token is left");
+                }
+            }
+        }
+    }
+}
+
+/// Waits for a flight's outcome.
+async fn wait(mut flight: Flight) -> Outcome {
+    match flight.wait_for(Option::is_some).await {
+        Ok(outcome) => outcome.clone().unwrap_or_else(interrupted),
+        // The flight's task ended without landing: it panicked, or the runtime is shutting down.
+        Err(_) => interrupted(),
+    }
+}
+
+fn interrupted() -> Outcome {
+    Outcome::Failed {
+        error: Error::RefreshInterrupted,
+        fallback: None,
+    }
+}
+
+/// Lands a flight exactly once: with its outcome, or, if its task is dropped before (a panic in
+/// a source, a runtime shutting down), as interrupted, so no caller waits on it forever and the
+/// next one starts afresh.
+struct Landing {
+    manager: Arc<TokenManager>,
+    id: u64,
+    sender: Option<watch::Sender<Option<Outcome>>>,
+}
+
+impl Landing {
+    fn land(mut self, outcome: Outcome) {
+        self.finish(outcome);
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        self.manager.record(self.id, &outcome);
+        if let Some(sender) = self.sender.take() {
+            sender.send_replace(Some(outcome));
+        }
+    }
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        if self.sender.is_some() {
+            self.finish(interrupted());
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{AuthOptions, Authentication, downscope};
+use super::{Settings, TokenManager, TokenSource};
+use crate::auth::{AuthOptions, Authentication, downscope};
 use crate::authorization::{AuthorizationManager, RevokeAccessTokenArgs};
 use crate::error::Result;
 use crate::future::{BoxFuture, TokenFuture};
@@ -13,7 +14,6 @@ use crate::schemas::AccessToken;
 use crate::secret::Token;
 use crate::storage::MemoryStorage;
 use crate::token::StoredToken;
-use crate::token_manager::{TokenManager, TokenSource};
 
 /// An [`Authentication`] over a [`TokenSource`]: the source says how to fetch a token; this adds
 /// the cache, refresh inside the margin, one refresh for every caller (and for every process
@@ -61,9 +61,12 @@ impl<S: TokenSource + 'static> CachedAuth<S> {
         let tokens = TokenManager::new(
             source.clone(),
             AuthorizationManager::new(options.session_or_default()?),
-            options.time_source.clone(),
-            storage,
-            options.refresh_margin,
+            Settings {
+                clock: options.time_source.clone(),
+                storage,
+                margin: options.refresh_margin,
+                backoff: options.refresh_backoff,
+            },
         );
         Ok(Self {
             inner: Arc::new(Inner {
