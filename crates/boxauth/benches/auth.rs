@@ -6,14 +6,18 @@
 //!    the same signing input with the same key.
 //! 3. `stampede`: 1000 tasks ask one auth whose cached token has just expired; a custom
 //!    measurement (printed, not a criterion bench) of token requests sent and per-task waits.
+//! 4. `allocations`: heap allocations of 100,000 cached `retrieve_token()` calls, counted by a
+//!    global allocator that counts the calling thread's allocations (aim: none).
 //!
 //! At the end the medians criterion wrote are read back and printed with the build/bare ratio.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
@@ -32,6 +36,74 @@ const STAMPEDE_ROUNDS: usize = 20;
 /// Interleaved build/bare pairs for the paired ratio (robust to load that comes and goes).
 const PAIRS: usize = 1000;
 
+/// The system allocator, counting the allocations each thread makes.
+struct Counting;
+
+thread_local! {
+    // Const-initialised and without a destructor: usable inside the allocator.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only a
+// thread-local integer.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract for `dealloc` is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract for `alloc_zeroed` is passed on as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract for `realloc` is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations_here() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Allocations made by `calls` cached `retrieve_token()` calls on this thread (`block_on` runs
+/// the future on the calling thread), direct and through `dyn Authentication`.
+fn cached_allocations(rt: &Runtime, emulator: &EmulatorHandle) {
+    const CALLS: u64 = 100_000;
+    let auth = ccg(emulator, boxauth::DEFAULT_REFRESH_MARGIN);
+    let shared: Arc<dyn Authentication> = Arc::new(auth.clone());
+    let (direct, through_dyn) = rt.block_on(async {
+        auth.retrieve_token().await.unwrap();
+        let before = allocations_here();
+        for _ in 0..CALLS {
+            black_box(auth.retrieve_token().await.unwrap());
+        }
+        let direct = allocations_here() - before;
+        let before = allocations_here();
+        for _ in 0..CALLS {
+            black_box(shared.retrieve_token().await.unwrap());
+        }
+        (direct, allocations_here() - before)
+    });
+    eprintln!(
+        "allocations: {CALLS} cached retrieve_token() calls allocated {direct} times \
+         ({through_dyn} through dyn Authentication)"
+    );
+    assert_eq!(direct + through_dyn, 0, "the cached path allocates");
+}
+
 fn ccg(emulator: &EmulatorHandle, refresh_margin: Duration) -> CcgAuth {
     emu::ccg_auth(
         emulator,
@@ -49,9 +121,8 @@ fn bench_cached(c: &mut Criterion, rt: &Runtime, emulator: &EmulatorHandle) {
     );
     let shared: Arc<dyn Authentication> = Arc::new(auth.clone());
     let before = emulator.stats().requests(Grant::ClientCredentials);
-    // What a cached call boxes: a ready value (the refresh state machine is boxed only on a miss).
     eprintln!(
-        "retrieve_token: the cached call boxes {} bytes",
+        "retrieve_token: the future a call returns is {} bytes, on the caller's stack",
         std::mem::size_of_val(&auth.retrieve_token())
     );
 
@@ -152,25 +223,16 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[rank.clamp(1, samples.len()) - 1]
 }
 
-/// Sleeps until just after the next wall-clock second.
-async fn next_second() {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
-    tokio::time::sleep(Duration::from_secs(1) - into + Duration::from_millis(5)).await;
-}
-
-/// The emulator's tokens live 3600 s and this auth refreshes with 3599 s left, so a token is
-/// fresh only during the wall-clock second it arrived in (the library counts whole seconds on the
-/// system clock). Each round starts just after a second boundary: the token cached by the previous
-/// round has expired, and the one fetched now stays fresh for the ~995 ms the round has.
+/// Each round moves the emulator's clock (which the auth decides expiry on) past the cached
+/// token's expiry, then releases 1000 tasks at once.
 fn stampede(rt: &Runtime, emulator: &EmulatorHandle) {
-    let auth = ccg(emulator, Duration::from_secs(3599));
+    let auth = ccg(emulator, boxauth::DEFAULT_REFRESH_MARGIN);
     let mut previous = rt.block_on(auth.retrieve_token()).unwrap();
     let mut all = Waits::default();
     let mut requests = Vec::with_capacity(STAMPEDE_ROUNDS);
     for round in 1..=STAMPEDE_ROUNDS {
+        emulator.clock().advance(Duration::from_secs(3601));
         let (sent, mut waits, wall) = rt.block_on(async {
-            next_second().await;
             let before = emulator.stats().requests(Grant::ClientCredentials);
             let barrier = Arc::new(tokio::sync::Barrier::new(STAMPEDE_TASKS));
             let round_start = Instant::now();
@@ -310,6 +372,9 @@ fn main() {
     let measuring = bench::measuring();
 
     bench_cached(&mut c, &rt, &emulator);
+    if wanted("allocations") {
+        cached_allocations(&rt, &emulator);
+    }
     bench_assertion(&mut c);
     if measuring && wanted("jwt_assertion") {
         paired_ratio();
