@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use boxauth::{FileStorage, StoredToken, TokenStorage};
+use boxauth::{FileStorage, TokenStorage};
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle, Grant,
 };
@@ -15,19 +15,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 mod common;
-
-/// `token` as it is an hour after it was issued: its access token expired.
-fn expired(token: boxauth::AccessToken) -> StoredToken {
-    let mut stored = StoredToken::from_access_token(token, SystemTime::now()).unwrap();
-    stored.expires_at = a_second_ago();
-    stored
-}
-
-/// A second ago on the system clock, which the worker processes decide expiry on: they cannot
-/// share an in-process clock with the test, so "an hour later" is written into storage.
-fn a_second_ago() -> SystemTime {
-    SystemTime::now() - Duration::from_secs(1)
-}
 
 /// `boxauth token get --oauth … --token-file <file>` against the emulator.
 fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) -> Command {
@@ -53,14 +40,17 @@ fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) ->
 /// Puts a fresh OAuth pair in `file`, its access token already expired.
 async fn expired_pair_in(emulator: &EmulatorHandle, file: &Path) {
     let token = emu::oauth_pair(emulator).await;
-    FileStorage::new(file).store(&expired(token)).await.unwrap();
+    FileStorage::new(file)
+        .store(&emu::expired_on_the_system_clock(token))
+        .await
+        .unwrap();
 }
 
 /// Marks the token in `file` expired, keeping its refresh token.
 async fn expire(file: &Path) {
     let storage = FileStorage::new(file);
     let mut token = storage.load().await.unwrap().unwrap();
-    token.expires_at = a_second_ago();
+    token.expires_at = SystemTime::now() - Duration::from_secs(1);
     storage.store(&token).await.unwrap();
 }
 

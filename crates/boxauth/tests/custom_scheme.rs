@@ -105,12 +105,7 @@ async fn a_users_own_scheme_backs_off_while_box_fails() {
     emulator.faults().clear();
     emulator.clock().advance(Duration::from_secs(25));
     auth.retrieve_token().await.unwrap();
-    let fresh = loop {
-        if let Some(token) = auth.cached_token() {
-            break token;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let fresh = emu::refreshed(&auth).await;
     assert!(!fresh.has_access_token(&first.access_token));
     assert_eq!(exchanges(&emulator), 2);
 }

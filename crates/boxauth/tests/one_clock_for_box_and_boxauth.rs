@@ -69,12 +69,7 @@ async fn the_cache_the_margin_and_storage_follow_the_injected_clock() {
             .unwrap()
             .has_access_token(&first.access_token)
     );
-    let second = loop {
-        if let Some(token) = auth.cached_token() {
-            break token;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let second = emu::refreshed(&auth).await;
     assert!(!second.has_access_token(&first.access_token));
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use boxauth::{RedisStorage, StoredToken, TokenStorage};
+use boxauth::{RedisStorage, TokenStorage};
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorConfig, EmulatorHandle, Grant,
 };
@@ -21,19 +21,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const NAMESPACE: &str = "boxauth:fleet-test";
-
-/// `token` as it is an hour after it was issued: its access token expired.
-fn expired(token: boxauth::AccessToken) -> StoredToken {
-    let mut stored = StoredToken::from_access_token(token, SystemTime::now()).unwrap();
-    stored.expires_at = a_second_ago();
-    stored
-}
-
-/// A second ago on the system clock, which the worker processes decide expiry on: they cannot
-/// share an in-process clock with the test, so "an hour later" is written into storage.
-fn a_second_ago() -> SystemTime {
-    SystemTime::now() - Duration::from_secs(1)
-}
 
 fn worker(emulator: &EmulatorHandle, redis: &RedisServer, env: &[(&str, &str)]) -> Command {
     let exe = std::env::current_exe().unwrap();
@@ -94,14 +81,17 @@ fn storage(redis: &RedisServer) -> RedisStorage {
 /// A fresh OAuth pair in Redis, its access token already expired.
 async fn expired_pair(emulator: &EmulatorHandle, redis: &RedisServer) {
     let token = emu::oauth_pair(emulator).await;
-    storage(redis).store(&expired(token)).await.unwrap();
+    storage(redis)
+        .store(&emu::expired_on_the_system_clock(token))
+        .await
+        .unwrap();
 }
 
 /// Marks the token in Redis expired, keeping its refresh token.
 async fn expire(redis: &RedisServer) -> String {
     let storage = storage(redis);
     let mut token = storage.load().await.unwrap().unwrap();
-    token.expires_at = a_second_ago();
+    token.expires_at = SystemTime::now() - Duration::from_secs(1);
     storage.store(&token).await.unwrap();
     token.access_token.secret().to_owned()
 }

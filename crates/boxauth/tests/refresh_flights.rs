@@ -19,13 +19,8 @@ use boxauth_test_support::emulator as emu;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_that_gives_up_does_not_cut_a_refresh_short() {
     let emulator = emu::start().await;
-    let pair = emu::oauth_pair(&emulator).await;
     let storage = MemoryStorage::new();
-    storage
-        .store(&StoredToken::from_access_token(pair, emulator.clock().now()).unwrap())
-        .await
-        .unwrap();
-    let before = storage.load().await.unwrap().unwrap();
+    let before = emu::stored_oauth_pair(&emulator, &storage).await;
     let auth = OAuth::with_options(
         OAuthConfig::new(ID, SECRET),
         emu::options_for(&emulator, AuthOptions::default().storage(storage.clone())),

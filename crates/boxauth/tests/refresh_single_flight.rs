@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use boxauth::{
-    AuthOptions, Authentication, MemoryStorage, OAuth, OAuthConfig, StoredToken, TokenStorage,
-};
+use boxauth::{AuthOptions, Authentication, MemoryStorage, OAuth, OAuthConfig, TokenStorage};
 use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, Grant};
 use boxauth_test_support::emulator as emu;
 
@@ -35,12 +33,8 @@ async fn all_at_once(auth: Arc<dyn Authentication>) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_tasks_at_expiry_send_one_refresh() {
     let emulator = emu::start().await;
-    let pair = emu::oauth_pair(&emulator).await;
     let storage = MemoryStorage::new();
-    storage
-        .store(&StoredToken::from_access_token(pair, emulator.clock().now()).unwrap())
-        .await
-        .unwrap();
+    emu::stored_oauth_pair(&emulator, &storage).await;
     let auth = OAuth::with_options(
         OAuthConfig::new(ID, SECRET),
         emu::options_for(&emulator, AuthOptions::default().storage(storage.clone())),

@@ -139,12 +139,7 @@ async fn inside_the_margin_every_caller_gets_the_valid_token_while_one_refresh_b
     let issued = emulator.stats().issued(Grant::ClientCredentials);
     let outcomes = stampede(&auth).await;
     assert!(outcomes.iter().all(Result::is_ok));
-    let fresh = loop {
-        if let Some(token) = auth.cached_token() {
-            break token;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let fresh = emu::refreshed(&auth).await;
     assert!(!fresh.has_access_token(&first.access_token));
     assert_eq!(
         emulator.stats().issued(Grant::ClientCredentials) - issued,
@@ -258,11 +253,6 @@ async fn retry_after_from_box_lengthens_the_back_off() {
     emulator.faults().clear();
     emulator.clock().advance(Duration::from_secs(21));
     auth.retrieve_token().await.unwrap();
-    let fresh = loop {
-        if let Some(token) = auth.cached_token() {
-            break token;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let fresh = emu::refreshed(&auth).await;
     assert!(!fresh.has_access_token(&first.access_token));
 }

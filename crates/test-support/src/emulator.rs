@@ -5,9 +5,12 @@ use aws_lc_rs::rand::SecureRandom;
 use aws_lc_rs::signature::{self, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
 use boxauth::{
-    AccessToken, AuthOptions, AuthorizationManager, AuthorizeUserArgs, CcgAuth, CcgConfig,
-    NetworkSession, ProxyConfig, RetryPolicy, TokenStorage,
+    AccessToken, AuthOptions, Authentication, AuthorizationManager, AuthorizeUserArgs, CcgAuth,
+    CcgConfig, NetworkSession, ProxyConfig, RetryPolicy, StoredToken, TokenStorage,
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
@@ -146,6 +149,38 @@ pub async fn oauth_pair(emulator: &EmulatorHandle) -> AccessToken {
     .await;
     assert_eq!(status, 200, "the code exchange failed: {pair}");
     serde_json::from_value(pair).expect("an AccessToken")
+}
+
+/// A fresh OAuth 2.0 pair ([`oauth_pair`]) put in `storage` as issued now on the emulator's
+/// clock; returns what was stored.
+pub async fn stored_oauth_pair(
+    emulator: &EmulatorHandle,
+    storage: &impl TokenStorage,
+) -> StoredToken {
+    let pair = oauth_pair(emulator).await;
+    let stored = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
+    storage.store(&stored).await.unwrap();
+    stored
+}
+
+/// `token` as it stands an hour after it was issued, on the system clock: its access token
+/// expired a second ago. For tests whose other processes decide expiry on the system clock and
+/// cannot share an in-process one.
+pub fn expired_on_the_system_clock(token: AccessToken) -> StoredToken {
+    let mut stored = StoredToken::from_access_token(token, SystemTime::now()).unwrap();
+    stored.expires_at = SystemTime::now() - Duration::from_secs(1);
+    stored
+}
+
+/// The token a background refresh puts in `auth`'s cache: waits (for an event, not for a time)
+/// until the cache holds a token valid beyond the margin again.
+pub async fn refreshed(auth: &dyn Authentication) -> Arc<StoredToken> {
+    loop {
+        if let Some(token) = auth.cached_token() {
+            return token;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// `options` on [`session`] and the emulator's clock: one `emulator.clock().advance()` moves Box
