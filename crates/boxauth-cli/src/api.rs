@@ -197,12 +197,11 @@ impl ApiCommand {
                 print_json(&manager.refresh_access_token(args).await?)?;
             }
             Operation::RevokeAccessToken(r) => {
-                let args = RevokeAccessTokenArgs {
-                    client_id: r.client_id,
-                    client_secret: r.client_secret.map(Into::into),
-                    token: r.token.map(Into::into),
-                    extra_headers: headers.into_iter().collect(),
-                };
+                let mut args = RevokeAccessTokenArgs::default();
+                args.client_id = r.client_id;
+                args.client_secret = r.client_secret.map(Into::into);
+                args.token = r.token.map(Into::into);
+                args.extra_headers = headers.into_iter().collect();
                 manager.revoke_access_token(args).await?;
                 eprintln!("revoked");
             }

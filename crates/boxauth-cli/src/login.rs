@@ -232,11 +232,11 @@ impl LoginCommand {
             OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
             options,
         )?;
-        let request = oauth.authorize_url(AuthorizeOptions {
-            redirect_uri: Some(redirect_uri.clone()),
-            scope: self.scope.clone(),
-            state: None,
-        });
+        let mut options = AuthorizeOptions::default().redirect_uri(redirect_uri.clone());
+        if let Some(scope) = &self.scope {
+            options = options.scope(scope.clone());
+        }
+        let request = oauth.authorize_url(options);
         println!("Open this URL to log in to Box:");
         println!("  {}", request.url);
         if !self.no_browser && !open_browser(&request.url) {

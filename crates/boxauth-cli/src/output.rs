@@ -1,6 +1,6 @@
 //! How results and errors reach the terminal.
 
-use boxauth::Error;
+use boxauth::{Error, StorageErrorKind};
 
 use crate::style::Style;
 
@@ -28,8 +28,25 @@ pub fn print_json(value: &impl serde::Serialize) -> boxauth::Result<()> {
     Ok(())
 }
 
-/// Prints an error on stderr: what happened, and what to do about it when known.
+/// Prints an error on stderr: what happened, each cause once, and what to do about it on the
+/// command line when there is something to say.
 pub fn print_error(error: &Error) {
     let style = Style::for_stderr();
-    eprintln!("{} {error}", style.fail("error:"));
+    eprintln!("{} {}", style.fail("error:"), error.report());
+    if let Some(hint) = hint(error) {
+        eprintln!("{} {hint}", style.bold("hint:"));
+    }
+}
+
+/// What to do about `error` with this CLI's commands and flags (the library names none).
+fn hint(error: &Error) -> Option<&'static str> {
+    match error {
+        Error::ReauthorizationRequired(_) => {
+            Some("log in again: boxauth login (or boxauth login --env NAME)")
+        }
+        Error::Storage(storage) if storage.kind() == StorageErrorKind::UntrustedCertificate => {
+            Some("give the CA that signed the Redis server's certificate: --redis-ca-file FILE")
+        }
+        _ => None,
+    }
 }

@@ -25,10 +25,7 @@ fn retrying(emulator: &EmulatorHandle) -> AuthorizationManager {
     let session = NetworkSession::builder()
         .urls(emulator.urls())
         .proxy(ProxyConfig::None)
-        .retry_policy(RetryPolicy {
-            base_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
         .build()
         .unwrap();
     AuthorizationManager::new(session)

@@ -39,11 +39,11 @@ async fn scenario(emulator: &EmulatorHandle, name: &str, token_age: Duration) {
     let session = NetworkSession::builder()
         .urls(emulator.urls())
         .proxy(ProxyConfig::None)
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(100),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(3)
+                .base_delay(Duration::from_millis(100)),
+        )
         .build()
         .unwrap();
     let auth = Arc::new(

@@ -38,10 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "http://localhost:{}/callback",
         listener.local_addr()?.port()
     );
-    let request = auth.authorize_url(AuthorizeOptions {
-        redirect_uri: Some(redirect_uri),
-        ..Default::default()
-    });
+    let request = auth.authorize_url(AuthorizeOptions::default().redirect_uri(redirect_uri));
     println!("open: {}", request.url);
     if let Ok(login) = std::env::var("BOX_LOGIN") {
         // What the user's browser does: approve, then follow Box's redirect to the callback.

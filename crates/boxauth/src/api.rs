@@ -93,8 +93,16 @@ impl BoxClient {
     /// `GET /2.0/users/me`: who the token acts as.
     pub async fn users_me(&self) -> Result<User> {
         let value = self.get_json("/users/me").await?;
-        serde_json::from_value(value)
-            .map_err(|e| Error::config(format!("Box's user answer has an unexpected shape: {e}")))
+        serde_json::from_value(value).map_err(|e| {
+            Error::InvalidResponse(Box::new(crate::error::InvalidResponseError {
+                status: 200,
+                request_id: None,
+                content_type: Some("application/json".into()),
+                problem: format!("Box's user answer has an unexpected shape: {e}"),
+                snippet: None,
+                raw_body: String::new(),
+            }))
+        })
     }
 
     async fn get(

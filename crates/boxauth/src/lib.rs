@@ -318,7 +318,10 @@ pub use authorization::{
     RequestAccessTokenArgs, RequestAccessTokenBoxSubjectType, RequestAccessTokenGrantType,
     RequestAccessTokenSubjectTokenType, RevokeAccessTokenArgs,
 };
-pub use error::{ApiError, Error, InvalidResponseError, KeyError, KeyErrorKind, Result};
+pub use error::{
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidResponseError, KeyError, KeyErrorKind,
+    ReauthorizationError, ReauthorizationKind, Result, StorageError, StorageErrorKind,
+};
 pub use future::{BoxFuture, TokenFuture};
 pub use network::{
     NetworkSession, NetworkSessionBuilder, ProxyConfig, RetryPolicy, USER_AGENT_VALUE,

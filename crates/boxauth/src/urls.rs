@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
 
 /// Box's API host. Token and revoke requests go to `{base_url}/oauth2/token` and `/oauth2/revoke`.
 pub const DEFAULT_BASE_URL: &str = "https://api.box.com";
@@ -89,14 +89,18 @@ impl BoxUrls {
 fn checked(what: &str, value: &str) -> Result<String> {
     let trimmed = value.trim().trim_end_matches('/');
     let parsed = Url::parse(trimmed).map_err(|e| {
-        Error::config(format!(
-            "the {what} {value:?} is not a valid URL ({e}); give an absolute URL such as {}",
-            if what == "base URL" {
-                DEFAULT_BASE_URL
-            } else {
-                DEFAULT_OAUTH2_URL
-            }
-        ))
+        let example = if what == "base URL" {
+            DEFAULT_BASE_URL
+        } else {
+            DEFAULT_OAUTH2_URL
+        };
+        ConfigError::new(
+            ConfigErrorKind::Invalid,
+            format!(
+                "the {what} {value:?} is not a valid URL; give an absolute URL such as {example}"
+            ),
+        )
+        .with_source(e)
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(Error::config(format!(

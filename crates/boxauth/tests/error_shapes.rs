@@ -193,3 +193,82 @@ async fn an_unreachable_host_is_a_network_error_naming_the_url() {
     );
     assert!(message.contains("connection failed"), "{message}");
 }
+
+/// The chain of `error`'s layers, as an error reporter walks it.
+fn layers(error: &Error) -> Vec<String> {
+    let mut layers = vec![error.to_string()];
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        layers.push(inner.to_string());
+        cause = inner.source();
+    }
+    layers
+}
+
+/// Each layer says its own part: none repeats the one below it.
+fn each_cause_once(error: &Error) {
+    let layers = layers(error);
+    assert!(
+        layers.len() >= 2,
+        "the cause is kept as source(): {layers:?}"
+    );
+    for pair in layers.windows(2) {
+        assert!(
+            !pair[0].contains(pair[1].as_str()),
+            "{:?} repeats its cause {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert_eq!(
+        error.report().lines().count(),
+        layers.len(),
+        "report() prints each layer once: {}",
+        error.report()
+    );
+}
+
+#[tokio::test]
+async fn every_layer_of_an_error_is_printed_once() {
+    // A transport failure: this layer, then reqwest's, then the socket's.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let session = boxauth::NetworkSession::builder()
+        .urls(
+            boxauth::BoxUrls::new(&format!("http://127.0.0.1:{port}"), "http://127.0.0.1:1")
+                .unwrap(),
+        )
+        .proxy(boxauth::ProxyConfig::None)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let network = boxauth::AuthorizationManager::new(session)
+        .request_access_token(code_exchange())
+        .await
+        .unwrap_err();
+    each_cause_once(&network);
+    assert!(
+        network.report().contains("Connection refused"),
+        "{}",
+        network.report()
+    );
+
+    // A file that cannot be read: the storage's layer, then the OS error.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_file = boxauth::FileStorage::new(dir.path());
+    let storage = boxauth::TokenStorage::load(&not_a_file).await.unwrap_err();
+    assert_eq!(
+        storage.storage_error_kind(),
+        Some(boxauth::StorageErrorKind::Io)
+    );
+    each_cause_once(&storage);
+
+    // A config file that cannot be read.
+    let config = boxauth::JwtConfig::from_config_file(dir.path().join("missing.json")).unwrap_err();
+    assert_eq!(
+        config.config_error_kind(),
+        Some(boxauth::ConfigErrorKind::Unreadable)
+    );
+    each_cause_once(&config);
+}

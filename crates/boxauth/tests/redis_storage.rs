@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use boxauth::{Authentication, RedisStorage, StoredToken, TokenStorage};
+use boxauth::{Authentication, RedisStorage, StorageErrorKind, StoredToken, TokenStorage};
 use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
@@ -151,19 +151,28 @@ async fn a_valid_token_is_served_from_memory_with_no_redis_round_trip() {
 async fn without_redis_a_valid_token_is_still_served_a_refresh_says_why_and_it_recovers() {
     let mut redis = RedisServer::start();
     let emulator = emu::start().await;
-    // A margin as long as the token's life: every call tries a proactive refresh.
     let storage = RedisStorage::new(&redis.url(), "boxauth:test:down").unwrap();
-    let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(3600));
+    let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
     let first = auth.retrieve_token().await.unwrap();
     redis.stop();
 
+    // Inside the margin, Redis down: the valid token at once; the background refresh fails.
+    emulator.clock().advance(Duration::from_secs(3600 - 30));
     let still = auth.retrieve_token().await.unwrap();
     assert_eq!(still.access_token.secret(), first.access_token.secret());
     let error = auth.refresh_token().await.unwrap_err();
+    assert_eq!(
+        error.storage_error_kind(),
+        Some(StorageErrorKind::Unreachable)
+    );
     let message = error.to_string();
     assert!(
         message.contains("Redis at redis://127.0.0.1") && message.contains("did not answer"),
         "{message}"
+    );
+    assert!(
+        std::error::Error::source(&error).is_some(),
+        "the Redis client's error is the cause"
     );
     let cold = emu::ccg_stored(
         &emulator,

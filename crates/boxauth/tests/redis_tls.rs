@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use boxauth::{Authentication, RedisStorage, TokenStorage};
+use boxauth::{Authentication, RedisStorage, StorageErrorKind, TokenStorage};
 use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::{RedisServer, tls_fixture};
@@ -61,10 +61,15 @@ async fn tokens_are_kept_and_shared_over_tls() {
     }
 }
 
+/// The refusal, with its causes (rustls says why in the `source()` chain).
 async fn refusal(storage: RedisStorage) -> String {
     let error = storage.load().await.unwrap_err();
-    assert!(matches!(error, boxauth::Error::Storage(_)), "{error:?}");
-    error.to_string()
+    assert_eq!(
+        error.storage_error_kind(),
+        Some(StorageErrorKind::UntrustedCertificate),
+        "{error:?}"
+    );
+    error.report()
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use boxauth::{
-    AuthOptions, Authentication, BoxFuture, CachedAuth, Error, FetchContext, MemoryStorage, OAuth,
-    OAuthConfig, StoredToken, TokenSource, TokenStorage,
+    AuthOptions, Authentication, BoxFuture, CachedAuth, ConfigErrorKind, Error, FetchContext,
+    MemoryStorage, OAuth, OAuthConfig, StoredToken, TokenSource, TokenStorage,
 };
 use boxauth_emulator::{
     Clock, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, Fault, Grant,
@@ -116,8 +116,8 @@ fn without_a_tokio_runtime_the_error_says_so() {
     let mut call = std::pin::pin!(auth.retrieve_token());
     let mut context = Context::from_waker(Waker::noop());
     match call.as_mut().poll(&mut context) {
-        Poll::Ready(Err(Error::Config(message))) => {
-            assert!(message.contains("Tokio runtime"), "{message}");
+        Poll::Ready(Err(Error::Config(error))) => {
+            assert_eq!(error.kind(), ConfigErrorKind::NoRuntime, "{error}");
         }
         other => panic!("expected a configuration error at once, got {other:?}"),
     }

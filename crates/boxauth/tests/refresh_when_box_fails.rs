@@ -26,12 +26,10 @@ fn auth(emulator: &EmulatorHandle, margin: Duration) -> CcgAuth {
     auth_with(
         emulator,
         margin,
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(400),
-            jitter: 0.0,
-            ..RetryPolicy::default()
-        },
+        RetryPolicy::default()
+            .max_attempts(3)
+            .base_delay(Duration::from_millis(400))
+            .jitter(0.0),
     )
 }
 

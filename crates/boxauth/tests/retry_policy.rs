@@ -75,10 +75,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
 async fn a_retry_after_beyond_the_cap_is_returned_not_slept() {
     let server = RecordingServer::start().await;
     server.script([Reply::empty(429).with_header("Retry-After", "3600")]);
-    let policy = RetryPolicy {
-        max_delay: Duration::from_secs(5),
-        ..common::quick_retries()
-    };
+    let policy = common::quick_retries().max_delay(Duration::from_secs(5));
     let manager = common::manager_for(&server, policy);
     let error = manager.request_access_token(ccg()).await.unwrap_err();
     // Waiting (the full hour, or the 5 s cap) would have been followed by a second request: there
@@ -124,13 +121,7 @@ async fn attempts_stop_at_the_maximum_and_the_last_answer_is_returned() {
 
     let server = RecordingServer::start().await;
     server.set_fallback(Reply::Drop);
-    let manager = common::manager_for(
-        &server,
-        RetryPolicy {
-            max_attempts: 2,
-            ..common::quick_retries()
-        },
-    );
+    let manager = common::manager_for(&server, common::quick_retries().max_attempts(2));
     let error = manager.request_access_token(ccg()).await.unwrap_err();
     assert!(matches!(error, Error::Network { .. }), "{error:?}");
     assert_eq!(server.requests().len(), 2);
@@ -145,11 +136,9 @@ async fn backoff_grows_between_attempts() {
         Reply::empty(500),
         Reply::json(200, TOKEN),
     ]);
-    let policy = RetryPolicy {
-        base_delay: Duration::from_millis(100),
-        jitter: 0.0,
-        ..RetryPolicy::default()
-    };
+    let policy = RetryPolicy::default()
+        .base_delay(Duration::from_millis(100))
+        .jitter(0.0);
     let manager = common::manager_for(&server, policy);
     manager.request_access_token(ccg()).await.unwrap();
     let at: Vec<Instant> = server.requests().iter().map(|r| r.received_at).collect();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use boxauth::{
     AccessToken, AuthOptions, Authentication, BoxClient, BoxFuture, BoxUrls, CcgAuth, CcgConfig,
-    Error, MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, RefreshLock,
-    RetryPolicy, StoredToken, TokenStorage,
+    Error, MemoryStorage, NetworkSession, OAuth, OAuthConfig, ProxyConfig, ReauthorizationKind,
+    RefreshLock, RetryPolicy, StorageErrorKind, StoredToken, TokenStorage,
 };
 use boxauth_emulator::{
     Clock, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Fault,
@@ -254,9 +254,24 @@ async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
     let auth = oauth_over(&server, storage.clone(), &clock).await;
     let error = auth.retrieve_token().await.unwrap_err();
     assert!(
-        matches!(&error, Error::ReauthorizationRequired(m) if m.contains("Refresh token has expired")),
+        matches!(&error, Error::ReauthorizationRequired(e) if e.kind() == ReauthorizationKind::RefreshTokenRefused),
         "{error}"
     );
+    // Box's refusal survives as the cause, with its description.
+    let Error::ReauthorizationRequired(reauthorize) = &error else {
+        unreachable!()
+    };
+    let refusal = reauthorize.cause().and_then(Error::as_api).unwrap();
+    assert_eq!(
+        refusal.error_description.as_deref(),
+        Some("Refresh token has expired")
+    );
+    assert_eq!(
+        std::error::Error::source(&error).map(ToString::to_string),
+        Some(refusal.to_string()),
+        "the refusal is the error's source(), printed once"
+    );
+    assert!(!error.to_string().contains("Refresh token has expired"));
     assert_eq!(server.requests().len(), 1, "exactly one request");
     assert_eq!(
         *storage.reads.lock().unwrap(),
@@ -308,7 +323,7 @@ async fn a_new_token_that_could_not_be_stored_is_never_handed_out() {
     .unwrap();
     let error = auth.retrieve_token().await.unwrap_err();
     assert!(
-        matches!(&error, Error::Storage(m) if m.contains("disk full")),
+        matches!(&error, Error::Storage(e) if e.kind() == StorageErrorKind::Other && e.message() == "disk full"),
         "{error}"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);

@@ -10,6 +10,7 @@ use crate::token_manager::{FetchContext, TokenSource};
 
 /// What Client Credentials Grant needs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CcgConfig {
     /// The app's client ID.
     pub client_id: String,

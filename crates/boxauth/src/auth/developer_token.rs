@@ -39,6 +39,7 @@ struct Inner {
 
 /// A developer token, and the app's credentials if it is to be revoked (Box needs them).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DeveloperTokenConfig {
     /// The developer token.
     pub token: Token,

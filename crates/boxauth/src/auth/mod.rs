@@ -18,7 +18,7 @@ pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
 pub use oauth::{AuthorizationRequest, AuthorizeOptions, OAuth, OAuthConfig};
 
 use crate::authorization::{AuthorizationManager, RequestAccessTokenArgs};
-use crate::error::{Error, Result};
+use crate::error::{ConfigErrorKind, Error, Result};
 use crate::future::{BoxFuture, TokenFuture};
 use crate::network::NetworkSession;
 use crate::schemas::AccessToken;
@@ -81,6 +81,7 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
 
 /// Whose token a server-side scheme (JWT, CCG) gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Subject {
     /// The app's service account in this enterprise (`box_subject_type=enterprise`).
     Enterprise(String),
@@ -199,12 +200,14 @@ pub(crate) async fn downscope(
     shared_link: Option<&str>,
 ) -> Result<AccessToken> {
     if scopes.is_empty() {
-        return Err(Error::config(
+        return Err(Error::config_kind(
+            ConfigErrorKind::Missing,
             "downscoping needs at least one scope, e.g. item_preview",
         ));
     }
     if resource.is_some() && shared_link.is_some() {
-        return Err(Error::config(
+        return Err(Error::config_kind(
+            ConfigErrorKind::Conflict,
             "downscope to a resource or to a shared link, not both",
         ));
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{AuthOptions, CachedAuth};
 use crate::authorization::{AuthorizeUserArgs, RefreshAccessTokenArgs, RequestAccessTokenArgs};
-use crate::error::{Error, Result};
+use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result};
 use crate::future::BoxFuture;
 use crate::secret::{AuthorizationCode, ClientSecret};
 use crate::token::StoredToken;
@@ -13,6 +13,7 @@ use crate::token_manager::{FetchContext, TokenSource};
 
 /// An OAuth 2.0 app's credentials.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OAuthConfig {
     /// The app's client ID.
     pub client_id: String,
@@ -30,8 +31,9 @@ impl OAuthConfig {
     }
 }
 
-/// What to put in the authorization URL.
+/// What to put in the authorization URL: `AuthorizeOptions::default().redirect_uri(…)`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct AuthorizeOptions {
     /// Where Box sends the browser back; must be one of the app's redirect URIs.
     pub redirect_uri: Option<String>,
@@ -54,6 +56,26 @@ impl std::fmt::Debug for AuthorizationRequest {
         f.debug_struct("AuthorizationRequest")
             .field("url", &self.url.split('?').next())
             .finish_non_exhaustive()
+    }
+}
+
+impl AuthorizeOptions {
+    /// Where Box sends the browser back; must be one of the app's redirect URIs.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Space-separated scopes (default: all the app's scopes).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Your own `state` (default: a random one of 256 bits).
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
     }
 }
 
@@ -81,10 +103,8 @@ impl AuthorizationRequest {
 /// use boxauth::{AuthorizeOptions, Authentication, OAuth, OAuthConfig};
 ///
 /// let auth = OAuth::new(OAuthConfig::new("client-id", "client-secret"))?;
-/// let request = auth.authorize_url(AuthorizeOptions {
-///     redirect_uri: Some("http://localhost:3000/callback".into()),
-///     ..AuthorizeOptions::default()
-/// });
+/// let request =
+///     auth.authorize_url(AuthorizeOptions::default().redirect_uri("http://localhost:3000/callback"));
 /// println!("open {}", request.url);
 /// // … Box redirects to http://localhost:3000/callback?code=…&state=… …
 /// auth.complete_authorization(&request, callback_query).await?; // checks state, exchanges the code
@@ -100,7 +120,10 @@ impl TokenSource for OAuthConfig {
                 .stored()
                 .and_then(|s| s.refresh_token.clone())
                 .ok_or_else(|| {
-                    Error::ReauthorizationRequired("no OAuth 2.0 refresh token is stored".into())
+                    ReauthorizationError::new(
+                        ReauthorizationKind::NoRefreshToken,
+                        "no OAuth 2.0 refresh token is stored",
+                    )
                 })?;
             let answer = context
                 .authorization_manager()
@@ -201,8 +224,12 @@ impl CachedAuth<OAuthConfig> {
         if let Some(error) = error {
             return Err(Error::AccessDenied { error, description });
         }
-        let code =
-            code.ok_or_else(|| Error::config("the callback has neither a code nor an error"))?;
+        let code = code.ok_or_else(|| {
+            Error::config_kind(
+                ConfigErrorKind::Missing,
+                "the callback has neither a code nor an error",
+            )
+        })?;
         self.exchange_code(code).await
     }
 

@@ -101,6 +101,7 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for ExtraHeaders {
 /// [`authorize_url`](crate::AuthorizationManager::authorize_url): the query of
 /// `GET {oauth2_url}/authorize`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthorizeUserArgs {
     /// Always `code`.
     pub response_type: AuthorizeUserResponseType,
@@ -163,6 +164,7 @@ impl AuthorizeUserArgs {
 /// Arguments of [`request_access_token`](crate::AuthorizationManager::request_access_token): Box's
 /// `PostOAuth2Token`. Which fields a grant needs is on each constructor.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RequestAccessTokenArgs {
     /// The grant.
     pub grant_type: RequestAccessTokenGrantType,
@@ -321,6 +323,7 @@ impl RequestAccessTokenArgs {
 /// Arguments of [`refresh_access_token`](crate::AuthorizationManager::refresh_access_token): Box's
 /// `PostOAuth2Token--RefreshAccessToken`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RefreshAccessTokenArgs {
     /// Always `refresh_token`.
     pub grant_type: RefreshAccessTokenGrantType,
@@ -360,6 +363,7 @@ impl RefreshAccessTokenArgs {
 /// Arguments of [`revoke_access_token`](crate::AuthorizationManager::revoke_access_token): Box's
 /// `PostOAuth2Revoke`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RevokeAccessTokenArgs {
     /// The app's client ID.
     pub client_id: Option<String>,

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 pub use retry::RetryPolicy;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
 use crate::urls::BoxUrls;
 
 pub(crate) use decode::{decode_error, parse_json_body};
@@ -58,7 +58,7 @@ pub enum ProxyConfig {
 /// let session = NetworkSession::builder()
 ///     .urls(BoxUrls::new("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/oauth2")?)
 ///     .timeout(Duration::from_secs(30))
-///     .retry_policy(RetryPolicy { max_attempts: 3, ..RetryPolicy::default() })
+///     .retry_policy(RetryPolicy::default().max_attempts(3))
 ///     .build()?;
 /// # Ok::<(), boxauth::Error>(())
 /// ```
@@ -157,16 +157,20 @@ impl NetworkSessionBuilder {
         builder = match &self.proxy {
             ProxyConfig::FromEnvironment => builder,
             ProxyConfig::None => builder.no_proxy(),
-            ProxyConfig::Url(url) => builder
-                .proxy(reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                Error::config(
+            ProxyConfig::Url(url) => {
+                builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                    ConfigError::new(
+                    ConfigErrorKind::Invalid,
                     "the proxy URL is not valid; give one such as http://proxy.example.com:3128",
                 )
-            })?),
+                .with_source(e)
+                })?)
+            }
         };
-        let client = builder
-            .build()
-            .map_err(|e| Error::config(format!("could not set up the HTTP client: {e}")))?;
+        let client = builder.build().map_err(|e| {
+            ConfigError::new(ConfigErrorKind::Invalid, "could not set up the HTTP client")
+                .with_source(e)
+        })?;
         Ok(NetworkSession {
             inner: Arc::new(Inner {
                 client,

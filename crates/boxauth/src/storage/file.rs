@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{RefreshLock, TokenStorage};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StorageError, StorageErrorKind};
 use crate::failpoint;
 use crate::future::BoxFuture;
 use crate::token::StoredToken;
@@ -75,13 +75,18 @@ impl FileStorage {
     }
 }
 
-fn io_error(what: &str, path: &Path, error: &std::io::Error) -> Error {
+fn io_error(what: &str, path: &Path, error: std::io::Error) -> Error {
     let hint = match error.kind() {
         ErrorKind::PermissionDenied => "check the file's owner and permissions",
         ErrorKind::NotFound => "check that the directory exists",
         _ => "check the disk and the path",
     };
-    Error::storage(format!("cannot {what} {}: {error}; {hint}", path.display()))
+    StorageError::new(
+        StorageErrorKind::Io,
+        format!("cannot {what} {}; {hint}", path.display()),
+    )
+    .with_source(error)
+    .into()
 }
 
 fn create_private(path: &Path) -> std::io::Result<File> {
@@ -105,7 +110,7 @@ fn ensure_directory(path: &Path) -> Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(dir)
-        .map_err(|e| io_error("create the directory of", path, &e))
+        .map_err(|e| io_error("create the directory of", path, e))
 }
 
 fn sync_directory(path: &Path) -> std::io::Result<()> {
@@ -120,40 +125,44 @@ fn read(path: &Path) -> Result<Option<StoredToken>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error("read the token file", path, &e)),
+        Err(e) => return Err(io_error("read the token file", path, e)),
     };
     if text.trim().is_empty() {
         return Ok(None);
     }
+    // The parser's own message may quote the file (a token): only its position is kept.
     serde_json::from_str(&text).map(Some).map_err(|e| {
-        Error::storage(format!(
-            "the token file {} is not a token boxauth wrote (JSON error at line {} column {}); \
-             move it away and log in again",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
+        Error::storage_kind(
+            StorageErrorKind::Corrupt,
+            format!(
+                "the token file {} is not a token boxauth wrote (JSON error at line {} column {}); \
+             move it away and authorize again",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
+        )
     })
 }
 
 /// Writes `token` durably: journal, fsync, rename, fsync the directory. The caller holds the lock.
 fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
     ensure_directory(&paths.token)?;
-    let json = zeroize::Zeroizing::new(
-        serde_json::to_vec_pretty(token)
-            .map_err(|e| Error::storage(format!("cannot encode the token: {e}")))?,
-    );
+    let json =
+        zeroize::Zeroizing::new(serde_json::to_vec_pretty(token).map_err(|_| {
+            Error::storage_kind(StorageErrorKind::Corrupt, "cannot encode the token")
+        })?);
     let mut file =
-        create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, &e))?;
+        create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, e))?;
     file.write_all(&json)
-        .map_err(|e| io_error("write", &paths.pending, &e))?;
+        .map_err(|e| io_error("write", &paths.pending, e))?;
     file.sync_all()
-        .map_err(|e| io_error("flush", &paths.pending, &e))?;
+        .map_err(|e| io_error("flush", &paths.pending, e))?;
     drop(file);
     failpoint::reached("file_storage::journal_written");
-    fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("replace", &paths.token, &e))?;
+    fs::rename(&paths.pending, &paths.token).map_err(|e| io_error("replace", &paths.token, e))?;
     sync_directory(&paths.token)
-        .map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+        .map_err(|e| io_error("flush the directory of", &paths.token, e))?;
     failpoint::reached("file_storage::renamed");
     Ok(())
 }
@@ -164,9 +173,9 @@ fn recover(paths: &Paths) -> Result<()> {
         Ok(Some(_)) => {
             tracing::warn!(path = %paths.token.display(), "recovering a token written by a process that stopped before finishing");
             fs::rename(&paths.pending, &paths.token)
-                .map_err(|e| io_error("recover", &paths.token, &e))?;
+                .map_err(|e| io_error("recover", &paths.token, e))?;
             sync_directory(&paths.token)
-                .map_err(|e| io_error("flush the directory of", &paths.token, &e))?;
+                .map_err(|e| io_error("flush the directory of", &paths.token, e))?;
         }
         Ok(None) => {}
         _ => {
@@ -184,8 +193,8 @@ fn acquire(paths: &Paths) -> Result<File> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options
         .open(&paths.lock)
-        .map_err(|e| io_error("open the lock file", &paths.lock, &e))?;
-    file.lock().map_err(|e| io_error("lock", &paths.lock, &e))?;
+        .map_err(|e| io_error("open the lock file", &paths.lock, e))?;
+    file.lock().map_err(|e| io_error("lock", &paths.lock, e))?;
     recover(paths)?;
     Ok(file)
 }
@@ -193,9 +202,9 @@ fn acquire(paths: &Paths) -> Result<File> {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::storage(format!("a file operation was interrupted: {e}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        StorageError::new(StorageErrorKind::Io, "a file operation was interrupted").with_source(e)
+    })?
 }
 
 struct FileLock {
@@ -248,11 +257,11 @@ impl TokenStorage for FileStorage {
                     match fs::remove_file(path) {
                         Ok(()) => {}
                         Err(e) if e.kind() == ErrorKind::NotFound => {}
-                        Err(e) => return Err(io_error("remove", path, &e)),
+                        Err(e) => return Err(io_error("remove", path, e)),
                     }
                 }
                 sync_directory(&paths.token)
-                    .map_err(|e| io_error("flush the directory of", &paths.token, &e))
+                    .map_err(|e| io_error("flush the directory of", &paths.token, e))
             })
             .await;
             lock.release().await?;
@@ -269,7 +278,7 @@ impl TokenStorage for FileStorage {
                 move || acquire(&paths)
             });
             let file = tokio::time::timeout(timeout, waiting).await.map_err(|_| {
-                Error::storage(format!(
+                Error::storage_kind(StorageErrorKind::LockTimeout, format!(
                     "another process has held the lock {} for over {} s; if no boxauth process is \
                      running, the file system may not support locks",
                     paths.lock.display(),

@@ -27,7 +27,7 @@ use rustls_pki_types::pem::PemObject;
 use tokio::sync::Mutex;
 
 use super::{RefreshLock, TokenStorage};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Result, StorageError, StorageErrorKind};
 use crate::future::BoxFuture;
 use crate::token::StoredToken;
 
@@ -120,11 +120,15 @@ impl RedisStorage {
     /// [`with_root_certificates`](Self::with_root_certificates)) and must name `HOST`.
     pub fn new(url: &str, namespace: &str) -> Result<Self> {
         let client = redis::Client::open(url).map_err(|e| {
-            Error::config(format!(
-                "{} is not a Redis URL ({e}); give one such as redis://127.0.0.1:6379/0 \
-                 (rediss:// for TLS)",
-                shown(url)
-            ))
+            ConfigError::new(
+                ConfigErrorKind::Invalid,
+                format!(
+                    "{} is not a Redis URL; give one such as redis://127.0.0.1:6379/0 (rediss:// \
+                     for TLS)",
+                    shown(url)
+                ),
+            )
+            .with_source(e)
         })?;
         if namespace.is_empty() || namespace.contains(char::is_whitespace) {
             return Err(Error::config(
@@ -153,10 +157,12 @@ impl RedisStorage {
         let certificates = CertificateDer::pem_slice_iter(pem)
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| {
-                Error::config(format!(
-                    "the Redis CA certificate is not valid PEM ({e}); give the CA's \
-                     -----BEGIN CERTIFICATE----- file"
-                ))
+                ConfigError::new(
+                    ConfigErrorKind::Invalid,
+                    "the Redis CA certificate is not valid PEM; give the CA's \
+                     -----BEGIN CERTIFICATE----- file",
+                )
+                .with_source(e)
             })?;
         if certificates.is_empty() {
             return Err(Error::config(
@@ -170,7 +176,13 @@ impl RedisStorage {
                 root_cert: Some(pem.to_vec()),
             },
         )
-        .map_err(|e| Error::config(format!("the Redis CA certificate was refused ({e})")))?;
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Invalid,
+                "the Redis CA certificate was refused",
+            )
+            .with_source(e)
+        })?;
         Ok(Self {
             inner: Arc::new(Inner::new(
                 client,
@@ -200,19 +212,29 @@ impl RedisStorage {
     }
 
     fn unreachable(&self, error: &redis::RedisError) -> Error {
-        if error.to_string().contains("invalid peer certificate") {
-            return Error::storage(format!(
-                "Redis at {} has a TLS certificate that could not be trusted ({error}); give the CA \
-                 that signed it (RedisStorage::with_root_certificates, or --redis-ca-file on the \
-                 command line) and connect by a host name the certificate carries",
-                self.inner.shown
-            ));
-        }
-        Error::storage(format!(
-            "Redis at {} did not answer ({error}); check that it runs and that the URL is right \
-             (a still-valid token keeps being used meanwhile)",
-            self.inner.shown
-        ))
+        let (kind, message) = if error.to_string().contains("invalid peer certificate") {
+            (
+                StorageErrorKind::UntrustedCertificate,
+                format!(
+                    "Redis at {} has a TLS certificate that could not be trusted; give the CA that \
+                     signed it (RedisStorage::with_root_certificates) and connect by a host name \
+                     the certificate carries",
+                    self.inner.shown
+                ),
+            )
+        } else {
+            (
+                StorageErrorKind::Unreachable,
+                format!(
+                    "Redis at {} did not answer; check that it runs and that the URL is right (a \
+                     still-valid token keeps being used meanwhile)",
+                    self.inner.shown
+                ),
+            )
+        };
+        StorageError::new(kind, message)
+            .with_source(error.clone())
+            .into()
     }
 
     /// The shared connection, opened on first use (and again after a failed first attempt).
@@ -286,12 +308,15 @@ impl RedisStorage {
                 .await
                 .map_err(|e| self.unreachable(&e))?;
             if Instant::now() >= deadline {
-                return Err(Error::storage(format!(
-                    "another process has held the refresh lock {} at {} for over {} s",
-                    self.inner.lock_key,
-                    self.inner.shown,
-                    self.settings.lock_timeout.as_secs()
-                )));
+                return Err(Error::storage_kind(
+                    StorageErrorKind::LockTimeout,
+                    format!(
+                        "another process has held the refresh lock {} at {} for over {} s",
+                        self.inner.lock_key,
+                        self.inner.shown,
+                        self.settings.lock_timeout.as_secs()
+                    ),
+                ));
             }
             // Woken by a store or a release; else when the holder's lock runs out.
             let until_expiry = Duration::from_millis(u64::try_from(left.max(1)).unwrap_or(1));
@@ -313,10 +338,9 @@ struct RedisLock {
 impl RefreshLock for RedisLock {
     fn store<'a>(&'a mut self, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let json = zeroize::Zeroizing::new(
-                serde_json::to_string(token)
-                    .map_err(|e| Error::storage(format!("cannot encode the token: {e}")))?,
-            );
+            let json = zeroize::Zeroizing::new(serde_json::to_string(token).map_err(|_| {
+                Error::storage_kind(StorageErrorKind::Corrupt, "cannot encode the token")
+            })?);
             let inner = &self.storage.inner;
             let mut connection = self.storage.connection().await?;
             let stored: i64 = inner
@@ -333,12 +357,15 @@ impl RefreshLock for RedisLock {
                 crate::failpoint::reached("redis_storage::stored");
                 Ok(())
             } else {
-                Err(Error::storage(format!(
-                    "the refresh lock {} expired before the new token was stored (this process paused for \
+                Err(Error::storage_kind(
+                    StorageErrorKind::LockLost,
+                    format!(
+                        "the refresh lock {} expired before the new token was stored (this process paused for \
                      longer than its {} s TTL): the token was not stored, so a newer one is not overwritten",
-                    inner.lock_key,
-                    self.storage.settings.lock_ttl.as_secs_f64()
-                )))
+                        inner.lock_key,
+                        self.storage.settings.lock_ttl.as_secs_f64()
+                    ),
+                ))
             }
         })
     }
@@ -383,7 +410,7 @@ impl TokenStorage for RedisStorage {
                 return Ok(None);
             };
             serde_json::from_str(&json).map(Some).map_err(|e| {
-                Error::storage(format!(
+                Error::storage_kind(StorageErrorKind::Corrupt, format!(
                     "{} at {} is not a token boxauth wrote (JSON error at line {} column {}); delete the key \
                      and log in again",
                     self.inner.token_key,

@@ -39,7 +39,7 @@ pub use cached::CachedAuth;
 pub use source::{FetchContext, TokenSource};
 
 use crate::authorization::AuthorizationManager;
-use crate::error::{Error, Result};
+use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result};
 use crate::failpoint;
 use crate::schemas::AccessToken;
 use crate::secret::Token;
@@ -198,6 +198,13 @@ impl TokenManager {
             match &state.flight {
                 Some((_, flight)) => flight.clone(),
                 None => {
+                    // A flight may have landed since the cache was read (it stores the token
+                    // before it leaves the state): no second flight for a token already here.
+                    if let Some(cached) = self.cache.load_full()
+                        && self.still_valid(&cached, now)
+                    {
+                        return Ok(cached);
+                    }
                     if let Some(error) = state.backoff.pending_error(now) {
                         tracing::debug!(%error, "the last refresh failed moments ago; not trying again yet");
                         return Err(error.clone());
@@ -297,7 +304,8 @@ impl TokenManager {
     fn start(self: &Arc<Self>, state: &mut State, replace: Option<Token>) -> Flight {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // Nothing to run the flight on: it is over before it starts, with an error that says why.
-            let error = Error::config(
+            let error = Error::config_kind(
+                ConfigErrorKind::NoRuntime,
                 "boxauth needs a Tokio runtime to refresh a token: call it from async code running \
                  on Tokio (#[tokio::main])",
             );
@@ -332,7 +340,7 @@ impl TokenManager {
         };
         let outcome = self.refresh_locked(&mut *lock, replace).await;
         if let Err(error) = lock.release().await {
-            tracing::warn!(%error, "could not release the refresh lock");
+            tracing::warn!(error = %error.one_line(), "could not release the refresh lock");
         }
         outcome
     }
@@ -368,10 +376,10 @@ impl TokenManager {
                         }
                         match self.source.fetch(self.context(Some(&again))).await {
                             Ok(token) => token,
-                            Err(error) => return self.failed(reauthorize(&error), Some(&again)),
+                            Err(error) => return self.failed(reauthorize(error), Some(&again)),
                         }
                     }
-                    _ => return self.failed(reauthorize(&error), stored.as_ref()),
+                    _ => return self.failed(reauthorize(error), stored.as_ref()),
                 }
             }
             Err(error) => return self.failed(error, stored.as_ref()),
@@ -425,6 +433,7 @@ impl TokenManager {
                     crate::network::unit_random(),
                 );
                 let next = state.backoff.quiet_until();
+                let error = error.one_line();
                 if fallback.is_some() {
                     tracing::warn!(%error, next_refresh = ?next, "refresh failed; the current token is still valid and stays in use");
                 } else {
@@ -481,15 +490,21 @@ impl Drop for Landing {
     }
 }
 
-fn reauthorize(error: &Error) -> Error {
-    match error {
-        Error::Api(api) if api.is("invalid_grant") => Error::ReauthorizationRequired(format!(
-            "Box refused the refresh token ({})",
-            api.error_description.as_deref().unwrap_or("invalid_grant")
-        )),
-        Error::ReauthorizationRequired(message) => Error::ReauthorizationRequired(message.clone()),
-        other => {
-            Error::ReauthorizationRequired(format!("the token could not be refreshed: {other}"))
-        }
-    }
+/// A refusal of the stored refresh token, as [`Error::ReauthorizationRequired`] with Box's
+/// answer (and its request id) as the cause.
+fn reauthorize(error: Error) -> Error {
+    let (kind, reason) = match &error {
+        Error::ReauthorizationRequired(_) => return error,
+        Error::Api(api) if api.is("invalid_grant") => (
+            ReauthorizationKind::RefreshTokenRefused,
+            "Box refused the refresh token",
+        ),
+        _ => (
+            ReauthorizationKind::RefreshFailed,
+            "the token could not be refreshed",
+        ),
+    };
+    ReauthorizationError::new(kind, reason)
+        .with_source(error)
+        .into()
 }

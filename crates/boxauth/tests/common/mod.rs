@@ -19,8 +19,5 @@ pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> Authorizatio
 
 /// Retries with delays short enough for tests.
 pub fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: std::time::Duration::from_millis(10),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().base_delay(std::time::Duration::from_millis(10))
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::key::{JwtAlgorithm, PrivateKey};
 use crate::auth::Subject;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
 use crate::secret::{ClientSecret, Passphrase};
 
 /// The longest an assertion may live: Box refuses an `exp` more than 60 s after the issue time.
@@ -18,6 +18,7 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(30);
 
 /// Everything JWT auth needs. The private key is parsed once, here.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JwtConfig {
     /// The app's client ID (the assertion's `iss`).
     pub client_id: String,
@@ -54,10 +55,10 @@ fn field<'a>(root: &'a Value, path: &[&str], origin: &str) -> Result<&'a str> {
 }
 
 fn missing(path: &[&str], origin: &str) -> Error {
-    Error::config(format!(
-        "{origin}: {} is missing; {DOWNLOAD_AGAIN}",
-        path.join(".")
-    ))
+    Error::config_kind(
+        ConfigErrorKind::Missing,
+        format!("{origin}: {} is missing; {DOWNLOAD_AGAIN}", path.join(".")),
+    )
 }
 
 /// `enterpriseID` / `userID`: a string, or a number some tools write instead.
@@ -93,10 +94,11 @@ impl JwtConfig {
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::config(format!(
-                "cannot read the Box config file {}: {e}",
-                path.display()
-            ))
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read the Box config file {}", path.display()),
+            )
+            .with_source(e)
         })?;
         Self::parse(&text, &path.display().to_string())
     }
@@ -129,10 +131,13 @@ impl JwtConfig {
             (Some(enterprise), _) => Subject::Enterprise(enterprise),
             (None, Some(user)) => Subject::User(user),
             (None, None) => {
-                return Err(Error::config(format!(
-                    "{origin}: enterpriseID (or userID) is missing; add \"enterpriseID\": \"<your enterprise ID>\" \
+                return Err(Error::config_kind(
+                    ConfigErrorKind::Missing,
+                    format!(
+                        "{origin}: enterpriseID (or userID) is missing; add \"enterpriseID\": \"<your enterprise ID>\" \
                      (Admin Console → Account & Billing), or {DOWNLOAD_AGAIN}"
-                )));
+                    ),
+                ));
             }
         };
         let private_key = PrivateKey::from_pem(pem, passphrase.as_ref())?;
