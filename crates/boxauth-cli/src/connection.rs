@@ -1,6 +1,11 @@
-//! The options every command that talks to Box shares: where Box is, and extra headers.
+//! The options every command that talks to Box shares: where Box is, which CA to trust, and extra
+//! headers.
 
-use boxauth::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession};
+use std::path::PathBuf;
+
+use boxauth::{
+    BoxUrls, ConfigError, ConfigErrorKind, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession,
+};
 use clap::Args;
 
 /// Where to send requests.
@@ -19,6 +24,11 @@ pub struct ConnectionArgs {
         value_name = "URL"
     )]
     pub oauth2_url: Option<String>,
+
+    /// Trust this CA certificate (PEM) for https, as well as the system's: a TLS-inspecting
+    /// corporate proxy, or `boxauth emulator --tls`.
+    #[arg(long, env = "BOX_CA_FILE", global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 
     /// A header to add to the request, as 'Name: value' (repeatable).
     #[arg(
@@ -56,7 +66,26 @@ impl ConnectionArgs {
         for (name, value) in self.extra_headers()? {
             builder = builder.header(name, value);
         }
-        builder.build()
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                ConfigError::new(
+                    ConfigErrorKind::Unreadable,
+                    format!("cannot read the CA file {} (--ca-file)", path.display()),
+                )
+                .with_source(e)
+            })?;
+            builder = builder.add_root_certificates(pem);
+        }
+        builder
+            .build()
+            .map_err(|error| match (&self.ca_file, error) {
+                (Some(path), boxauth::Error::Config(config)) => ConfigError::new(
+                    config.kind(),
+                    format!("--ca-file {}: {}", path.display(), config.message()),
+                )
+                .into(),
+                (_, error) => error,
+            })
     }
 
     /// A session for Box, or the URLs given on the command line.

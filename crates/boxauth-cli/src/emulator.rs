@@ -38,6 +38,11 @@ pub struct EmulatorCommand {
     /// Access token lifetime in seconds (Box: 3600).
     #[arg(long, value_name = "SECS")]
     access_token_ttl: Option<u64>,
+    /// Serve https with a certificate for 127.0.0.1, ::1 and localhost, signed by a CA made for
+    /// this run (written to DIR/emulator-ca.pem with --export-config; clients take it with
+    /// --ca-file, curl with --cacert).
+    #[arg(long)]
+    tls: bool,
 }
 
 impl EmulatorCommand {
@@ -53,6 +58,7 @@ impl EmulatorCommand {
             None => EmulatorConfig::default(),
         };
         config.addr = self.addr;
+        config.tls = self.tls;
         if let Some(ttl) = self.access_token_ttl {
             config.lifetimes.access_token = Duration::from_secs(ttl);
         }
@@ -91,6 +97,16 @@ impl EmulatorCommand {
             println!("  JWT config     {}", exported.box_config.display());
             println!("  world          {}", exported.emulator_json.display());
         }
+        if let Some(pem) = emulator.ca_pem() {
+            let path = match exported.as_ref().and_then(|e| e.ca.clone()) {
+                Some(path) => path,
+                None => write_ca(pem)?,
+            };
+            println!(
+                "  TLS CA         {} (boxauth --ca-file, curl --cacert)",
+                path.display()
+            );
+        }
         if self.fault_rate > 0.0 {
             println!(
                 "  faults         {:.0}% of requests: {:?}",
@@ -106,6 +122,28 @@ impl EmulatorCommand {
         eprintln!("stopped");
         Ok(())
     }
+}
+
+/// The CA of a run without --export-config: a new file in the temporary directory (created
+/// exclusively, so a file planted there is never written through).
+fn write_ca(pem: &str) -> boxauth::Result<PathBuf> {
+    let failed = |e: std::io::Error| {
+        boxauth::Error::from(
+            boxauth::ConfigError::new(
+                boxauth::ConfigErrorKind::Unreadable,
+                "could not write the emulator's CA to the temporary directory",
+            )
+            .with_source(e),
+        )
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix("boxauth-emulator-ca-")
+        .suffix(".pem")
+        .tempfile()
+        .map_err(failed)?;
+    std::io::Write::write_all(&mut file, pem.as_bytes()).map_err(failed)?;
+    let (_, path) = file.keep().map_err(|e| failed(e.error))?;
+    Ok(path)
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -17,6 +17,8 @@ pub struct ExportedConfig {
     pub box_config: PathBuf,
     /// `DIR/emulator.json`: the enterprise, users and app credentials.
     pub emulator_json: PathBuf,
+    /// `DIR/emulator-ca.pem`: the CA to trust for `https://` (only when the emulator serves TLS).
+    pub ca: Option<PathBuf>,
 }
 
 /// Box's console: PBES2, PBKDF2 with HMAC-SHA1 and 2048 iterations, an 8-byte salt, DES-EDE3-CBC.
@@ -126,16 +128,20 @@ impl EmulatorHandle {
         serde_json::to_string_pretty(&document).unwrap_or_default()
     }
 
-    /// Writes `DIR/box_config.json` and `DIR/emulator.json` (mode 0600: they hold secrets),
-    /// creating `DIR` if needed.
+    /// Writes `DIR/box_config.json` and `DIR/emulator.json` (mode 0600: they hold secrets), and
+    /// with TLS `DIR/emulator-ca.pem`, creating `DIR` if needed.
     pub fn export_config(&self, dir: &Path) -> Result<ExportedConfig, std::io::Error> {
         std::fs::create_dir_all(dir)?;
         let exported = ExportedConfig {
             box_config: dir.join("box_config.json"),
             emulator_json: dir.join("emulator.json"),
+            ca: self.ca_pem().map(|_| dir.join("emulator-ca.pem")),
         };
         write_private(&exported.box_config, &self.box_config_json()?)?;
         write_private(&exported.emulator_json, &self.emulator_json())?;
+        if let (Some(path), Some(pem)) = (&exported.ca, self.ca_pem()) {
+            write_private(path, pem)?;
+        }
         Ok(exported)
     }
 }

@@ -57,6 +57,7 @@ mod server;
 mod stamp;
 mod state;
 mod store;
+mod tls;
 mod tokens;
 
 pub use clock::Clock;
@@ -73,3 +74,4 @@ pub use keys::AppKey;
 pub use server::{Emulator, EmulatorHandle, StartError};
 pub use state::StatsSnapshot;
 pub use store::StoreSizes;
+pub use tls::{TLS_NAMES, TlsError};

@@ -11,6 +11,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 
 use crate::clock::Clock;
@@ -29,6 +30,9 @@ pub enum StartError {
     /// The configuration is not usable.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The TLS certificate could not be made.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The address could not be bound.
     #[error(
         "cannot listen on {addr}: {source}; pick another address or port (port 0 takes a free one)"
@@ -46,6 +50,7 @@ pub enum StartError {
 pub struct EmulatorHandle {
     addr: SocketAddr,
     base_url: String,
+    ca_pem: Option<String>,
     config: Arc<EmulatorConfig>,
     state: Arc<AppState>,
     faults: Faults,
@@ -76,6 +81,11 @@ impl Emulator {
             addr: config.addr,
             source,
         })?;
+        let tls = if config.tls {
+            Some(crate::tls::make()?)
+        } else {
+            None
+        };
         let state = Arc::new(AppState::new(&config));
         let faults = Faults::default();
         let stamped = crate::stamp::Stamped {
@@ -84,13 +94,16 @@ impl Emulator {
         };
         let service = FaultLayer(faults.clone()).layer(stamped);
         let (stop, stopped) = watch::channel(false);
-        let server = tokio::spawn(serve(listener, service, stopped.clone()));
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
+        let server = tokio::spawn(serve(listener, service, acceptor, stopped.clone()));
         let sweeper = tokio::spawn(sweep(state.clone(), config.sweep_interval, stopped));
-        let base_url = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         tracing::info!(%base_url, "Box emulator listening");
         Ok(EmulatorHandle {
             addr,
             base_url,
+            ca_pem: tls.map(|tls| tls.ca_pem),
             config: Arc::new(config),
             state,
             faults,
@@ -101,8 +114,15 @@ impl Emulator {
     }
 }
 
-async fn serve<S>(listener: TcpListener, service: S, mut stopped: watch::Receiver<bool>)
-where
+/// How long a client may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn serve<S>(
+    listener: TcpListener,
+    service: S,
+    tls: Option<TlsAcceptor>,
+    mut stopped: watch::Receiver<bool>,
+) where
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,
             Response = axum::http::Response<axum::body::Body>,
@@ -119,12 +139,22 @@ where
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
-                let connection = graceful.watch(connection);
+                let service = TowerToHyperService::new(service.clone());
+                let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
+                // An error in a connection is a dropped connection (injected or by the client), or a
+                // failed handshake: nothing to do.
                 tokio::spawn(async move {
-                    // An error here is a dropped connection (injected or by the client): nothing to do.
-                    let _ = connection.await;
+                    match tls {
+                        None => {
+                            let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;
+                        }
+                        Some(tls) => {
+                            let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await else {
+                                return;
+                            };
+                            let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;
+                        }
+                    }
                 });
             }
             _ = stopped.changed() => break,
@@ -152,6 +182,12 @@ impl EmulatorHandle {
     /// `http://127.0.0.1:<port>`: the base URL (Box's `https://api.box.com`).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The CA certificate (PEM) that signed the emulator's `https://` certificate, when it
+    /// serves TLS: give it to the client to trust (`NetworkSession::builder().add_root_certificates`).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `{base_url}/api/oauth2`: the OAuth 2.0 URL (Box's `https://account.box.com/api/oauth2`).

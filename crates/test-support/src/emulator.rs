@@ -29,14 +29,26 @@ pub async fn start_with(config: EmulatorConfig) -> EmulatorHandle {
     Emulator::start(config).await.expect("start the emulator")
 }
 
-/// A session for the emulator: no proxy, no retries (tests see every answer as it is).
+/// The default world over `https://`, its certificate signed by a CA made for this run.
+pub async fn start_tls() -> EmulatorHandle {
+    start_with(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+/// A session for the emulator: no proxy, no retries (tests see every answer as it is), and the
+/// emulator's CA trusted when it serves TLS.
 pub fn session(emulator: &EmulatorHandle) -> NetworkSession {
-    NetworkSession::builder()
+    let mut builder = NetworkSession::builder()
         .urls(emulator.urls())
         .proxy(ProxyConfig::None)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("build a session")
+        .retry_policy(RetryPolicy::none());
+    if let Some(ca) = emulator.ca_pem() {
+        builder = builder.add_root_certificates(ca);
+    }
+    builder.build().expect("build a session")
 }
 
 /// An `AuthorizationManager` talking to the emulator.

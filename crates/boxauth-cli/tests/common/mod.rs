@@ -20,6 +20,8 @@ pub fn boxauth(config_dir: Option<&Path>) -> Command {
         "BOX_OAUTH2_URL",
         "BOXAUTH_CONFIG_DIR",
         "BOXAUTH_FAILPOINT",
+        "BOX_CA_FILE",
+        "BOX_DEVELOPER_TOKEN",
     ] {
         command.env_remove(name);
     }

@@ -260,6 +260,9 @@ pub struct EmulatorConfig {
     pub sweep_interval: Duration,
     /// The clock (share it with a test to move time).
     pub clock: Clock,
+    /// Serve `https://` with a certificate for `127.0.0.1`, `::1` and `localhost`, signed by a
+    /// CA made at start ([`EmulatorHandle::ca_pem`](crate::EmulatorHandle::ca_pem)).
+    pub tls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -287,6 +290,7 @@ impl EmulatorConfig {
             lifetimes: Lifetimes::default(),
             sweep_interval: Duration::from_millis(100),
             clock: Clock::system(),
+            tls: false,
         }
     }
 

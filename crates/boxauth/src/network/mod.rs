@@ -1,12 +1,13 @@
 //! The one place a request is sent, retried and its error decoded.
 
+mod builder;
 mod decode;
 pub(crate) mod form;
 mod mask;
 mod retry;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use reqwest::header::{
     AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
@@ -14,9 +15,10 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 use zeroize::Zeroizing;
 
+pub use builder::NetworkSessionBuilder;
 pub use retry::RetryPolicy;
 
-use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::urls::BoxUrls;
 
 pub(crate) use decode::{decode_error, parse_json_body};
@@ -83,102 +85,6 @@ impl std::fmt::Debug for NetworkSession {
             .field("retry", &self.inner.retry)
             .field("headers", &header_names)
             .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`NetworkSession`].
-#[derive(Debug, Clone)]
-pub struct NetworkSessionBuilder {
-    urls: BoxUrls,
-    retry: RetryPolicy,
-    connect_timeout: Duration,
-    timeout: Duration,
-    proxy: ProxyConfig,
-    headers: Vec<(String, String)>,
-}
-
-impl Default for NetworkSessionBuilder {
-    fn default() -> Self {
-        Self {
-            urls: BoxUrls::default(),
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(60),
-            proxy: ProxyConfig::default(),
-            headers: Vec::new(),
-        }
-    }
-}
-
-impl NetworkSessionBuilder {
-    /// Where requests go (default: Box).
-    pub fn urls(mut self, urls: BoxUrls) -> Self {
-        self.urls = urls;
-        self
-    }
-
-    /// How failures are retried (default: [`RetryPolicy::default`]).
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The longest a TCP + TLS connect may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The longest one attempt may take, from sending to the end of the body (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The proxy (default: from the environment).
-    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
-        self.proxy = proxy;
-        self
-    }
-
-    /// A header added to every request.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The session, or an error naming the setting that is wrong.
-    pub fn build(self) -> Result<NetworkSession> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(USER_AGENT_VALUE);
-        builder = match &self.proxy {
-            ProxyConfig::FromEnvironment => builder,
-            ProxyConfig::None => builder.no_proxy(),
-            ProxyConfig::Url(url) => {
-                builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| {
-                    ConfigError::new(
-                    ConfigErrorKind::Invalid,
-                    "the proxy URL is not valid; give one such as http://proxy.example.com:3128",
-                )
-                .with_source(e)
-                })?)
-            }
-        };
-        let client = builder.build().map_err(|e| {
-            ConfigError::new(ConfigErrorKind::Invalid, "could not set up the HTTP client")
-                .with_source(e)
-        })?;
-        Ok(NetworkSession {
-            inner: Arc::new(Inner {
-                client,
-                urls: self.urls,
-                retry: self.retry,
-                headers: header_map(&self.headers)?,
-            }),
-        })
     }
 }
 
@@ -266,7 +172,10 @@ impl NetworkSession {
                     }
                 }
                 Ok(_) => None,
-                Err(_) => Some(policy.jittered_backoff(attempt, retry::unit_random())),
+                Err(error) if RetryPolicy::retries_transport_error(error) => {
+                    Some(policy.jittered_backoff(attempt, retry::unit_random()))
+                }
+                Err(_) => None,
             };
             match (retry_in, outcome) {
                 (Some(wait), outcome) if attempt < max_attempts => {

@@ -77,6 +77,13 @@ impl RetryPolicy {
         }
     }
 
+    /// Whether a request that got no answer is worth another attempt: yes for timeouts, refused
+    /// or dropped connections; no when the server's TLS certificate was refused (the same
+    /// certificate is refused again: give the CA with `add_root_certificates` instead).
+    pub fn retries_transport_error(error: &reqwest::Error) -> bool {
+        !certificate_refused(error)
+    }
+
     /// Whether an answer with this status is worth another attempt.
     pub fn retries_status(status: StatusCode) -> bool {
         status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
@@ -119,6 +126,28 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a TLS certificate error is among `error`'s causes.
+fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(inner) = cause {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            );
+        }
+        // An io::Error's source() skips the error it wraps (rustls's, inside one or two
+        // io::Errors on the way up): follow the wrapped one.
+        cause = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|wrapped| wrapped as _),
+            None => inner.source(),
+        };
+    }
+    false
 }
 
 /// A uniformly distributed value in `[0, 1)` from the system's secure generator.
