@@ -152,15 +152,7 @@ pub fn check_token_store(store: &str) -> boxauth::Result<()> {
 
 /// A token store as it may be shown: a Redis URL's password replaced by `***`.
 pub fn shown_token_store(store: &str) -> String {
-    match url::Url::parse(store) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(_) => store.to_owned(),
-        Err(_) if store.contains('@') => "(a URL that does not parse)".to_owned(),
-        Err(_) => store.to_owned(),
-    }
+    boxauth::mask::url_password(store)
 }
 
 fn required(value: &Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {

@@ -2,7 +2,6 @@
 //! to. Kept in the platform config directory; every file that holds a secret is mode 0600.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use boxauth::Error;
@@ -146,22 +145,6 @@ fn io(what: &str, path: &Path, error: std::io::Error) -> Error {
     Error::config(format!("cannot {what} {}: {error}", path.display()))
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let temporary = path.with_extension("json.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&temporary)
-        .map_err(|e| io("write", &temporary, e))?;
-    file.write_all(bytes)
-        .map_err(|e| io("write", &temporary, e))?;
-    file.sync_all().map_err(|e| io("write", &temporary, e))?;
-    std::fs::rename(&temporary, path).map_err(|e| io("replace", path, e))
-}
-
 impl Store {
     /// The store in the platform config directory (or `BOXAUTH_CONFIG_DIR`).
     pub fn locate() -> Result<Self, Error> {
@@ -206,7 +189,8 @@ impl Store {
             .map_err(|e| io("create", &self.dir, e))?;
         let json =
             serde_json::to_vec_pretty(environments).map_err(|e| Error::config(e.to_string()))?;
-        write_private(&self.file(), &json)
+        let path = self.file();
+        boxauth::private_file::write_private(&path, &json).map_err(|e| io("write", &path, e))
     }
 
     /// Environment `name`, or the current one; with its name.

@@ -1,11 +1,12 @@
 //! `--export-config DIR`: the default app as Box's JWT app config file (`box_config.json`, its key
 //! encrypted the way Box's console does), and the world as `emulator.json`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pkcs8::pkcs5::pbes2::{EncryptionScheme, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf};
 use serde_json::json;
+
+use boxauth::private_file::write_private;
 
 use crate::server::EmulatorHandle;
 use crate::tokens::random_bytes;
@@ -43,29 +44,6 @@ fn encrypt_like_box_console(pkcs8_der: &[u8], passphrase: &str) -> Result<String
         .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
         .map_err(|e| e.to_string())?;
     Ok(pem.to_string())
-}
-
-/// Writes `contents` to `path` atomically (temporary file, fsync, rename) with mode 0600.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let suffix: String = crate::tokens::hex(&random_bytes::<6>());
-    let temporary = dir.join(format!(".{name}.{suffix}.tmp"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = (|| {
-        let mut file = options.open(&temporary)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }
 
 impl EmulatorHandle {
@@ -137,10 +115,10 @@ impl EmulatorHandle {
             emulator_json: dir.join("emulator.json"),
             ca: self.ca_pem().map(|_| dir.join("emulator-ca.pem")),
         };
-        write_private(&exported.box_config, &self.box_config_json()?)?;
-        write_private(&exported.emulator_json, &self.emulator_json())?;
+        write_private(&exported.box_config, self.box_config_json()?.as_bytes())?;
+        write_private(&exported.emulator_json, self.emulator_json().as_bytes())?;
         if let (Some(path), Some(pem)) = (&exported.ca, self.ca_pem()) {
-            write_private(path, pem)?;
+            write_private(path, pem.as_bytes())?;
         }
         Ok(exported)
     }

@@ -3,7 +3,6 @@
 mod builder;
 mod decode;
 pub(crate) mod form;
-mod mask;
 mod retry;
 
 use std::sync::Arc;
@@ -19,6 +18,7 @@ pub use builder::NetworkSessionBuilder;
 pub use retry::RetryPolicy;
 
 use crate::error::{Error, Result};
+use crate::mask;
 use crate::urls::BoxUrls;
 
 pub(crate) use decode::{decode_error, parse_json_body};

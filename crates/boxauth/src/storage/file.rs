@@ -18,6 +18,7 @@ use super::{RefreshLock, TokenStorage};
 use crate::error::{Error, Result, StorageError, StorageErrorKind};
 use crate::failpoint;
 use crate::future::BoxFuture;
+use crate::private_file::{create_new_private, sync_directory};
 use crate::token::StoredToken;
 
 /// A token file shared by processes on one host.
@@ -89,14 +90,6 @@ fn io_error(what: &str, path: &Path, error: std::io::Error) -> Error {
     .into()
 }
 
-fn create_private(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 fn ensure_directory(path: &Path) -> Result<()> {
     let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
         return Ok(());
@@ -111,14 +104,6 @@ fn ensure_directory(path: &Path) -> Result<()> {
     builder
         .create(dir)
         .map_err(|e| io_error("create the directory of", path, e))
-}
-
-fn sync_directory(path: &Path) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
 }
 
 fn read(path: &Path) -> Result<Option<StoredToken>> {
@@ -153,7 +138,7 @@ fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
             Error::storage_kind(StorageErrorKind::Corrupt, "cannot encode the token")
         })?);
     let mut file =
-        create_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, e))?;
+        create_new_private(&paths.pending).map_err(|e| io_error("create", &paths.pending, e))?;
     file.write_all(&json)
         .map_err(|e| io_error("write", &paths.pending, e))?;
     file.sync_all()

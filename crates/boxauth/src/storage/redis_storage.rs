@@ -98,19 +98,6 @@ impl std::fmt::Debug for RedisStorage {
     }
 }
 
-/// The URL with any password replaced by `***`.
-fn shown(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "(an invalid URL)".to_owned(),
-    }
-}
-
 impl RedisStorage {
     /// Storage in the Redis at `url` under `namespace`, one per identity (e.g.
     /// `boxauth:<client id>:enterprise:<id>`). Nothing is sent until first use.
@@ -125,7 +112,7 @@ impl RedisStorage {
                 format!(
                     "{} is not a Redis URL; give one such as redis://127.0.0.1:6379/0 (rediss:// \
                      for TLS)",
-                    shown(url)
+                    crate::mask::url_password(url)
                 ),
             )
             .with_source(e)
@@ -136,7 +123,11 @@ impl RedisStorage {
             ));
         }
         Ok(Self {
-            inner: Arc::new(Inner::new(client, shown(url), namespace)),
+            inner: Arc::new(Inner::new(
+                client,
+                crate::mask::url_password(url),
+                namespace,
+            )),
             settings: Settings {
                 lock_ttl: Duration::from_secs(30),
                 lock_timeout: Duration::from_secs(60),

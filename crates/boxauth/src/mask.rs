@@ -1,4 +1,5 @@
-//! What `--verbose` may show of an exchange: every secret replaced by `***`.
+//! What may be shown of an exchange, a URL or a body: every secret replaced by `***`. One masker
+//! for the library's logs, the CLI's output and the emulator's request log.
 
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ fn is_secret(name: &str) -> bool {
 }
 
 /// A form body or query string with secret values masked.
-pub(crate) fn form(encoded: &str) -> String {
+pub fn form(encoded: &str) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(encoded.as_bytes()) {
         if is_secret(&name) {
@@ -37,7 +38,7 @@ pub(crate) fn form(encoded: &str) -> String {
 
 /// A response body with secret values masked. A body that is not JSON is described, not shown
 /// (a success body in another format may still hold a token).
-pub(crate) fn body(bytes: &[u8]) -> String {
+pub fn body(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(empty)".to_owned();
     }
@@ -66,8 +67,23 @@ fn mask_json(value: &mut Value) {
     }
 }
 
+/// A URL with its password (`scheme://user:PASSWORD@host`) replaced by `***`, as a token store
+/// or proxy URL may be shown; a string that does not parse as a URL but may hold credentials
+/// (it has an `@`) is not shown at all.
+pub fn url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) if url.contains('@') => "(a URL that does not parse)".to_owned(),
+        Err(_) => url.to_owned(),
+    }
+}
+
 /// A URL with secret query parameters masked.
-pub(crate) fn url(url: &str) -> String {
+pub fn url(url: &str) -> String {
     match url.split_once('?') {
         Some((path, query)) => format!("{path}?{}", form(query)),
         None => url.to_owned(),
@@ -92,6 +108,18 @@ mod tests {
         assert_eq!(
             url("https://x/authorize?client_id=a&state=s"),
             "https://x/authorize?client_id=a&state=***"
+        );
+        assert_eq!(
+            url_password("redis://user:hunter2@redis.internal:6379/0"),
+            "redis://user:***@redis.internal:6379/0"
+        );
+        assert_eq!(
+            url_password("redis://127.0.0.1:6379/0"),
+            "redis://127.0.0.1:6379/0"
+        );
+        assert_eq!(
+            url_password("not a url:hunter2@x"),
+            "(a URL that does not parse)"
         );
     }
 }
