@@ -5,7 +5,7 @@ AuthorizationManager operation and grant, so boxauth's tests can compare their o
 Usage: python3 scripts/capture_python_sdk_wire.py OUT.json
 Needs `boxsdk[jwt]` installed (the CI script installs it in a venv). Prints nothing on success.
 The inputs are fixed: `requests` mirrors crates/boxauth/tests/wire_matches_python_sdk.rs, and
-`schemes` (the SDK's auth classes: CCG, JWT, OAuth 2.0) mirrors
+`schemes` (the SDK's auth classes: CCG, JWT, OAuth 2.0, developer token) mirrors
 crates/boxauth/tests/schemes_match_python_sdk.rs. The output is the same on every run: what varies
 in a JWT assertion (`jti`, `exp`, the signature) is written as placeholders.
 """
@@ -23,9 +23,11 @@ from box_sdk_gen import (
     AuthorizeUserResponseType,
     BaseUrls,
     BoxCCGAuth,
+    BoxDeveloperTokenAuth,
     BoxJWTAuth,
     BoxOAuth,
     CCGConfig,
+    DeveloperTokenConfig,
     JWTConfig,
     NetworkSession,
     OAuthConfig,
@@ -268,6 +270,13 @@ def capture_schemes(session):
         resource='https://api.box.com/2.0/folders/0', network_session=session),
          token_json('oauth-downscoped'))
     step('oauth', 'oauth_revoke', lambda: oauth.revoke_token(network_session=session))
+
+    developer = BoxDeveloperTokenAuth(
+        'developer-token-1', config=DeveloperTokenConfig(client_id=CLIENT_ID, client_secret=SECRET))
+    step('developer_token', 'developer_token_downscope_resource', lambda: developer.downscope_token(
+        ['item_preview'], resource=RESOURCE, network_session=session), token_json('dev-downscoped'))
+    step('developer_token', 'developer_token_revoke',
+         lambda: developer.revoke_token(network_session=session))
     return captures
 
 

@@ -4,13 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use boxauth::{
-    AuthOptions, Authentication, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
-    FileStorage, JwtAuth, JwtConfig, NetworkSession, OAuth, OAuthConfig, RedisStorage, Subject,
+    AuthMethod, AuthOptions, Authentication, ConfigError, ConfigErrorKind, FileStorage, JwtConfig,
+    NetworkSession, RedisStorage,
 };
 use clap::{ArgGroup, Args};
 
 use crate::connection::ConnectionArgs;
-use crate::environments::{EnvAuth, Environment, Store};
+use crate::environments::{Environment, Store};
 
 /// One auth source per call (or none, to use an environment).
 #[derive(Debug, Clone, Args)]
@@ -26,7 +26,8 @@ pub struct AuthSource {
     )]
     pub developer_token: Option<String>,
 
-    /// Box's JWT app config file (config.json from the Developer Console).
+    /// Box's JWT app config file (config.json from the Developer Console); - reads it from
+    /// standard input.
     #[arg(long, value_name = "FILE")]
     pub jwt_config: Option<PathBuf>,
 
@@ -38,11 +39,12 @@ pub struct AuthSource {
     #[arg(long)]
     pub oauth: bool,
 
-    /// The app's client ID (CCG, OAuth 2.0).
+    /// The app's client ID (CCG, OAuth 2.0; with --developer-token, Box needs it to revoke the
+    /// token).
     #[arg(long, env = "BOX_CLIENT_ID")]
     pub client_id: Option<String>,
 
-    /// The app's client secret (CCG, OAuth 2.0).
+    /// The app's client secret (CCG, OAuth 2.0; with --developer-token, to revoke it).
     #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
 
@@ -100,40 +102,12 @@ pub fn redis_storage(
         .map_err(|e| boxauth::Error::config(format!("{}: {e}", path.display())))
 }
 
-/// The Redis namespace of an identity: processes anywhere with the same app and subject share it.
-fn namespace(auth: &EnvAuth, environment: Option<&str>) -> String {
-    match (auth, environment) {
-        (_, Some(name)) => format!("boxauth:env:{name}"),
-        (
-            EnvAuth::Jwt {
-                config_file,
-                user_id,
-            },
-            None,
-        ) => {
-            let app = JwtConfig::from_config_file(config_file)
-                .map(|c| c.client_id)
-                .unwrap_or_default();
-            match user_id {
-                Some(user) => format!("boxauth:{app}:user:{user}"),
-                None => format!("boxauth:{app}:service-account"),
-            }
-        }
-        (
-            EnvAuth::Ccg {
-                client_id,
-                enterprise_id,
-                user_id,
-                ..
-            },
-            None,
-        ) => match (user_id, enterprise_id) {
-            (Some(user), _) => format!("boxauth:{client_id}:user:{user}"),
-            (None, Some(enterprise)) => format!("boxauth:{client_id}:enterprise:{enterprise}"),
-            (None, None) => format!("boxauth:{client_id}"),
-        },
-        (EnvAuth::Oauth { client_id, .. }, None) => format!("boxauth:{client_id}:oauth"),
-        (EnvAuth::DeveloperToken { .. }, None) => "boxauth:developer-token".to_owned(),
+/// The Redis namespace of an environment's tokens, or of an identity given by flags: processes
+/// anywhere with the same app and subject share it.
+fn namespace(auth: &AuthMethod, environment: Option<&str>) -> boxauth::Result<String> {
+    match environment {
+        Some(name) => Ok(format!("boxauth:env:{name}")),
+        None => auth.identity(),
     }
 }
 
@@ -169,20 +143,48 @@ impl AuthSource {
     }
 
     /// The method the flags describe, as an environment would save it.
-    pub fn to_env_auth(&self) -> boxauth::Result<EnvAuth> {
+    pub fn to_env_auth(&self) -> boxauth::Result<AuthMethod> {
         if let Some(token) = &self.developer_token {
-            return Ok(EnvAuth::DeveloperToken {
-                token: token.clone(),
+            // Box needs the app's credentials to revoke a developer token.
+            return Ok(AuthMethod::DeveloperToken {
+                token: token.as_str().into(),
+                client_id: self.client_id.clone().filter(|v| !v.is_empty()),
+                client_secret: self
+                    .client_secret
+                    .clone()
+                    .filter(|v| !v.is_empty())
+                    .map(Into::into),
             });
         }
         if let Some(path) = &self.jwt_config {
+            if path.as_os_str() == "-" {
+                let mut json = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut json).map_err(|e| {
+                    ConfigError::new(
+                        ConfigErrorKind::Unreadable,
+                        "cannot read the Box config JSON from standard input (--jwt-config -)",
+                    )
+                    .with_source(e)
+                })?;
+                JwtConfig::from_config_json(&json)?;
+                return Ok(AuthMethod::Jwt {
+                    config_file: None,
+                    config_json: Some(json.into()),
+                    user_id: self.user_id.clone(),
+                });
+            }
             // Checked now, so a wrong file is reported when it is saved, not when it is used.
             JwtConfig::from_config_file(path)?;
             let config_file = std::fs::canonicalize(path).map_err(|e| {
-                boxauth::Error::config(format!("cannot resolve {}: {e}", path.display()))
+                ConfigError::new(
+                    ConfigErrorKind::Unreadable,
+                    format!("cannot resolve {}", path.display()),
+                )
+                .with_source(e)
             })?;
-            return Ok(EnvAuth::Jwt {
-                config_file,
+            return Ok(AuthMethod::Jwt {
+                config_file: Some(config_file),
+                config_json: None,
                 user_id: self.user_id.clone(),
             });
         }
@@ -192,25 +194,27 @@ impl AuthSource {
                     "--ccg needs --enterprise-id ID or --user-id ID",
                 ));
             }
-            return Ok(EnvAuth::Ccg {
+            return Ok(AuthMethod::Ccg {
                 client_id: required(&self.client_id, "--client-id", "--ccg")?,
                 client_secret: required(
                     &self.client_secret,
                     "--client-secret (or BOX_CLIENT_SECRET)",
                     "--ccg",
-                )?,
+                )?
+                .into(),
                 enterprise_id: self.enterprise_id.clone(),
                 user_id: self.user_id.clone(),
             });
         }
         if self.oauth {
-            return Ok(EnvAuth::Oauth {
+            return Ok(AuthMethod::Oauth {
                 client_id: required(&self.client_id, "--client-id", "--oauth")?,
                 client_secret: required(
                     &self.client_secret,
                     "--client-secret (or BOX_CLIENT_SECRET)",
                     "--oauth",
-                )?,
+                )?
+                .into(),
             });
         }
         Err(boxauth::Error::config(
@@ -232,11 +236,11 @@ impl AuthSource {
                 (Some(path), _) => TokenPlace::File(path),
                 (None, Some(url)) if url != "file" => {
                     check_token_store(url)?;
-                    TokenPlace::Redis(url, self.redis_ca_file.as_deref(), namespace(&auth, None))
+                    TokenPlace::Redis(url, self.redis_ca_file.as_deref(), namespace(&auth, None)?)
                 }
                 _ => TokenPlace::Memory,
             };
-            if matches!(auth, EnvAuth::Oauth { .. }) && matches!(store, TokenPlace::Memory) {
+            if matches!(auth, AuthMethod::Oauth { .. }) && matches!(store, TokenPlace::Memory) {
                 return Err(boxauth::Error::config(
                     "--oauth keeps its tokens in --token-file PATH or --token-store redis://… (or log in once with \
                      `boxauth login`, which saves an environment)",
@@ -245,6 +249,10 @@ impl AuthSource {
             return build(&auth, session, store);
         }
         let store = Store::locate()?;
+        if env.is_none() && store.load()?.current.is_none() {
+            // No flag, no saved environment: the process environment (BOX_JWT_CONFIG_JSON, …).
+            return from_process_environment(connection);
+        }
         let (name, environment) = store.resolve(env)?;
         from_environment(&store, &name, &environment, connection)
     }
@@ -269,14 +277,38 @@ pub fn from_environment(
         TokenPlace::Redis(
             &environment.token_store,
             environment.redis_ca_file.as_deref(),
-            namespace(&environment.auth, Some(name)),
+            namespace(&environment.auth, Some(name))?,
         )
     };
     build(&environment.auth, session, tokens)
 }
 
+/// The auth `boxauth::AuthConfig::from_env` finds in the process environment, sent through this
+/// command's connection (its URLs, headers and CA; the variables' URLs when no flag is given).
+fn from_process_environment(
+    connection: &ConnectionArgs,
+) -> boxauth::Result<Arc<dyn Authentication>> {
+    let config = boxauth::AuthConfig::from_env().map_err(|error| match error {
+        boxauth::Error::Config(config) if config.kind() == ConfigErrorKind::Missing => {
+            ConfigError::new(
+                ConfigErrorKind::Missing,
+                format!(
+                    "{}; or pass an auth method (--ccg, --jwt-config, --oauth, --developer-token), \
+                     or save one with `boxauth env add NAME …` (or log in: `boxauth login`)",
+                    config.message()
+                ),
+            )
+            .into()
+        }
+        error => error,
+    })?;
+    let urls = connection.urls(config.base_url.as_deref(), config.oauth2_url.as_deref())?;
+    let options = AuthOptions::default().session(connection.session_for(urls)?);
+    config.build_with(options)
+}
+
 fn build(
-    auth: &EnvAuth,
+    auth: &AuthMethod,
     session: NetworkSession,
     store: TokenPlace<'_>,
 ) -> boxauth::Result<Arc<dyn Authentication>> {
@@ -288,50 +320,5 @@ fn build(
             options = options.storage(redis_storage(url, ca_file, &namespace)?)
         }
     }
-    Ok(match auth {
-        EnvAuth::DeveloperToken { token } => Arc::new(DeveloperTokenAuth::with_options(
-            DeveloperTokenConfig::new(token.as_str()),
-            options,
-        )?),
-        EnvAuth::Jwt {
-            config_file,
-            user_id,
-        } => {
-            let mut config = JwtConfig::from_config_file(config_file)?;
-            if let Some(user) = user_id {
-                config = config.with_subject(Subject::User(user.clone()));
-            }
-            Arc::new(JwtAuth::with_options(config, options)?)
-        }
-        EnvAuth::Ccg {
-            client_id,
-            client_secret,
-            enterprise_id,
-            user_id,
-        } => {
-            let config = match (enterprise_id, user_id) {
-                (_, Some(user)) => {
-                    CcgConfig::user(client_id.as_str(), client_secret.as_str(), user.as_str())
-                }
-                (Some(enterprise), None) => CcgConfig::enterprise(
-                    client_id.as_str(),
-                    client_secret.as_str(),
-                    enterprise.as_str(),
-                ),
-                (None, None) => {
-                    return Err(boxauth::Error::config(
-                        "--ccg needs --enterprise-id ID or --user-id ID",
-                    ));
-                }
-            };
-            Arc::new(CcgAuth::with_options(config, options)?)
-        }
-        EnvAuth::Oauth {
-            client_id,
-            client_secret,
-        } => Arc::new(OAuth::with_options(
-            OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
-            options,
-        )?),
-    })
+    auth.build(options)
 }

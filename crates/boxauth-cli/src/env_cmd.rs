@@ -121,7 +121,7 @@ impl EnvCommand {
                         add.name
                     )));
                 }
-                let method = environment.auth.method();
+                let method = environment.auth.name();
                 all.environments.insert(add.name.clone(), environment);
                 if add.make_current || all.current.is_none() {
                     all.current = Some(add.name.clone());
@@ -140,7 +140,7 @@ impl EnvCommand {
                             serde_json::json!({
                                 "name": name,
                                 "current": all.current.as_deref() == Some(name.as_str()),
-                                "method": env.auth.method(),
+                                "method": env.auth.name(),
                                 "token_store": crate::auth_source::shown_token_store(&env.token_store),
                                 "redis_ca_file": env.redis_ca_file,
                                 "base_url": env.base_url,
@@ -166,7 +166,7 @@ impl EnvCommand {
                     }
                     println!(
                         "{mark} {name:<20} {:<16} {host}  tokens: {store}",
-                        env.auth.method()
+                        env.auth.name()
                     );
                 }
                 Ok(())

@@ -4,66 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use boxauth::Error;
+use boxauth::{AuthMethod, Error};
 use serde::{Deserialize, Serialize};
 
-/// How an environment authenticates.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum EnvAuth {
-    /// Box's JWT app config file, and optionally a user to act as.
-    Jwt {
-        /// Absolute path of the config file.
-        config_file: PathBuf,
-        /// Act as this user instead of the service account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        user_id: Option<String>,
-    },
-    /// Client Credentials Grant.
-    Ccg {
-        /// The app's client ID.
-        client_id: String,
-        /// The app's client secret.
-        client_secret: String,
-        /// The enterprise (service account) …
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        enterprise_id: Option<String>,
-        /// … or the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        user_id: Option<String>,
-    },
-    /// OAuth 2.0: tokens come from `boxauth login`.
-    Oauth {
-        /// The app's client ID.
-        client_id: String,
-        /// The app's client secret.
-        client_secret: String,
-    },
-    /// A developer token.
-    DeveloperToken {
-        /// The token.
-        token: String,
-    },
-}
-
-impl EnvAuth {
-    /// A short name for listings.
-    pub fn method(&self) -> &'static str {
-        match self {
-            Self::Jwt { .. } => "jwt",
-            Self::Ccg { .. } => "ccg",
-            Self::Oauth { .. } => "oauth",
-            Self::DeveloperToken { .. } => "developer-token",
-        }
-    }
-}
-
 /// One saved environment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
-    /// How it authenticates.
+    /// How it authenticates (the library's description of a method: the same JSON as ever).
     #[serde(flatten)]
-    pub auth: EnvAuth,
+    pub auth: AuthMethod,
     /// `file` (the default: a token file in the config directory) or a `redis://` URL.
     #[serde(default = "file_store")]
     pub token_store: String,
@@ -83,7 +32,7 @@ fn file_store() -> String {
 }
 
 /// Every saved environment, and the current one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Environments {
     /// The environment used when a command names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]

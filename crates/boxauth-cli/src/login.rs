@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::connection::ConnectionArgs;
-use crate::environments::{EnvAuth, Environment, Store, check_name};
+use crate::environments::{Environment, Store, check_name};
 use crate::output::Output;
 
 /// Log in to Box in a browser (OAuth 2.0) and save the tokens in an environment.
@@ -164,7 +164,7 @@ impl LoginCommand {
                 all.current.clone().filter(|c| {
                     matches!(
                         all.environments.get(c).map(|e| &e.auth),
-                        Some(EnvAuth::Oauth { .. })
+                        Some(boxauth::AuthMethod::Oauth { .. })
                     )
                 })
             })
@@ -172,10 +172,13 @@ impl LoginCommand {
         check_name(&name)?;
         let existing = all.environments.get(&name).cloned();
         let (saved_id, saved_secret) = match existing.as_ref().map(|e| &e.auth) {
-            Some(EnvAuth::Oauth {
+            Some(boxauth::AuthMethod::Oauth {
                 client_id,
                 client_secret,
-            }) => (Some(client_id.clone()), Some(client_secret.clone())),
+            }) => (
+                Some(client_id.clone()),
+                Some(client_secret.secret().to_owned()),
+            ),
             _ => (None, None),
         };
         let client_id = self.client_id.clone().or(saved_id).ok_or_else(|| {
@@ -264,9 +267,9 @@ impl LoginCommand {
         all.environments.insert(
             name.clone(),
             Environment {
-                auth: EnvAuth::Oauth {
+                auth: boxauth::AuthMethod::Oauth {
                     client_id,
-                    client_secret,
+                    client_secret: client_secret.into(),
                 },
                 token_store,
                 redis_ca_file,

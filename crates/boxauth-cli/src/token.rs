@@ -15,7 +15,9 @@ use crate::output::print_json;
   boxauth token get --oauth --client-id ID --token-file ~/.box-tokens.json
   boxauth token downscope --jwt-config config.json --scope item_preview \\
       --resource https://api.box.com/2.0/files/123
-  boxauth token revoke --developer-token T --client-id ID")]
+  boxauth token revoke --developer-token T --client-id ID   # secret from BOX_CLIENT_SECRET
+  BOX_JWT_CONFIG_JSON=\"$(cat config.json)\" boxauth token get      # no flag, no environment: BOX_* variables
+  boxauth token get --jwt-config - < config.json")]
 pub struct TokenCommand {
     #[command(subcommand)]
     action: Action,

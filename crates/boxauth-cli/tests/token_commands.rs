@@ -1,5 +1,6 @@
 //! `boxauth token get|refresh|revoke|downscope` with each auth source, against the emulator.
 
+use boxauth::Authentication;
 use boxauth_emulator::{
     DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
     DEFAULT_ENTERPRISE_ID, EmulatorHandle, Grant,
@@ -211,4 +212,92 @@ async fn mistakes_say_what_is_missing() {
     )
     .await;
     assert_ne!(run.code, 0, "two auth sources at once are refused");
+}
+
+#[tokio::test]
+async fn developer_token_revoke_sends_the_apps_credentials() {
+    let emulator = emu::start().await;
+    let token = emu::ccg_auth(&emulator, boxauth::AuthOptions::default())
+        .retrieve_token()
+        .await
+        .unwrap();
+    let token = token.access_token.secret();
+    let run = boxauth(
+        &emulator,
+        &[
+            "token",
+            "revoke",
+            "--developer-token",
+            token,
+            "--client-id",
+            ID,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(emulator.stats().revocations, 1, "Box took the revoke");
+    assert_eq!(emu::users_me(&emulator, token, None).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_jwt_config_from_the_environment_or_from_standard_input() {
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let exported = emulator.export_config(dir.path()).unwrap();
+    let json = std::fs::read_to_string(&exported.box_config).unwrap();
+    let empty_config = tempfile::tempdir().unwrap();
+
+    // BOX_JWT_CONFIG_JSON="$(cat box_config.json)" boxauth token get
+    let mut from_env = common::run(
+        common::boxauth(Some(empty_config.path()))
+            .args(["token", "get"])
+            .env("BOX_JWT_CONFIG_JSON", &json)
+            .env("BOX_BASE_URL", emulator.base_url())
+            .env("BOX_OAUTH2_URL", emulator.oauth2_url()),
+    )
+    .await;
+    from_env.stdout = from_env.stdout.trim().to_owned();
+    assert_eq!(from_env.code, 0, "{}", from_env.stderr);
+    assert_eq!(
+        emu::users_me(&emulator, &from_env.stdout, None).await.0,
+        200
+    );
+
+    // boxauth token get --jwt-config - < box_config.json
+    let mut child = common::boxauth(Some(empty_config.path()))
+        .args(["token", "get", "--jwt-config", "-"])
+        .args([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(json.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(emu::users_me(&emulator, token.trim(), None).await.0, 200);
+    assert_eq!(emulator.stats().requests(Grant::JwtBearer), 2);
+
+    // Nothing anywhere: the error names the variables and the flags.
+    let nothing =
+        common::run(common::boxauth(Some(empty_config.path())).args(["token", "get"])).await;
+    assert_eq!(nothing.code, 1);
+    assert!(
+        nothing.stderr.contains("BOX_JWT_CONFIG_JSON") && nothing.stderr.contains("--jwt-config"),
+        "{}",
+        nothing.stderr
+    );
 }

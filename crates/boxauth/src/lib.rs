@@ -292,6 +292,7 @@
 
 mod api;
 pub mod auth;
+mod auth_config;
 mod authorization;
 mod error;
 mod failpoint;
@@ -314,6 +315,7 @@ pub use auth::{
     AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CachedAuth, CcgAuth,
     CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
 };
+pub use auth_config::{AuthConfig, AuthMethod, TokenStore, from_env};
 pub use authorization::{
     AuthorizationManager, AuthorizeUserArgs, AuthorizeUserResponseType, ExtraHeaders,
     RefreshAccessTokenArgs, RefreshAccessTokenGrantType, RequestAccessTokenActorTokenType,
@@ -334,7 +336,7 @@ pub use schemas::{
     FolderMini, Resource, ResourceScope, ResourceScopeScope,
 };
 pub use secret::{
-    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, Passphrase, Token,
+    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, ConfigJson, Passphrase, Token,
 };
 #[cfg(feature = "redis")]
 pub use storage::RedisStorage;

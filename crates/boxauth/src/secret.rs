@@ -88,6 +88,12 @@ secret_string! {
 }
 
 secret_string! {
+    /// Box's JWT app config JSON (`config.json`'s content), which holds the client secret, the
+    /// private key and its passphrase.
+    ConfigJson
+}
+
+secret_string! {
     /// An `Authorization` header value, `Bearer <access token>`.
     AuthorizationHeader
 }

@@ -12,8 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use boxauth::{
-    AuthOptions, Authentication, BoxUrls, CcgAuth, CcgConfig, JwtAuth, JwtConfig, NetworkSession,
-    OAuth, OAuthConfig, Passphrase, PrivateKey, ProxyConfig, RetryPolicy, Subject,
+    AuthOptions, Authentication, BoxUrls, CcgAuth, CcgConfig, DeveloperTokenAuth,
+    DeveloperTokenConfig, JwtAuth, JwtConfig, NetworkSession, OAuth, OAuthConfig, Passphrase,
+    PrivateKey, ProxyConfig, RetryPolicy, Subject,
 };
 use boxauth_test_support::{RecordedRequest, RecordingServer, Reply};
 use serde_json::Value;
@@ -286,8 +287,24 @@ async fn oauth_code_exchange_refresh_downscope_and_revoke_send_what_the_sdk_send
     assert_same_requests(&server, &captures);
 }
 
+#[tokio::test]
+async fn developer_token_downscope_and_revoke_send_what_the_sdk_sends() {
+    let captures = python_captures("developer_token");
+    let server = server_replaying(&captures).await;
+    let auth = DeveloperTokenAuth::with_options(
+        DeveloperTokenConfig::new("developer-token-1").client_credentials(CLIENT_ID, SECRET),
+        options_for(&server),
+    )
+    .unwrap();
+    auth.downscope_token(&["item_preview"], Some(RESOURCE), None)
+        .await
+        .unwrap();
+    auth.revoke_token().await.unwrap();
+    assert_same_requests(&server, &captures);
+}
+
 #[test]
-fn the_fixture_has_ccg_then_jwt_then_oauth_captures() {
+fn the_fixture_has_ccg_jwt_oauth_then_developer_token_captures() {
     let fixture: Value =
         serde_json::from_str(include_str!("fixtures/python_sdk_wire.json")).unwrap();
     let mut schemes: Vec<&str> = fixture["schemes"]
@@ -297,5 +314,5 @@ fn the_fixture_has_ccg_then_jwt_then_oauth_captures() {
         .map(|capture| capture["scheme"].as_str().unwrap())
         .collect();
     schemes.dedup();
-    assert_eq!(schemes, ["ccg", "jwt", "oauth"]);
+    assert_eq!(schemes, ["ccg", "jwt", "oauth", "developer_token"]);
 }

@@ -135,6 +135,13 @@ impl RedisStorage {
         })
     }
 
+    /// Storage in the Redis at `url` under the namespace of `method`'s identity
+    /// ([`AuthMethod::identity`](crate::AuthMethod::identity): the app's client ID and the
+    /// subject), so every process with the same identity shares one token, and no other does.
+    pub fn for_identity(url: &str, method: &crate::AuthMethod) -> Result<Self> {
+        Self::new(url, &method.identity()?)
+    }
+
     /// Trusts these CA certificates (PEM, one or more) for a `rediss://` URL, instead of the
     /// system's trust store: for a Redis whose certificate a private CA signed.
     pub fn with_root_certificates(self, pem: &[u8]) -> Result<Self> {

@@ -103,6 +103,11 @@ impl JwtConfig {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// Parses the content of the Box config file `path`.
+    pub(crate) fn from_config_text(text: &str, path: &Path) -> Result<Self> {
+        Self::parse(text, &path.display().to_string())
+    }
+
     /// Parses Box's app config JSON: `boxAppSettings.clientID`, `clientSecret`,
     /// `appAuth.publicKeyID`, `privateKey`, `passphrase`, and `enterpriseID` (or `userID`).
     pub fn from_config_json(json: &str) -> Result<Self> {
