@@ -19,9 +19,8 @@ fn var(name: &str) -> Result<String, Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base = std::env::var("BOX_BASE_URL").unwrap_or_else(|_| boxauth::DEFAULT_BASE_URL.into());
     let session = NetworkSession::builder()
-        .urls(BoxUrls::default().with_base_url(&base)?)
+        .urls(BoxUrls::from_env()?)
         .build()?;
     let config = CcgConfig::enterprise(
         var("BOX_CLIENT_ID")?,

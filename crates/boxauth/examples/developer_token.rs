@@ -11,9 +11,8 @@ use boxauth::{
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base = std::env::var("BOX_BASE_URL").unwrap_or_else(|_| boxauth::DEFAULT_BASE_URL.into());
     let session = NetworkSession::builder()
-        .urls(BoxUrls::default().with_base_url(&base)?)
+        .urls(BoxUrls::from_env()?)
         .build()?;
     let token = std::env::var("BOX_DEVELOPER_TOKEN").map_err(|_| "set BOX_DEVELOPER_TOKEN")?;
     let auth = DeveloperTokenAuth::with_options(

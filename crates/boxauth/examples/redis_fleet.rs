@@ -45,9 +45,8 @@ fn number(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let base = std::env::var("BOX_BASE_URL").unwrap_or_else(|_| boxauth::DEFAULT_BASE_URL.into());
     let session = NetworkSession::builder()
-        .urls(BoxUrls::default().with_base_url(&base)?)
+        .urls(BoxUrls::from_env()?)
         .build()?;
     let namespace = std::env::var("REDIS_NAMESPACE").unwrap_or_else(|_| "boxauth:fleet".into());
     let mut storage = RedisStorage::new(&var("REDIS_URL")?, &namespace)?;

@@ -43,6 +43,25 @@ impl BoxUrls {
         })
     }
 
+    /// `BOX_BASE_URL` and `BOX_OAUTH2_URL` from the process environment, each Box's own when
+    /// unset or empty.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with the variables looked up by `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let mut urls = Self::default();
+        if let Some(base) = var("BOX_BASE_URL") {
+            urls = urls.with_base_url(&base)?;
+        }
+        if let Some(oauth2) = var("BOX_OAUTH2_URL") {
+            urls = urls.with_oauth2_url(&oauth2)?;
+        }
+        Ok(urls)
+    }
+
     /// The same OAuth 2.0 URL with another API host.
     pub fn with_base_url(mut self, base_url: &str) -> Result<Self> {
         self.base_url = checked("base URL", base_url)?;
@@ -117,6 +136,21 @@ fn checked(what: &str, value: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn urls_from_the_environment_default_to_boxs_own() {
+        let unset = super::BoxUrls::from_vars(|_| None).unwrap();
+        assert_eq!(unset, super::BoxUrls::default());
+        let emulator = super::BoxUrls::from_vars(|name| match name {
+            "BOX_BASE_URL" => Some("http://127.0.0.1:8080/".into()),
+            "BOX_OAUTH2_URL" => Some("".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(emulator.token_url(), "http://127.0.0.1:8080/oauth2/token");
+        assert_eq!(emulator.oauth2_url(), super::DEFAULT_OAUTH2_URL);
+        assert!(super::BoxUrls::from_vars(|_| Some("not a url".into())).is_err());
+    }
+
     use super::*;
 
     #[test]

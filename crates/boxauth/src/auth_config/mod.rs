@@ -153,13 +153,11 @@ impl AuthConfig {
 
     /// A session for the config's URLs and CA.
     pub fn session(&self) -> Result<NetworkSession> {
-        let urls = match (&self.base_url, &self.oauth2_url) {
-            (None, None) => BoxUrls::default(),
-            (base, oauth2) => BoxUrls::new(
-                base.as_deref().unwrap_or(crate::urls::DEFAULT_BASE_URL),
-                oauth2.as_deref().unwrap_or(crate::urls::DEFAULT_OAUTH2_URL),
-            )?,
-        };
+        let urls = BoxUrls::from_vars(|name| match name {
+            "BOX_BASE_URL" => self.base_url.clone(),
+            "BOX_OAUTH2_URL" => self.oauth2_url.clone(),
+            _ => None,
+        })?;
         let mut builder = NetworkSession::builder().urls(urls);
         if let Some(path) = &self.ca_file {
             builder = builder.add_root_certificates(read_file(path, "CA")?);
