@@ -298,6 +298,8 @@ mod error;
 mod failpoint;
 mod future;
 pub mod mask;
+#[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
+mod middleware;
 mod network;
 pub mod private_file;
 mod schemas;
@@ -327,6 +329,10 @@ pub use error::{
     ReauthorizationError, ReauthorizationKind, Result, StorageError, StorageErrorKind,
 };
 pub use future::{BoxFuture, TokenFuture};
+#[cfg(feature = "reqwest-middleware")]
+pub use middleware::BoxAuthMiddleware;
+#[cfg(feature = "tower")]
+pub use middleware::{BoxAuthLayer, BoxAuthService, CloneBody};
 pub use network::{
     NetworkSession, NetworkSessionBuilder, ProxyConfig, RetryPolicy, USER_AGENT_VALUE,
     X_BOX_UA_VALUE,

@@ -137,3 +137,23 @@ async fn custom_scheme_example() {
         "one exchange for 101 calls"
     );
 }
+
+#[tokio::test]
+async fn middleware_examples() {
+    let emulator = emu::start().await;
+    for name in ["reqwest_middleware", "tower_layer"] {
+        let out = run(example(name)
+            .env("BOX_BASE_URL", emulator.base_url())
+            .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
+            .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+            .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID)
+            .env_remove("BOX_DEVELOPER_TOKEN")
+            .env_remove("BOX_JWT_CONFIG")
+            .env_remove("BOX_JWT_CONFIG_JSON"))
+        .await;
+        assert!(
+            out.contains("the token acts as \"AutomationUser_"),
+            "{name}: {out}"
+        );
+    }
+}

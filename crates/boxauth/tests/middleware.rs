@@ -1,0 +1,193 @@
+//! boxauth in the user's own HTTP stack, against the emulator: the reqwest middleware and the
+//! tower layer each fetch `/2.0/users/me`, survive a 401 with one refresh and one retry (and no
+//! more), and return the 401 of a request whose streaming body cannot be sent twice.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use boxauth::{AuthOptions, Authentication, BoxAuthLayer, BoxAuthMiddleware};
+use boxauth_emulator::{
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_SERVICE_ACCOUNT_ID,
+    EmulatorHandle, Fault, Grant,
+};
+use boxauth_test_support::emulator as emu;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, StreamBody};
+use hyper::body::Frame;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tower_layer::Layer;
+use tower_service::Service;
+
+fn token_requests(emulator: &EmulatorHandle) -> u64 {
+    emulator.stats().requests(Grant::ClientCredentials)
+}
+
+fn users_me(emulator: &EmulatorHandle) -> String {
+    format!("{}/2.0/users/me", emulator.base_url())
+}
+
+/// Revokes `auth`'s current token behind its back: Box answers its next call 401.
+async fn revoke_behind_its_back(emulator: &EmulatorHandle, auth: &dyn Authentication) {
+    let token = auth.retrieve_token().await.unwrap();
+    let (status, _) = emu::post_form(
+        emulator,
+        "/oauth2/revoke",
+        &[
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("token", token.access_token.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+/// The chunks of [`streaming_body`].
+type Chunks = futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>;
+
+/// A body that is a stream: it can be sent once.
+fn streaming_body() -> StreamBody<Chunks> {
+    StreamBody::new(futures_util::stream::iter(vec![Ok(Frame::data(
+        Bytes::from_static(b"a chunk of an upload"),
+    ))]))
+}
+
+#[tokio::test]
+async fn the_reqwest_middleware_sends_the_token_and_survives_a_401() {
+    let emulator = emu::start().await;
+    let auth: Arc<dyn Authentication> = Arc::new(emu::ccg_auth(&emulator, AuthOptions::default()));
+    let client = reqwest_middleware::ClientBuilder::new(
+        reqwest::Client::builder().no_proxy().build().unwrap(),
+    )
+    .with(BoxAuthMiddleware::new(auth.clone()))
+    .build();
+    let get = || async { client.get(users_me(&emulator)).send().await.unwrap() };
+
+    let me: serde_json::Value = serde_json::from_str(&get().await.text().await.unwrap()).unwrap();
+    assert_eq!(me["id"], DEFAULT_SERVICE_ACCOUNT_ID);
+    assert_eq!(token_requests(&emulator), 1);
+
+    // Box refuses the token: one refresh, one retry, and the caller sees only the success.
+    revoke_behind_its_back(&emulator, &*auth).await;
+    assert_eq!(get().await.status(), 200);
+    assert_eq!(token_requests(&emulator), 2);
+
+    // Refused again after the refresh: no second retry, the 401 is the answer.
+    emulator
+        .faults()
+        .script([Fault::Status(401), Fault::Pass, Fault::Status(401)]);
+    assert_eq!(get().await.status(), 401);
+    assert_eq!(
+        emulator.faults().injected(),
+        2,
+        "two /2.0/users/me attempts, not more"
+    );
+    assert_eq!(token_requests(&emulator), 3);
+
+    // A streaming body cannot be sent twice: its 401 comes back, and the token is dropped, so
+    // the next request gets a new one.
+    emulator.faults().script([Fault::Status(401)]);
+    let upload = client
+        .get(users_me(&emulator))
+        .body(reqwest::Body::wrap(streaming_body()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 401);
+    assert_eq!(
+        token_requests(&emulator),
+        3,
+        "no refresh for a request that is not retried"
+    );
+    assert_eq!(get().await.status(), 200);
+    assert_eq!(token_requests(&emulator), 4);
+
+    // A request that brings its own Authorization is left as it is.
+    let own = client
+        .get(users_me(&emulator))
+        .header("Authorization", "Bearer not-a-box-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 401);
+    assert_eq!(token_requests(&emulator), 4);
+}
+
+#[tokio::test]
+async fn the_tower_layer_sends_the_token_and_survives_a_401() {
+    let emulator = emu::start().await;
+    let auth: Arc<dyn Authentication> = Arc::new(emu::ccg_auth(&emulator, AuthOptions::default()));
+    let hyper = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let mut client = BoxAuthLayer::new(auth.clone()).layer(hyper);
+    let mut get = async || {
+        let request = http::Request::get(users_me(&emulator))
+            .body(Empty::new())
+            .unwrap();
+        std::future::poll_fn(|cx| client.poll_ready(cx))
+            .await
+            .unwrap();
+        client.call(request).await.unwrap()
+    };
+
+    let response = get().await;
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let me: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(me["id"], DEFAULT_SERVICE_ACCOUNT_ID);
+    assert_eq!(token_requests(&emulator), 1);
+
+    revoke_behind_its_back(&emulator, &*auth).await;
+    assert_eq!(get().await.status(), 200);
+    assert_eq!(token_requests(&emulator), 2);
+
+    emulator
+        .faults()
+        .script([Fault::Status(401), Fault::Pass, Fault::Status(401)]);
+    assert_eq!(get().await.status(), 401);
+    assert_eq!(
+        emulator.faults().injected(),
+        2,
+        "two /2.0/users/me attempts, not more"
+    );
+    assert_eq!(token_requests(&emulator), 3);
+
+    // A streaming body: sent once, its 401 returned.
+    let streaming =
+        Client::builder(TokioExecutor::new()).build_http::<BoxBody<Bytes, Infallible>>();
+    let mut uploads = BoxAuthLayer::new(auth.clone()).layer(streaming);
+    emulator.faults().script([Fault::Status(401)]);
+    let request = http::Request::get(users_me(&emulator))
+        .body(streaming_body().boxed())
+        .unwrap();
+    std::future::poll_fn(|cx| uploads.poll_ready(cx))
+        .await
+        .unwrap();
+    assert_eq!(uploads.call(request).await.unwrap().status(), 401);
+    assert_eq!(emulator.faults().injected(), 3);
+    assert_eq!(token_requests(&emulator), 3);
+    assert_eq!(
+        get().await.status(),
+        200,
+        "the next request gets a new token"
+    );
+    assert_eq!(token_requests(&emulator), 4);
+}
+
+#[test]
+fn as_user_takes_a_header_value_and_nothing_leaks_in_debug() {
+    let auth: Arc<dyn Authentication> =
+        Arc::new(boxauth::DeveloperTokenAuth::new("a-developer-token-secret").unwrap());
+    assert!(
+        BoxAuthMiddleware::new(auth.clone())
+            .with_as_user("bad\nvalue")
+            .is_err()
+    );
+    let layer = BoxAuthLayer::new(auth.clone())
+        .with_as_user("22222")
+        .unwrap();
+    let middleware = BoxAuthMiddleware::new(auth).with_as_user("22222").unwrap();
+    let shown = format!("{layer:?} {middleware:?}");
+    assert!(!shown.contains("a-developer-token-secret"), "{shown}");
+}
