@@ -36,7 +36,9 @@ pub struct LoginCommand {
     /// The loopback port to receive Box's redirect on (0: any free port).
     #[arg(long, default_value_t = 3000)]
     port: u16,
-    /// Print the URL instead of opening a browser.
+    /// Print the URL instead of opening a browser, and also take the address the browser ends
+    /// on (or just its code) pasted on standard input: for a login over SSH, where the browser
+    /// cannot reach this machine.
     #[arg(long)]
     no_browser: bool,
     /// The environment to save the login in (default: the current one, or "default").
@@ -245,9 +247,22 @@ impl LoginCommand {
         if !self.no_browser && !open_browser(&request.url) {
             out.note("could not open a browser: open the URL above yourself");
         }
+        let pasted = self.no_browser.then(|| {
+            out.note(
+                "if the browser cannot reach this machine (a login over SSH), paste the address it \
+                 ends on (http://localhost:…/callback?code=…), or just the code, and press Enter",
+            );
+            pasted_lines()
+        });
         let spinner = spinner();
+        let callback = async {
+            tokio::select! {
+                outcome = wait_for_callback(&listener, &oauth, &request, out) => outcome,
+                outcome = wait_for_paste(pasted, &oauth, &request, out) => outcome,
+            }
+        };
         let outcome = tokio::select! {
-            outcome = tokio::time::timeout(Duration::from_secs(self.timeout), wait_for_callback(&listener, &oauth, &request, out)) => {
+            outcome = tokio::time::timeout(Duration::from_secs(self.timeout), callback) => {
                 outcome.unwrap_or_else(|_| Err(Error::config(format!(
                     "no callback from the browser within {} s: open the URL above and approve, or run again with a longer --timeout",
                     self.timeout
@@ -282,6 +297,66 @@ impl LoginCommand {
         println!("Logged in as {login}");
         out.note(&format!("tokens saved in environment {name:?} ({kept_in})"));
         Ok(())
+    }
+}
+
+/// Lines typed or piped on standard input, read by a thread of their own (a blocking read must
+/// not hold the runtime back when the login ends another way).
+fn pasted_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (lines, received) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
+
+/// Takes pasted callbacks until one is this login's: a redirect URL (or its query), its `state`
+/// checked; or a bare code. Returns the login of the user. When standard input ends after a
+/// refused paste, that refusal is the outcome; when it ends with nothing pasted, the loopback
+/// callback may still come.
+async fn wait_for_paste(
+    pasted: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    oauth: &OAuth,
+    request: &boxauth::AuthorizationRequest,
+    out: &Output,
+) -> boxauth::Result<String> {
+    let Some(mut pasted) = pasted else {
+        return std::future::pending().await;
+    };
+    let mut refused = None;
+    while let Some(line) = pasted.recv().await {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let exchanged = if line.contains('=') {
+            oauth.complete_authorization(request, line).await
+        } else {
+            oauth.exchange_code(line).await
+        };
+        match exchanged {
+            Ok(_) => {
+                let me = BoxClient::new(oauth.clone()).users_me().await?;
+                return Ok(me.login.unwrap_or(me.id));
+            }
+            Err(Error::StateMismatch) => {
+                out.note(
+                    "refused a pasted address with a wrong state (it is not from this login); \
+                     paste the one this login's browser ended on",
+                );
+                refused = Some(Error::StateMismatch);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    match refused {
+        Some(error) => Err(error),
+        None => std::future::pending().await,
     }
 }
 

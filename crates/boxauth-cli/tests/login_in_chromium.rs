@@ -43,6 +43,7 @@ async fn start_login(
             &emulator.oauth2_url(),
         ])
         .args(extra)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -186,6 +187,114 @@ async fn a_callback_with_a_wrong_state_is_refused() {
         !config_dir.path().join("tokens/default.json").exists(),
         "no token was stored"
     );
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::AuthorizationCode),
+        0,
+        "the forged code was never sent to Box"
+    );
+}
+
+/// Writes `line` to the login's standard input, as a person pasting it would.
+async fn paste(child: &mut Child, line: &str) {
+    use tokio::io::AsyncWriteExt;
+    let stdin = child.stdin.as_mut().expect("the login's stdin is piped");
+    stdin
+        .write_all(format!("{line}\n").as_bytes())
+        .await
+        .unwrap();
+    stdin.flush().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
+    let emulator = emu::start().await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = start_login(&emulator, config_dir.path(), &[]).await;
+
+    // The browser runs on another machine: its localhost is not this one, so Box's redirect
+    // does not reach the login's listener, and the person copies the address instead.
+    let browser = Browser::start_with(&["--host-resolver-rules=MAP localhost 127.0.0.2"]).await;
+    browser.goto(&url).await;
+    browser.fill("#login", DEFAULT_ADMIN_LOGIN).await;
+    browser.click("#approve").await;
+    let landed = browser.wait_for_url(|u| u.contains("/callback?")).await;
+    assert!(
+        landed.contains("code=") && landed.contains("state="),
+        "{landed}"
+    );
+
+    // A forged address first (wrong state): refused, the login keeps waiting.
+    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
+    paste(
+        &mut child,
+        &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
+    )
+    .await;
+    paste(&mut child, &landed).await;
+    drop(child.stdin.take());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("refused a pasted address with a wrong state"),
+        "{stderr}"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        printed().contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
+        "{}",
+        printed()
+    );
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::AuthorizationCode),
+        1,
+        "only the real code was sent to Box"
+    );
+
+    // The saved environment works.
+    let got = boxauth(config_dir.path())
+        .args(["token", "get"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let token = String::from_utf8(got.stdout).unwrap().trim().to_owned();
+    let (status, _, me) = emu::users_me(&emulator, &token, None).await;
+    assert_eq!(
+        (status, me["login"].as_str()),
+        (200, Some(DEFAULT_ADMIN_LOGIN))
+    );
+}
+
+#[tokio::test]
+async fn a_pasted_address_with_a_wrong_state_is_refused() {
+    let emulator = emu::start().await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = start_login(&emulator, config_dir.path(), &[]).await;
+    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
+    paste(
+        &mut child,
+        &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
+    )
+    .await;
+    drop(child.stdin.take());
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "the login does not succeed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused a pasted address with a wrong state"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("does not match the one sent"), "{stderr}");
+    assert!(!config_dir.path().join("tokens/default.json").exists());
     assert_eq!(
         emulator
             .stats()

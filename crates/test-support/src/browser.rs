@@ -47,6 +47,13 @@ async fn json_call(request: reqwest::RequestBuilder) -> Value {
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// [`start`](Self::start) with more Chromium switches, e.g.
+    /// `--host-resolver-rules=MAP localhost 127.0.0.2` for a browser whose `localhost` is
+    /// another machine.
+    pub async fn start_with(extra_args: &[&str]) -> Self {
         for binary in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 std::path::Path::new(binary).exists(),
@@ -88,6 +95,7 @@ impl Browser {
         ];
         let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
