@@ -38,6 +38,20 @@ enum Action {
         /// The environment.
         name: String,
     },
+    /// Import Box CLI's environments (JWT and Client Credentials work at once; OAuth 2.0 needs
+    /// `boxauth login --env NAME`, since a refresh token cannot be shared).
+    #[command(
+        name = "import-box-cli",
+        after_help = "Examples:\n  boxauth env import-box-cli\n  boxauth env import-box-cli --file ~/.box/box_environments.json --force"
+    )]
+    ImportBoxCli {
+        /// Box CLI's environments file [default: ~/.box/box_environments.json].
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Replace boxauth environments of the same names.
+        #[arg(long)]
+        force: bool,
+    },
     /// Forget an environment and its token file.
     #[command(after_help = "Example:\n  boxauth env remove emu")]
     Remove {
@@ -169,6 +183,53 @@ impl EnvCommand {
                         env.auth.name()
                     );
                 }
+                Ok(())
+            }
+            Action::ImportBoxCli { file, force } => {
+                let path = file
+                    .or_else(crate::box_cli_import::default_file)
+                    .ok_or_else(|| {
+                        boxauth::Error::config("give --file: there is no HOME to find ~/.box in")
+                    })?;
+                let (imported, default) = crate::box_cli_import::read(&path)?;
+                let mut all = store.load()?;
+                let mut added = 0;
+                for entry in imported {
+                    if let Some(note) = &entry.note {
+                        out.note(note);
+                    }
+                    let environment = match entry.environment {
+                        Ok(environment) => environment,
+                        Err(why) => {
+                            out.note(&format!("skipped {}: {why}", entry.name));
+                            continue;
+                        }
+                    };
+                    if all.environments.contains_key(&entry.name) && !force {
+                        out.note(&format!(
+                            "skipped {}: a boxauth environment has that name (--force replaces it)",
+                            entry.name
+                        ));
+                        continue;
+                    }
+                    out.note(&format!(
+                        "imported {} ({})",
+                        entry.name,
+                        environment.auth.name()
+                    ));
+                    all.environments.insert(entry.name, environment);
+                    added += 1;
+                }
+                if all.current.is_none()
+                    && let Some(default) = default.filter(|d| all.environments.contains_key(d))
+                {
+                    all.current = Some(default);
+                }
+                store.save(&all)?;
+                out.note(&format!(
+                    "{added} environment(s) imported from {}",
+                    path.display()
+                ));
                 Ok(())
             }
             Action::Use { name } => {

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth_source;
+mod box_cli_import;
 mod connection;
 mod demo;
 mod emulator;

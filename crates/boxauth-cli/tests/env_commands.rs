@@ -153,3 +153,114 @@ async fn mistakes_are_refused_with_what_to_do() {
     assert_eq!(code, 1);
     assert!(err.contains("known: dev"), "{err}");
 }
+
+#[tokio::test]
+async fn box_clis_environments_are_imported_and_work() {
+    let emulator = boxauth_test_support::emulator::start().await;
+    let config_dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let exported = emulator.export_config(files.path()).unwrap();
+    // A config whose key lives in a file of its own, as `box configure:environments:add
+    // --private-key-path` keeps it.
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&exported.box_config).unwrap()).unwrap();
+    let key = files.path().join("private_key.pem");
+    std::fs::write(
+        &key,
+        config["boxAppSettings"]["appAuth"]["privateKey"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    config["boxAppSettings"]["appAuth"]["privateKey"] = serde_json::Value::Null;
+    let without_key = files.path().join("config_without_key.json");
+    std::fs::write(&without_key, config.to_string()).unwrap();
+    let fixture = include_str!("fixtures/box_environments.json")
+        .replace("@CONFIG_WITHOUT_KEY@", without_key.to_str().unwrap())
+        .replace("@CONFIG@", exported.box_config.to_str().unwrap())
+        .replace("@KEY@", key.to_str().unwrap())
+        .replace("@ADMIN@", boxauth_emulator::DEFAULT_ADMIN_ID);
+    let box_cli = files.path().join("box_environments.json");
+    std::fs::write(&box_cli, fixture).unwrap();
+
+    let run = common::run(
+        common::boxauth(Some(config_dir.path()))
+            .args(["env", "import-box-cli", "--file"])
+            .arg(&box_cli),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("5 environment(s) imported"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("skipped has space"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("work-oauth: an OAuth 2.0 environment comes without tokens")
+            && run.stderr.contains("boxauth login --env work-oauth"),
+        "{}",
+        run.stderr
+    );
+
+    let token_get = |env: Option<&str>| {
+        let mut command = common::boxauth(Some(config_dir.path()));
+        command.args(["token", "get"]);
+        if let Some(env) = env {
+            command.args(["--env", env]);
+        }
+        command.args([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ]);
+        command
+    };
+    // Box CLI's default became the current environment.
+    for (env, user) in [
+        (None, boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID),
+        (
+            Some("emu-jwt-key-file"),
+            boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID,
+        ),
+        (
+            Some("emu-ccg"),
+            boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID,
+        ),
+        (Some("emu-ccg-user"), boxauth_emulator::DEFAULT_ADMIN_ID),
+    ] {
+        let got = common::run(&mut token_get(env)).await;
+        assert_eq!(got.code, 0, "{env:?}: {}", got.stderr);
+        let (status, _, me) =
+            boxauth_test_support::emulator::users_me(&emulator, got.stdout.trim(), None).await;
+        assert_eq!((status, me["id"].as_str()), (200, Some(user)), "{env:?}");
+    }
+    let oauth = common::run(&mut token_get(Some("work-oauth"))).await;
+    assert_eq!(
+        oauth.code, 1,
+        "an OAuth environment has no tokens until a login"
+    );
+
+    // Importing again keeps what is there, unless --force.
+    let again = common::run(
+        common::boxauth(Some(config_dir.path()))
+            .args(["env", "import-box-cli", "--file"])
+            .arg(&box_cli),
+    )
+    .await;
+    assert!(
+        again.stderr.contains("0 environment(s) imported"),
+        "{}",
+        again.stderr
+    );
+    let listed = std::fs::read_to_string(config_dir.path().join("environments.json")).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(config_dir.path().join("environments.json"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(listed.contains("\"method\": \"ccg\""));
+}
