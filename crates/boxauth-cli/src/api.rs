@@ -85,26 +85,26 @@ struct RequestAccessToken {
     #[arg(long, env = "BOX_CLIENT_ID")]
     client_id: Option<String>,
     /// The app's client secret.
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: Option<String>,
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    client_secret: Option<boxauth::ClientSecret>,
     /// The authorization code from the redirect (authorization_code).
-    #[arg(long, env = "BOX_CODE", hide_env_values = true)]
-    code: Option<String>,
+    #[arg(long, env = "BOX_CODE", hide_env_values = true, value_parser = crate::secret::<boxauth::AuthorizationCode>)]
+    code: Option<boxauth::AuthorizationCode>,
     /// A refresh token (refresh_token).
-    #[arg(long, env = "BOX_REFRESH_TOKEN", hide_env_values = true)]
-    refresh_token: Option<String>,
+    #[arg(long, env = "BOX_REFRESH_TOKEN", hide_env_values = true, value_parser = crate::secret::<boxauth::Token>)]
+    refresh_token: Option<boxauth::Token>,
     /// A signed JWT (jwt-bearer).
-    #[arg(long, env = "BOX_ASSERTION", hide_env_values = true)]
-    assertion: Option<String>,
+    #[arg(long, env = "BOX_ASSERTION", hide_env_values = true, value_parser = crate::secret::<boxauth::Assertion>)]
+    assertion: Option<boxauth::Assertion>,
     /// The token to exchange (token-exchange).
-    #[arg(long, env = "BOX_SUBJECT_TOKEN", hide_env_values = true)]
-    subject_token: Option<String>,
+    #[arg(long, env = "BOX_SUBJECT_TOKEN", hide_env_values = true, value_parser = crate::secret::<boxauth::Token>)]
+    subject_token: Option<boxauth::Token>,
     /// The type of --subject-token.
     #[arg(long, value_parser = PossibleValuesParser::new(RequestAccessTokenSubjectTokenType::KNOWN))]
     subject_token_type: Option<String>,
     /// The JWT naming an annotator (token-exchange).
-    #[arg(long, env = "BOX_ACTOR_TOKEN", hide_env_values = true)]
-    actor_token: Option<String>,
+    #[arg(long, env = "BOX_ACTOR_TOKEN", hide_env_values = true, value_parser = crate::secret::<boxauth::Assertion>)]
+    actor_token: Option<boxauth::Assertion>,
     /// The type of --actor-token.
     #[arg(long, value_parser = PossibleValuesParser::new(RequestAccessTokenActorTokenType::KNOWN))]
     actor_token_type: Option<String>,
@@ -131,11 +131,11 @@ struct RefreshAccessToken {
     #[arg(long, env = "BOX_CLIENT_ID")]
     client_id: String,
     /// The app's client secret.
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: String,
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    client_secret: boxauth::ClientSecret,
     /// The refresh token to spend (it works once).
-    #[arg(long, env = "BOX_REFRESH_TOKEN", hide_env_values = true)]
-    refresh_token: String,
+    #[arg(long, env = "BOX_REFRESH_TOKEN", hide_env_values = true, value_parser = crate::secret::<boxauth::Token>)]
+    refresh_token: boxauth::Token,
 }
 
 #[derive(Debug, Args)]
@@ -144,11 +144,11 @@ struct RevokeAccessToken {
     #[arg(long, env = "BOX_CLIENT_ID")]
     client_id: Option<String>,
     /// The app's client secret.
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: Option<String>,
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    client_secret: Option<boxauth::ClientSecret>,
     /// The access or refresh token to revoke.
-    #[arg(long, env = "BOX_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    #[arg(long, env = "BOX_TOKEN", hide_env_values = true, value_parser = crate::secret::<boxauth::Token>)]
+    token: Option<boxauth::Token>,
 }
 
 impl ApiCommand {
@@ -174,13 +174,13 @@ impl ApiCommand {
                     r.grant_type.as_str(),
                 ));
                 args.client_id = r.client_id;
-                args.client_secret = r.client_secret.map(Into::into);
-                args.code = r.code.map(Into::into);
-                args.refresh_token = r.refresh_token.map(Into::into);
-                args.assertion = r.assertion.map(Into::into);
-                args.subject_token = r.subject_token.map(Into::into);
+                args.client_secret = r.client_secret;
+                args.code = r.code;
+                args.refresh_token = r.refresh_token;
+                args.assertion = r.assertion;
+                args.subject_token = r.subject_token;
                 args.subject_token_type = r.subject_token_type.as_deref().map(Into::into);
-                args.actor_token = r.actor_token.map(Into::into);
+                args.actor_token = r.actor_token;
                 args.actor_token_type = r.actor_token_type.as_deref().map(Into::into);
                 args.scope = r.scope;
                 args.resource = r.resource;
@@ -199,8 +199,8 @@ impl ApiCommand {
             Operation::RevokeAccessToken(r) => {
                 let mut args = RevokeAccessTokenArgs::default();
                 args.client_id = r.client_id;
-                args.client_secret = r.client_secret.map(Into::into);
-                args.token = r.token.map(Into::into);
+                args.client_secret = r.client_secret;
+                args.token = r.token;
                 args.extra_headers = headers.into_iter().collect();
                 manager.revoke_access_token(args).await?;
                 eprintln!("revoked");

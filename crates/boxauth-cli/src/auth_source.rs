@@ -13,7 +13,7 @@ use crate::connection::ConnectionArgs;
 use crate::environments::{Environment, Store};
 
 /// One auth source per call (or none, to use an environment).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 #[command(next_help_heading = "Auth source (one of; default: the current environment)")]
 #[command(group(ArgGroup::new("source").args(["developer_token", "jwt_config", "ccg", "oauth"])))]
 pub struct AuthSource {
@@ -22,9 +22,10 @@ pub struct AuthSource {
         long,
         env = "BOX_DEVELOPER_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        value_parser = crate::secret::<boxauth::Token>
     )]
-    pub developer_token: Option<String>,
+    pub developer_token: Option<boxauth::Token>,
 
     /// Box's JWT app config file (config.json from the Developer Console); - reads it from
     /// standard input.
@@ -45,8 +46,8 @@ pub struct AuthSource {
     pub client_id: Option<String>,
 
     /// The app's client secret (CCG, OAuth 2.0; with --developer-token, to revoke it).
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
-    pub client_secret: Option<String>,
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    pub client_secret: Option<boxauth::ClientSecret>,
 
     /// The enterprise whose service account acts (CCG; JWT takes it from the config file).
     #[arg(long, conflicts_with = "user_id", value_name = "ID")]
@@ -69,6 +70,28 @@ pub struct AuthSource {
     /// does not trust it already.
     #[arg(long, value_name = "FILE", requires = "token_store")]
     pub redis_ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for AuthSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are newtypes that print [redacted]; a Redis URL's password is masked.
+        f.debug_struct("AuthSource")
+            .field("developer_token", &self.developer_token)
+            .field("jwt_config", &self.jwt_config)
+            .field("ccg", &self.ccg)
+            .field("oauth", &self.oauth)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("enterprise_id", &self.enterprise_id)
+            .field("user_id", &self.user_id)
+            .field("token_file", &self.token_file)
+            .field(
+                "token_store",
+                &self.token_store.as_deref().map(boxauth::mask::url_password),
+            )
+            .field("redis_ca_file", &self.redis_ca_file)
+            .finish()
+    }
 }
 
 /// Where a scheme keeps its tokens.
@@ -129,6 +152,20 @@ pub fn shown_token_store(store: &str) -> String {
     boxauth::mask::url_password(store)
 }
 
+fn required_secret(
+    value: &Option<boxauth::ClientSecret>,
+    source: &str,
+) -> boxauth::Result<boxauth::ClientSecret> {
+    value
+        .clone()
+        .filter(|v| !v.secret().is_empty())
+        .ok_or_else(|| {
+            boxauth::Error::config(format!(
+                "{source} needs --client-secret (or BOX_CLIENT_SECRET)"
+            ))
+        })
+}
+
 fn required(value: &Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {
     value
         .clone()
@@ -147,13 +184,12 @@ impl AuthSource {
         if let Some(token) = &self.developer_token {
             // Box needs the app's credentials to revoke a developer token.
             return Ok(AuthMethod::DeveloperToken {
-                token: token.as_str().into(),
+                token: token.clone(),
                 client_id: self.client_id.clone().filter(|v| !v.is_empty()),
                 client_secret: self
                     .client_secret
                     .clone()
-                    .filter(|v| !v.is_empty())
-                    .map(Into::into),
+                    .filter(|v| !v.secret().is_empty()),
             });
         }
         if let Some(path) = &self.jwt_config {
@@ -196,12 +232,7 @@ impl AuthSource {
             }
             return Ok(AuthMethod::Ccg {
                 client_id: required(&self.client_id, "--client-id", "--ccg")?,
-                client_secret: required(
-                    &self.client_secret,
-                    "--client-secret (or BOX_CLIENT_SECRET)",
-                    "--ccg",
-                )?
-                .into(),
+                client_secret: required_secret(&self.client_secret, "--ccg")?,
                 enterprise_id: self.enterprise_id.clone(),
                 user_id: self.user_id.clone(),
             });
@@ -209,12 +240,7 @@ impl AuthSource {
         if self.oauth {
             return Ok(AuthMethod::Oauth {
                 client_id: required(&self.client_id, "--client-id", "--oauth")?,
-                client_secret: required(
-                    &self.client_secret,
-                    "--client-secret (or BOX_CLIENT_SECRET)",
-                    "--oauth",
-                )?
-                .into(),
+                client_secret: required_secret(&self.client_secret, "--oauth")?,
             });
         }
         Err(boxauth::Error::config(

@@ -9,7 +9,7 @@ use boxauth::{
 use clap::Args;
 
 /// Where to send requests.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 #[command(next_help_heading = "Connection options")]
 pub struct ConnectionArgs {
     /// Box's API host [default: https://api.box.com, or the environment's].
@@ -38,6 +38,23 @@ pub struct ConnectionArgs {
         value_name = "'NAME: VALUE'"
     )]
     pub headers: Vec<String>,
+}
+
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A header's value may be a credential: the names only.
+        let names: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|h| h.split(':').next().unwrap_or_default().trim())
+            .collect();
+        f.debug_struct("ConnectionArgs")
+            .field("base_url", &self.base_url)
+            .field("oauth2_url", &self.oauth2_url)
+            .field("ca_file", &self.ca_file)
+            .field("headers", &names)
+            .finish()
+    }
 }
 
 impl ConnectionArgs {

@@ -8,7 +8,7 @@ use boxauth::{AuthMethod, Error};
 use serde::{Deserialize, Serialize};
 
 /// One saved environment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// How it authenticates (the library's description of a method: the same JSON as ever).
     #[serde(flatten)]
@@ -25,6 +25,21 @@ pub struct Environment {
     /// Box's OAuth 2.0 host, if not Box's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth2_url: Option<String>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("auth", &self.auth)
+            .field(
+                "token_store",
+                &boxauth::mask::url_password(&self.token_store),
+            )
+            .field("redis_ca_file", &self.redis_ca_file)
+            .field("base_url", &self.base_url)
+            .field("oauth2_url", &self.oauth2_url)
+            .finish()
+    }
 }
 
 fn file_store() -> String {

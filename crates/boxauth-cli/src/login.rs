@@ -31,8 +31,8 @@ pub struct LoginCommand {
     #[arg(long, env = "BOX_CLIENT_ID")]
     client_id: Option<String>,
     /// The app's client secret (default: the environment's).
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: Option<String>,
+    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    client_secret: Option<boxauth::ClientSecret>,
     /// The loopback port to receive Box's redirect on (0: any free port).
     #[arg(long, default_value_t = 3000)]
     port: u16,
@@ -177,10 +177,7 @@ impl LoginCommand {
             Some(boxauth::AuthMethod::Oauth {
                 client_id,
                 client_secret,
-            }) => (
-                Some(client_id.clone()),
-                Some(client_secret.secret().to_owned()),
-            ),
+            }) => (Some(client_id.clone()), Some(client_secret.clone())),
             _ => (None, None),
         };
         let client_id = self.client_id.clone().or(saved_id).ok_or_else(|| {
@@ -234,7 +231,7 @@ impl LoginCommand {
             (options.storage(redis), format!("{namespace} in Redis"))
         };
         let oauth = OAuth::with_options(
-            OAuthConfig::new(client_id.as_str(), client_secret.as_str()),
+            OAuthConfig::new(client_id.as_str(), client_secret.clone()),
             options,
         )?;
         let mut options = AuthorizeOptions::default().redirect_uri(redirect_uri.clone());
@@ -284,7 +281,7 @@ impl LoginCommand {
             Environment {
                 auth: boxauth::AuthMethod::Oauth {
                     client_id,
-                    client_secret: client_secret.into(),
+                    client_secret,
                 },
                 token_store,
                 redis_ca_file,

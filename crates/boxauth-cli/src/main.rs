@@ -65,6 +65,11 @@ enum Command {
     },
 }
 
+/// Parses a secret argument into its newtype, so the value never shows in `Debug`.
+pub fn secret<T: From<String>>(value: &str) -> Result<T, std::convert::Infallible> {
+    Ok(T::from(value.to_owned()))
+}
+
 fn init_logging(verbose: bool) {
     if !verbose {
         return;
@@ -112,6 +117,126 @@ async fn main() -> ExitCode {
         Err(error) => {
             output::print_error(&error);
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    /// Every command line that takes a secret, parsed and printed with `{:?}`: no secret shows.
+    #[test]
+    fn no_secret_of_a_command_line_shows_in_debug() {
+        let secrets = [
+            "client-secret-value-1",
+            "developer-token-value-2",
+            "redis-password-value-3",
+            "code-value-4",
+            "refresh-token-value-5",
+            "assertion-value-6",
+            "subject-token-value-7",
+            "actor-token-value-8",
+            "revoke-token-value-9",
+            "header-credential-10",
+        ];
+        let lines: Vec<Vec<&str>> = vec![
+            vec![
+                "boxauth",
+                "token",
+                "get",
+                "--ccg",
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+                "--enterprise-id",
+                "1",
+                "--token-store",
+                "redis://:redis-password-value-3@h:6379/0",
+                "--header",
+                "X-Proxy-Auth: header-credential-10",
+            ],
+            vec![
+                "boxauth",
+                "token",
+                "revoke",
+                "--developer-token",
+                secrets[1],
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+            ],
+            vec![
+                "boxauth",
+                "login",
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+            ],
+            vec![
+                "boxauth",
+                "env",
+                "add",
+                "x",
+                "--ccg",
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+                "--user-id",
+                "2",
+            ],
+            vec![
+                "boxauth",
+                "api",
+                "request-access-token",
+                "--grant-type",
+                "authorization_code",
+                "--client-secret",
+                secrets[0],
+                "--code",
+                secrets[3],
+                "--refresh-token",
+                secrets[4],
+                "--assertion",
+                secrets[5],
+                "--subject-token",
+                secrets[6],
+                "--actor-token",
+                secrets[7],
+            ],
+            vec![
+                "boxauth",
+                "api",
+                "refresh-access-token",
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+                "--refresh-token",
+                secrets[4],
+            ],
+            vec![
+                "boxauth",
+                "api",
+                "revoke-access-token",
+                "--client-secret",
+                secrets[0],
+                "--token",
+                secrets[8],
+            ],
+        ];
+        for line in lines {
+            let parsed = Cli::try_parse_from(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            let shown = format!("{parsed:?}");
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret} shows in {shown}");
+            }
         }
     }
 }

@@ -216,6 +216,60 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     let refused = BoxClient::new(dev.clone()).users_me().await.unwrap_err();
     debug.push(format!("{dev:?} {refused:?} {refused} {session:?}"));
 
+    // The middleware, through which a revoked token is refused and replaced (a 401 and a
+    // refresh in the logs), and the auth described as data.
+    let behind = emu::ccg_auth(&emulator, AuthOptions::default());
+    let behind: std::sync::Arc<dyn Authentication> = std::sync::Arc::new(behind);
+    let client = reqwest_middleware::ClientBuilder::new(
+        reqwest::Client::builder().no_proxy().build().unwrap(),
+    )
+    .with(boxauth::BoxAuthMiddleware::new(behind.clone()))
+    .build();
+    let url = format!("{}/2.0/users/me", emulator.base_url());
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let revoked = behind.retrieve_token().await.unwrap();
+    keep(&revoked.to_access_token(), &mut secrets);
+    emu::post_form(
+        &emulator,
+        "/oauth2/revoke",
+        &[
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("token", revoked.access_token.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    keep(
+        &behind.retrieve_token().await.unwrap().to_access_token(),
+        &mut secrets,
+    );
+    let layer = boxauth::BoxAuthLayer::new(behind.clone());
+    let config = boxauth::AuthConfig::new(boxauth::AuthMethod::Ccg {
+        client_id: ID.into(),
+        client_secret: SECRET.into(),
+        enterprise_id: Some(DEFAULT_ENTERPRISE_ID.into()),
+        user_id: None,
+    })
+    .token_store(
+        format!("redis://:{password}@127.0.0.1:1/0")
+            .parse()
+            .unwrap(),
+    );
+    let from_config = config.build().unwrap();
+    let json = boxauth::AuthConfig::new(boxauth::AuthMethod::Jwt {
+        config_file: None,
+        config_json: Some(
+            std::fs::read_to_string(&exported.box_config)
+                .unwrap()
+                .into(),
+        ),
+        user_id: None,
+    });
+    debug.push(format!(
+        "{client:?} {layer:?} {config:?} {from_config:?} {json:?}"
+    ));
+
     // A refused grant's error, formatted both ways.
     let bad = CcgAuth::with_options(
         CcgConfig::enterprise(ID, "wrong-secret-value", DEFAULT_ENTERPRISE_ID),
