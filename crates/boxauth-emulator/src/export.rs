@@ -81,7 +81,8 @@ impl EmulatorHandle {
         Ok(serde_json::to_string_pretty(&config).unwrap_or_default())
     }
 
-    /// The world as `emulator.json`: URLs, enterprise, users, and the default app's credentials.
+    /// The world as `emulator.json`: URLs, enterprise, users, items (files and folders a token
+    /// may be downscoped to, with their shared links), and the default app's credentials.
     pub fn emulator_json(&self) -> String {
         let world = &self.config().world;
         let app = self.default_app();
@@ -90,11 +91,37 @@ impl EmulatorHandle {
             .iter()
             .map(|u| json!({"id": u.id, "login": u.login, "name": u.name, "role": u.role.as_str()}))
             .collect();
+        let items: Vec<_> = world
+            .items
+            .iter()
+            .map(|item| {
+                json!({
+                    "type": item.kind.as_str(),
+                    "id": item.id,
+                    "name": item.name,
+                    "owner_id": item.owner_id,
+                    "collaborators": item.collaborators,
+                    "shared_link": item.shared_link,
+                    "url": format!("https://api.box.com/2.0/{}s/{}", item.kind.as_str(), item.id),
+                })
+            })
+            .collect();
+        let shared_links: Vec<_> = world
+            .items
+            .iter()
+            .filter_map(|item| {
+                item.shared_link
+                    .as_ref()
+                    .map(|link| json!({"url": link, "type": item.kind.as_str(), "id": item.id}))
+            })
+            .collect();
         let document = json!({
             "base_url": self.base_url(),
             "oauth2_url": self.oauth2_url(),
             "enterprise_id": app.enterprise_id,
             "users": users,
+            "items": items,
+            "shared_links": shared_links,
             "app": {
                 "name": app.name,
                 "client_id": app.client_id,

@@ -252,6 +252,77 @@ async fn emulator_json_lists_the_enterprise_users_and_app() {
 }
 
 #[tokio::test]
+async fn emulator_json_lists_the_items_a_token_may_be_downscoped_to() {
+    let emulator = emu::start().await;
+    let world: Value = serde_json::from_str(&emulator.emulator_json()).unwrap();
+    let items = world["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        items[1],
+        json!({
+            "type": "file", "id": "400000001", "name": "Contract.pdf",
+            "owner_id": boxauth_emulator::DEFAULT_ADMIN_ID,
+            "collaborators": [boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID, boxauth_emulator::DEFAULT_APP_USER_ID],
+            "shared_link": "https://app.box.com/s/emulatedcontractpdf000001",
+            "url": "https://api.box.com/2.0/files/400000001",
+        })
+    );
+    // What is listed is what a downscope accepts: the admin owns the first two, by URL and by link.
+    let (_, admin) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", boxauth_emulator::DEFAULT_CLIENT_ID),
+            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
+            ("box_subject_type", "user"),
+            ("box_subject_id", boxauth_emulator::DEFAULT_ADMIN_ID),
+        ],
+    )
+    .await;
+    let admin = admin["access_token"].as_str().unwrap();
+    let exchange = |field: &'static str, value: String| {
+        let admin = admin.to_owned();
+        let emulator = &emulator;
+        async move {
+            emu::post_token(
+                emulator,
+                &[
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ),
+                    ("subject_token", &admin),
+                    (
+                        "subject_token_type",
+                        "urn:ietf:params:oauth:token-type:access_token",
+                    ),
+                    ("scope", "item_preview"),
+                    (field, &value),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    for item in &items[..2] {
+        assert_eq!(
+            exchange("resource", item["url"].as_str().unwrap().to_owned()).await,
+            200,
+            "{item}"
+        );
+    }
+    let links = world["shared_links"].as_array().unwrap();
+    assert_eq!(links.len(), 2);
+    for link in links {
+        assert_eq!(
+            exchange("box_shared_link", link["url"].as_str().unwrap().to_owned()).await,
+            200,
+            "{link}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn token_answers_and_errors_are_not_cacheable_and_match_the_table() {
     let emulator = emu::start().await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -94,7 +94,7 @@ async fn hs256_signed_with_the_public_key_as_secret_is_refused() {
 }
 
 #[tokio::test]
-async fn unknown_or_missing_kid_is_refused() {
+async fn an_unknown_kid_or_one_that_is_not_a_string_is_refused() {
     let emulator = emu::start().await;
     let claims = emu::enterprise_claims(&emulator);
     let unknown = emu::sign(
@@ -108,17 +108,48 @@ async fn unknown_or_missing_kid_is_refused() {
         "\"kid\" invalid, unable to lookup correct key",
     )
     .await;
-    let missing = emu::sign(
+    let not_a_string = emu::sign(
         &emulator,
-        &json!({"alg": "RS256"}),
+        &json!({"alg": "RS256", "kid": 7}),
         &emu::enterprise_claims(&emulator),
     );
     refused_with(
         &emulator,
-        &missing,
+        &not_a_string,
         "\"kid\" invalid, unable to lookup correct key",
     )
     .await;
+}
+
+#[tokio::test]
+async fn without_kid_the_apps_keys_are_tried() {
+    // One key: an assertion without kid, as Box's Node SDKs sign it, is accepted.
+    let emulator = emu::start().await;
+    let no_kid = json!({"alg": "RS256", "typ": "JWT"});
+    let signed = emu::sign(&emulator, &no_kid, &emu::enterprise_claims(&emulator));
+    assert_eq!(present(&emulator, &signed).await.0, 200);
+
+    // Two keys: either one signs. The second is a key of its own, registered beside the default.
+    let mut config = EmulatorConfig::default();
+    let second = boxauth_emulator::AppKey::generate("second1").unwrap();
+    let second_pkcs8 = second.private_pkcs8.clone().unwrap();
+    std::sync::Arc::make_mut(&mut config.world).apps[0]
+        .keys
+        .push(second);
+    let emulator = emu::start_with(config).await;
+    let by_first = emu::sign(&emulator, &no_kid, &emu::enterprise_claims(&emulator));
+    assert_eq!(present(&emulator, &by_first).await.0, 200);
+    let by_second = emu::sign_with(&second_pkcs8, &no_kid, &emu::enterprise_claims(&emulator));
+    assert_eq!(present(&emulator, &by_second).await.0, 200);
+
+    // Neither signed it (another app's key): the signature is refused.
+    let other = boxauth_emulator::AppKey::generate("other001").unwrap();
+    let by_other = emu::sign_with(
+        other.private_pkcs8.as_ref().unwrap(),
+        &no_kid,
+        &emu::enterprise_claims(&emulator),
+    );
+    refused_with(&emulator, &by_other, SIGNATURE_ERROR).await;
 }
 
 #[tokio::test]
@@ -179,6 +210,14 @@ async fn exp_more_than_60_seconds_ahead_is_refused() {
     let emulator = emu::start().await;
     let now = emu::now(&emulator);
     let claims = with(&emulator, |c| c["exp"] = json!(now + 120));
+    refused_with(
+        &emulator,
+        &emu::sign(&emulator, &emu::header("RS256"), &claims),
+        "Please check the 'exp' claim. The 'exp' value exceeds the maximum value of 60 seconds beyond the issue time.",
+    )
+    .await;
+    // The leeway for clock skew does not stretch the 60 s maximum.
+    let claims = with(&emulator, |c| c["exp"] = json!(now + 65));
     refused_with(
         &emulator,
         &emu::sign(&emulator, &emu::header("RS256"), &claims),

@@ -98,3 +98,90 @@ async fn as_user_is_refused_for_managed_users_and_unknown_targets() {
     let (status, _, _) = emu::users_me(&emulator, &admin, Some("999999")).await;
     assert_eq!(status, 400);
 }
+
+/// `GET /2.0/users/me?<query>` with `token`: the JSON body.
+async fn me_with_query(
+    emulator: &boxauth_emulator::EmulatorHandle,
+    token: &str,
+    query: &str,
+) -> serde_json::Value {
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/2.0/users/me?{query}", emulator.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+}
+
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[tokio::test]
+async fn fields_gives_the_mini_representation_plus_what_is_asked() {
+    let emulator = emu::start().await;
+    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+
+    // Without fields: the standard ones, no enterprise.
+    let standard = me_with_query(&emulator, &admin, "").await;
+    assert!(standard.get("space_amount").is_some() && standard.get("enterprise").is_none());
+
+    // fields=enterprise, as Box's SDKs' own tests ask: the mini fields and the enterprise.
+    let with_enterprise = me_with_query(&emulator, &admin, "fields=enterprise").await;
+    assert_eq!(
+        keys(&with_enterprise),
+        ["enterprise", "id", "login", "name", "type"]
+    );
+    assert_eq!(
+        with_enterprise["enterprise"],
+        serde_json::json!({"type": "enterprise", "id": DEFAULT_ENTERPRISE_ID, "name": "Emulated Enterprise"})
+    );
+
+    // Several, with an unknown name ignored as Box ignores it.
+    let several = me_with_query(
+        &emulator,
+        &admin,
+        "fields=role,is_platform_access_only,tracking_codes,no_such_field",
+    )
+    .await;
+    assert_eq!(
+        keys(&several),
+        [
+            "id",
+            "is_platform_access_only",
+            "login",
+            "name",
+            "role",
+            "tracking_codes",
+            "type"
+        ]
+    );
+    assert_eq!(several["role"], "admin");
+    assert_eq!(several["is_platform_access_only"], false);
+
+    let service = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let platform = me_with_query(&emulator, &service, "fields=is_platform_access_only,role").await;
+    assert_eq!(
+        (
+            platform["is_platform_access_only"].as_bool(),
+            platform["role"].as_str()
+        ),
+        (Some(true), Some("user"))
+    );
+
+    // A query that does not parse is no field list.
+    let broken = me_with_query(&emulator, &admin, "fields=%ZZ&").await;
+    assert!(broken.get("login").is_some());
+}

@@ -94,7 +94,12 @@ pub fn sign(emulator: &EmulatorHandle, header: &Value, claims: &Value) -> String
         .private_pkcs8
         .clone()
         .expect("the default key has its private half");
-    let key = RsaKeyPair::from_pkcs8(&pkcs8).unwrap();
+    sign_with(&pkcs8, header, claims)
+}
+
+/// A JWT with `header` and `claims`, signed with the RSA key `pkcs8` (DER) per `header.alg`.
+pub fn sign_with(pkcs8: &[u8], header: &Value, claims: &Value) -> String {
+    let key = RsaKeyPair::from_pkcs8(pkcs8).unwrap();
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

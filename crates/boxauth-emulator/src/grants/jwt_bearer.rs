@@ -1,8 +1,13 @@
 //! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`: a JWT signed with a key registered for
 //! the app. Checked in this order, each with Box's own error: the JWT's form; `alg` (RS256, RS384,
-//! RS512 only); `kid`; the signature; `iss`; `aud`; `box_sub_type` and `sub` (a string naming an
-//! enterprise or user); `exp` (in the future, at most 60 s after the issue time, with a small
-//! leeway); `nbf`; `jti` (16–128 characters, never seen before, remembered until `exp`).
+//! RS512 only); `kid` (a registered key; without one, every key of the app is tried); the
+//! signature; `iss`; `aud`; `box_sub_type` and `sub` (a string naming an enterprise or user);
+//! `exp` (not passed, allowing a small leeway for clock skew; at most 60 s after the issue time,
+//! with no leeway); `nbf`; `jti` (16–128 characters, never seen before, remembered until `exp`).
+//!
+//! Without `kid`, trying each key is inferred, not documented: Box's generated Node/TypeScript
+//! SDKs sign `{"alg":"RS256","typ":"JWT"}` with no `kid`, and get tokens from Box every day (their
+//! CI runs against it).
 
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
@@ -26,17 +31,22 @@ pub(crate) fn grant(
         return Err(BoxError::NoPublicKeys);
     }
     let algorithm = jwt.rs_algorithm().ok_or(BoxError::SignatureInvalid)?;
-    let kid = jwt
-        .header
-        .get("kid")
-        .and_then(|k| k.as_str())
-        .ok_or(BoxError::KidInvalid)?;
-    let key = app
-        .keys
-        .iter()
-        .find(|k| k.id == kid)
-        .ok_or(BoxError::KidInvalid)?;
-    if !jwt.verify(algorithm, &key.public_der) {
+    let verified = match jwt.header.get("kid") {
+        None => app
+            .keys
+            .iter()
+            .any(|key| jwt.verify(algorithm, &key.public_der)),
+        Some(kid) => {
+            let kid = kid.as_str().ok_or(BoxError::KidInvalid)?;
+            let key = app
+                .keys
+                .iter()
+                .find(|k| k.id == kid)
+                .ok_or(BoxError::KidInvalid)?;
+            jwt.verify(algorithm, &key.public_der)
+        }
+    };
+    if !verified {
         return Err(BoxError::SignatureInvalid);
     }
     if jwt.string("iss") != Some(&*client.id) {
@@ -59,8 +69,9 @@ pub(crate) fn grant(
         return Err(BoxError::ExpPassed);
     }
     // The issue time is the moment Box receives the assertion, whatever `iat` claims: a client
-    // clock running ahead cannot buy a longer-lived assertion.
-    if exp > now + max_ahead + leeway {
+    // clock running ahead cannot buy a longer-lived assertion. Box's rule is "at most 60 seconds
+    // beyond the issue time": the leeway is for an `exp` just passed, not for this maximum.
+    if exp > now + max_ahead {
         return Err(BoxError::ExpTooFar);
     }
     if jwt.seconds("nbf").is_some_and(|nbf| nbf > now + leeway) {

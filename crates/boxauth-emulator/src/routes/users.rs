@@ -1,13 +1,15 @@
-//! `GET /2.0/users/me`: who the bearer token acts as, or `As-User` where Box allows it.
+//! `GET /2.0/users/me`: who the bearer token acts as, or `As-User` where Box allows it, with
+//! Box's `fields` rule: without it the standard fields; with it the mini representation (`type`,
+//! `id`, `name`, `login`) plus the fields asked for, unknown names ignored.
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::config::{Role, User};
+use crate::config::{Role, User, World};
 use crate::state::AppState;
 
 /// Box's answer to a missing, invalid, expired or revoked token: 401, an empty body, and the reason
@@ -38,7 +40,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-pub(crate) async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// The query of `/2.0/users/me`.
+#[derive(serde::Deserialize)]
+pub(crate) struct UserQuery {
+    fields: Option<String>,
+}
+
+pub(crate) async fn me(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    // A query that does not parse asks for no fields, as Box ignores what it does not know.
+    let fields = query.ok().and_then(|Query(query)| query.fields);
     let Some(token) = bearer(&headers) else {
         let mut response = StatusCode::UNAUTHORIZED.into_response();
         response.headers_mut().insert(
@@ -92,10 +106,70 @@ pub(crate) async fn me(State(state): State<Arc<AppState>>, headers: HeaderMap) -
             }
         }
     };
-    axum::Json(user_json(user)).into_response()
+    axum::Json(user_json(user, &state.world, fields.as_deref())).into_response()
 }
 
-fn user_json(user: &User) -> serde_json::Value {
+/// The standard fields of a user (what Box returns without `fields`).
+const STANDARD: &[&str] = &[
+    "type",
+    "id",
+    "name",
+    "login",
+    "created_at",
+    "modified_at",
+    "language",
+    "timezone",
+    "space_amount",
+    "space_used",
+    "max_upload_size",
+    "status",
+    "job_title",
+    "phone",
+    "address",
+    "avatar_url",
+    "notification_email",
+];
+
+/// The mini representation, always returned with `fields`.
+const MINI: &[&str] = &["type", "id", "name", "login"];
+
+/// `user` as Box's `User--Full`, reduced to what `fields` asks for.
+fn user_json(user: &User, world: &World, fields: Option<&str>) -> serde_json::Value {
+    let full = full_user(user, world);
+    let serde_json::Value::Object(mut all) = full else {
+        return full;
+    };
+    let wanted: Vec<&str> = match fields {
+        None => STANDARD.to_vec(),
+        Some(list) => MINI
+            .iter()
+            .copied()
+            .chain(list.split(',').map(str::trim).filter(|f| !f.is_empty()))
+            .collect(),
+    };
+    let mut shown = serde_json::Map::new();
+    for name in wanted {
+        if let Some(value) = all.remove(name) {
+            shown.insert(name.to_owned(), value);
+        }
+    }
+    serde_json::Value::Object(shown)
+}
+
+/// Every field of Box's `User--Full`. Values the world does not hold are Box's defaults for a new
+/// account (inferred).
+fn full_user(user: &User, world: &World) -> serde_json::Value {
+    let enterprise = world
+        .enterprises
+        .iter()
+        .find(|e| e.id == user.enterprise_id)
+        .map(|e| json!({"type": "enterprise", "id": e.id, "name": e.name}));
+    let role = match user.role {
+        Role::Admin => "admin",
+        Role::Coadmin => "coadmin",
+        _ => "user",
+    };
+    let platform_only = matches!(user.role, Role::AppUser | Role::ServiceAccount);
     json!({
         "type": "user",
         "id": user.id,
@@ -114,5 +188,17 @@ fn user_json(user: &User) -> serde_json::Value {
         "address": "",
         "avatar_url": format!("https://app.box.com/api/avatar/large/{}", user.id),
         "notification_email": serde_json::Value::Null,
+        "role": role,
+        "tracking_codes": [],
+        "can_see_managed_users": !platform_only,
+        "is_sync_enabled": !platform_only,
+        "is_external_collab_restricted": false,
+        "is_exempt_from_device_limits": false,
+        "is_exempt_from_login_verification": false,
+        "enterprise": enterprise,
+        "my_tags": [],
+        "hostname": "https://app.box.com/",
+        "is_platform_access_only": platform_only,
+        "external_app_user_id": serde_json::Value::Null,
     })
 }
