@@ -40,6 +40,8 @@ pub(crate) struct AppState {
     pub(crate) stats: Stats,
     /// Compared with a dummy hash when the client ID is unknown, so timing does not tell.
     dummy: Client,
+    /// Every app's CORS origins.
+    cors_origins: std::collections::HashSet<String>,
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -100,7 +102,13 @@ impl AppState {
             secret_hash: secret_hash(&dummy_salt, "unknown client"),
             salt: dummy_salt,
         };
+        let cors_origins = world
+            .apps
+            .iter()
+            .flat_map(|app| app.cors_origins.iter().cloned())
+            .collect();
         Self {
+            cors_origins,
             users: world
                 .users
                 .iter()
@@ -193,6 +201,11 @@ impl AppState {
     /// The client with this ID, without checking a secret (token exchange, consent page).
     pub(crate) fn client(&self, client_id: &str) -> Option<&Client> {
         self.clients.get(client_id)
+    }
+
+    /// Whether an app of the world lists `origin` among its CORS domains.
+    pub(crate) fn cors_allows(&self, origin: &str) -> bool {
+        self.cors_origins.contains(origin)
     }
 
     pub(crate) fn app(&self, client: &Client) -> &App {

@@ -92,6 +92,7 @@ pub(crate) fn world() -> World {
             as_user: true,
             authorized: true,
             service_account_id: DEFAULT_SERVICE_ACCOUNT_ID.into(),
+            cors_origins: vec!["http://localhost:3000".into()],
         }],
         items: vec![
             Item {

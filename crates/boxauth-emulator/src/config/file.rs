@@ -78,6 +78,8 @@ struct AppEntry {
     service_account: Option<String>,
     #[serde(default)]
     keys: Vec<KeyEntry>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +267,7 @@ fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigError> {
         authorized: entry.authorized.unwrap_or(true),
         service_account_id,
         client_id,
+        cors_origins: entry.cors_origins,
     })
 }
 

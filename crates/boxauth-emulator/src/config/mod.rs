@@ -166,6 +166,9 @@ pub struct App {
     pub authorized: bool,
     /// The service account's user ID.
     pub service_account_id: String,
+    /// Origins a browser app may call the token and revoke endpoints from (Box's "CORS Domains"),
+    /// e.g. `http://localhost:3000`.
+    pub cors_origins: Vec<String>,
 }
 
 /// File or folder.
@@ -384,6 +387,14 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
         }
         unique("key of app", app.keys.iter().map(|k| k.id.as_str()))?;
         let mut seen = HashSet::new();
+        for origin in &app.cors_origins {
+            check_origin(origin).map_err(|why| {
+                ConfigError(format!(
+                    "app {}: CORS origin {origin:?} {why}",
+                    app.client_id
+                ))
+            })?;
+        }
         for uri in &app.redirect_uris {
             check_redirect_uri(uri).map_err(|why| {
                 ConfigError(format!("app {}: redirect URI {uri:?} {why}", app.client_id))
@@ -410,6 +421,22 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
 }
 
 /// Box's rule: HTTPS, or plain HTTP for localhost and loopback addresses.
+/// An origin is `scheme://host[:port]`: no path, query or fragment.
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    let parsed = url::Url::parse(origin).map_err(|_| "is not a URL")?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err("must be an http:// or https:// origin with a host");
+    }
+    if parsed.path() != "/"
+        || origin.ends_with('/')
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
+        return Err("must be an origin only (scheme://host[:port], no path)");
+    }
+    Ok(())
+}
+
 fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
     let parsed = url::Url::parse(uri).map_err(|_| "is not a valid URL")?;
     match parsed.scheme() {

@@ -1,6 +1,7 @@
 //! The HTTP surface: Box's paths, and what every answer carries.
 
 pub(crate) mod authorize;
+mod cors;
 mod revoke;
 mod token;
 mod users;
@@ -49,12 +50,20 @@ impl FormEncoding {
     }
 }
 
+pub(crate) use cors::{Origin, decorate as cors_headers};
+
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/oauth2/token", post(token::token))
+        .route("/oauth2/token", post(token::token).options(cors::preflight))
         // Clients have been seen adding a trailing slash; Box answers it the same.
-        .route("/oauth2/token/", post(token::token))
-        .route("/oauth2/revoke", post(revoke::revoke))
+        .route(
+            "/oauth2/token/",
+            post(token::token).options(cors::preflight),
+        )
+        .route(
+            "/oauth2/revoke",
+            post(revoke::revoke).options(cors::preflight),
+        )
         .route("/2.0/users/me", get(users::me))
         .route(
             "/api/oauth2/authorize",

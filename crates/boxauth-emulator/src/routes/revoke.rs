@@ -9,15 +9,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::routes::FormEncoding;
+use crate::routes::{FormEncoding, Origin, cors_headers};
 use crate::state::AppState;
 
 pub(crate) async fn revoke(
     State(state): State<Arc<AppState>>,
+    origin: Origin,
     encoding: FormEncoding,
     body: Bytes,
 ) -> Response {
-    let params = encoding.params(&body);
+    let mut response = answer(&state, &encoding, &body);
+    cors_headers(&state, &origin, &mut response);
+    response
+}
+
+fn answer(state: &AppState, encoding: &FormEncoding, body: &[u8]) -> Response {
+    let params = encoding.params(body);
     let client = match state.authenticate(params.get("client_id"), params.get("client_secret")) {
         Ok(client) => client,
         Err(error) => return error.into_response(),

@@ -10,13 +10,14 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Grant;
 use crate::errors::{BoxError, no_store};
 use crate::grants::{self, Params, TokenReply};
-use crate::routes::FormEncoding;
+use crate::routes::{FormEncoding, Origin, cors_headers};
 use crate::stamp::http_date;
 use crate::state::AppState;
 use crate::store::Millis;
 
 pub(crate) async fn token(
     State(state): State<Arc<AppState>>,
+    origin: Origin,
     encoding: FormEncoding,
     body: Bytes,
 ) -> Response {
@@ -47,6 +48,7 @@ pub(crate) async fn token(
     if let Some(date) = u64::try_from(now.div_euclid(1000)).ok().and_then(http_date) {
         response.headers_mut().insert(header::DATE, date);
     }
+    cors_headers(&state, &origin, &mut response);
     response
 }
 
