@@ -43,10 +43,17 @@ pub struct EmulatorCommand {
     /// --ca-file, curl with --cacert).
     #[arg(long)]
     tls: bool,
+    /// Print each exchange on stderr (method, path, grant type, client ID, status, Box's error,
+    /// duration; secrets masked) as text or JSON lines; --verbose prints text.
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// How many recent exchanges GET /__emulator/requests returns [default: 500 when logging, else 0].
+    #[arg(long, value_name = "N")]
+    keep_requests: Option<usize>,
 }
 
 impl EmulatorCommand {
-    pub async fn run(self) -> boxauth::Result<()> {
+    pub async fn run(self, verbose: bool) -> boxauth::Result<()> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
             return Err(boxauth::Error::config(
                 "--fault-rate must be between 0 and 1",
@@ -59,6 +66,14 @@ impl EmulatorCommand {
         };
         config.addr = self.addr;
         config.tls = self.tls;
+        config.log_format = match (self.log_format.as_deref(), verbose) {
+            (Some("json"), _) => Some(boxauth_emulator::LogFormat::Json),
+            (Some(_), _) | (None, true) => Some(boxauth_emulator::LogFormat::Text),
+            (None, false) => None,
+        };
+        config.keep_requests = self
+            .keep_requests
+            .unwrap_or(if config.log_format.is_some() { 500 } else { 0 });
         if let Some(ttl) = self.access_token_ttl {
             config.lifetimes.access_token = Duration::from_secs(ttl);
         }

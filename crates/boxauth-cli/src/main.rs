@@ -101,7 +101,7 @@ async fn main() -> ExitCode {
         Command::Token(command) => command.run(&out).await,
         Command::Env(command) => command.run(&out).await,
         Command::Api(command) => command.run().await,
-        Command::Emulator(command) => command.run().await,
+        Command::Emulator(command) => command.run(cli.verbose).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

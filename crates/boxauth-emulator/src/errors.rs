@@ -173,6 +173,8 @@ impl IntoResponse for BoxError {
         let status = StatusCode::from_u16(row.status).unwrap_or(StatusCode::BAD_REQUEST);
         let mut response = (status, axum::Json(body)).into_response();
         no_store(&mut response);
+        // For the request log: what was refused, and why.
+        response.extensions_mut().insert(row);
         response
     }
 }

@@ -90,7 +90,7 @@ impl Emulator {
         let faults = Faults::default();
         let stamped = crate::stamp::Stamped {
             inner: crate::routes::router(state.clone()),
-            clock: config.clock.clone(),
+            state: state.clone(),
         };
         let service = FaultLayer(faults.clone()).layer(stamped);
         let (stop, stopped) = watch::channel(false);
@@ -200,6 +200,12 @@ impl EmulatorHandle {
         // Both are well-formed http URLs built just above.
         boxauth::BoxUrls::new(&self.base_url, &self.oauth2_url())
             .expect("the emulator's URLs are valid")
+    }
+
+    /// The recent exchanges (the last [`EmulatorConfig::keep_requests`]), oldest first, secrets
+    /// masked: what a client sent and what it was answered.
+    pub fn requests(&self) -> Vec<crate::Exchange> {
+        self.state.log.recent()
     }
 
     /// The address it listens on.

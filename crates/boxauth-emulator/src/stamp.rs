@@ -1,18 +1,22 @@
 //! What every answer carries: a `Date` from the emulator's clock (clients correct their clock skew
-//! from it, as with Box) and a `box-request-id`. A plain tower service around the router: no
-//! boxing, and the date text is formatted once a second.
+//! from it, as with Box) and a `box-request-id`; and, when the request log is on, its record. A
+//! plain tower service around the router: no boxing, and the date text is formatted once a second.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, header};
 use tower::Service;
 
 use crate::clock::Clock;
+use crate::errors::ErrorRow;
+use crate::request_log::{Detail, Exchange, shown};
+use crate::state::AppState;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("box-request-id");
 
@@ -57,15 +61,66 @@ fn stamp(response: &mut Response<Body>, clock: &Clock) {
 #[derive(Clone)]
 pub(crate) struct Stamped<S> {
     pub(crate) inner: S,
-    pub(crate) clock: Clock,
+    pub(crate) state: Arc<AppState>,
+}
+
+/// A request the log will record when its answer is ready.
+pub struct Pending {
+    at: String,
+    method: String,
+    path: String,
+    started: Instant,
+}
+
+impl Pending {
+    fn of<B>(request: &Request<B>, clock: &Clock) -> Self {
+        let uri = request.uri();
+        let path = match uri.query() {
+            Some(query) => boxauth::mask::url(&format!("{}?{query}", uri.path())),
+            None => uri.path().to_owned(),
+        };
+        Self {
+            at: httpdate::fmt_http_date(clock.now()),
+            method: request.method().as_str().to_owned(),
+            path: shown(&path),
+            started: Instant::now(),
+        }
+    }
+
+    fn finish(self, response: &Response<Body>) -> Exchange {
+        let detail = response
+            .extensions()
+            .get::<Detail>()
+            .cloned()
+            .unwrap_or_default();
+        let refusal = response.extensions().get::<ErrorRow>();
+        Exchange {
+            at: self.at,
+            method: self.method,
+            path: self.path,
+            grant_type: detail.grant_type,
+            client_id: detail.client_id,
+            status: response.status().as_u16(),
+            error: refusal.map(|r| r.error.to_owned()),
+            error_description: refusal.map(|r| r.description.to_owned()),
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            request_id: response
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
 }
 
 pin_project_lite::pin_project! {
-    /// The inner answer, stamped when it is ready.
+    /// The inner answer, stamped (and logged) when it is ready.
     pub struct StampFuture<F> {
         #[pin]
         inner: F,
-        clock: Clock,
+        state: Arc<AppState>,
+        pending: Option<Pending>,
     }
 }
 
@@ -79,7 +134,10 @@ where
         let this = self.project();
         match this.inner.poll(cx) {
             Poll::Ready(Ok(mut response)) => {
-                stamp(&mut response, this.clock);
+                stamp(&mut response, &this.state.clock);
+                if let Some(pending) = this.pending.take() {
+                    this.state.log.record(pending.finish(&response));
+                }
                 Poll::Ready(Ok(response))
             }
             other => other,
@@ -100,9 +158,15 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let pending = self
+            .state
+            .log
+            .enabled()
+            .then(|| Pending::of(&request, &self.state.clock));
         StampFuture {
             inner: self.inner.call(request),
-            clock: self.clock.clone(),
+            state: self.state.clone(),
+            pending,
         }
     }
 }

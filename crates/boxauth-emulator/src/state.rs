@@ -42,6 +42,8 @@ pub(crate) struct AppState {
     dummy: Client,
     /// Every app's CORS origins.
     cors_origins: std::collections::HashSet<String>,
+    /// The request log.
+    pub(crate) log: crate::request_log::RequestLog,
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -108,6 +110,7 @@ impl AppState {
             .flat_map(|app| app.cors_origins.iter().cloned())
             .collect();
         Self {
+            log: crate::request_log::RequestLog::new(config.log_format, config.keep_requests),
             cors_origins,
             users: world
                 .users

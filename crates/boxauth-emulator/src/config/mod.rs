@@ -266,6 +266,11 @@ pub struct EmulatorConfig {
     /// Serve `https://` with a certificate for `127.0.0.1`, `::1` and `localhost`, signed by a
     /// CA made at start ([`EmulatorHandle::ca_pem`](crate::EmulatorHandle::ca_pem)).
     pub tls: bool,
+    /// Print each exchange on stderr in this format (default: not at all).
+    pub log_format: Option<crate::LogFormat>,
+    /// How many recent exchanges `GET /__emulator/requests` and
+    /// [`EmulatorHandle::requests`](crate::EmulatorHandle::requests) keep (default 0: none).
+    pub keep_requests: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -294,6 +299,8 @@ impl EmulatorConfig {
             sweep_interval: Duration::from_millis(100),
             clock: Clock::system(),
             tls: false,
+            log_format: None,
+            keep_requests: 0,
         }
     }
 

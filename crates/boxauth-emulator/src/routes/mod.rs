@@ -69,8 +69,16 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/api/oauth2/authorize",
             get(authorize::show).post(authorize::decide),
         )
+        .route("/__emulator/requests", get(recent_requests))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// The recent exchanges, as the request log keeps them (empty unless the emulator keeps some).
+async fn recent_requests(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> Response {
+    axum::Json(state.log.recent()).into_response()
 }
 
 async fn not_found() -> Response {

@@ -25,6 +25,16 @@ pub(crate) async fn revoke(
 
 fn answer(state: &AppState, encoding: &FormEncoding, body: &[u8]) -> Response {
     let params = encoding.params(body);
+    let mut response = revoked(state, &params);
+    if state.log.enabled() {
+        response
+            .extensions_mut()
+            .insert(crate::request_log::Detail::of(&params));
+    }
+    response
+}
+
+fn revoked(state: &AppState, params: &crate::grants::Params) -> Response {
     let client = match state.authenticate(params.get("client_id"), params.get("client_secret")) {
         Ok(client) => client,
         Err(error) => return error.into_response(),

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Grant;
 use crate::errors::{BoxError, no_store};
 use crate::grants::{self, Params, TokenReply};
+use crate::request_log::Detail;
 use crate::routes::{FormEncoding, Origin, cors_headers};
 use crate::stamp::http_date;
 use crate::state::AppState;
@@ -49,6 +50,9 @@ pub(crate) async fn token(
         response.headers_mut().insert(header::DATE, date);
     }
     cors_headers(&state, &origin, &mut response);
+    if state.log.enabled() {
+        response.extensions_mut().insert(Detail::of(&params));
+    }
     response
 }
 

@@ -1,0 +1,99 @@
+//! `boxauth emulator --log-format json` and `--verbose`: one line per exchange on stderr, a
+//! refused token request saying why, the secret it carried nowhere.
+
+use std::process::Stdio;
+
+use boxauth_emulator::{DEFAULT_CLIENT_ID, DEFAULT_ENTERPRISE_ID};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStderr};
+
+mod common;
+
+async fn start(flags: &[&str]) -> (Child, String, Lines<BufReader<ChildStderr>>) {
+    let mut child = common::boxauth(None)
+        .args(["emulator", "--addr", "127.0.0.1:0"])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = stdout.next_line().await.unwrap().unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("Box emulator listening on ")
+        .unwrap()
+        .to_owned();
+    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    (child, url, stderr)
+}
+
+async fn refused_request(url: &str) {
+    let body = format!(
+        "grant_type=client_credentials&client_id={DEFAULT_CLIENT_ID}&client_secret=not-the-secret-at-all\
+         &box_subject_type=enterprise&box_subject_id={DEFAULT_ENTERPRISE_ID}"
+    );
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{url}/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+}
+
+/// The first stderr line that `wanted` accepts.
+async fn line(stderr: &mut Lines<BufReader<ChildStderr>>, wanted: impl Fn(&str) -> bool) -> String {
+    loop {
+        let line = stderr
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the emulator logs the exchange");
+        assert!(
+            !line.contains("not-the-secret-at-all"),
+            "the secret is in the log: {line}"
+        );
+        if wanted(&line) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test]
+async fn json_lines_say_what_arrived_and_what_was_answered() {
+    let (mut child, url, mut stderr) = start(&["--log-format", "json"]).await;
+    refused_request(&url).await;
+    let logged = line(&mut stderr, |l| {
+        l.starts_with('{') && l.contains("/oauth2/token")
+    })
+    .await;
+    let exchange: serde_json::Value = serde_json::from_str(&logged).unwrap();
+    assert_eq!(exchange["method"], "POST");
+    assert_eq!(exchange["status"], 400);
+    assert_eq!(exchange["grant_type"], "client_credentials");
+    assert_eq!(exchange["client_id"], DEFAULT_CLIENT_ID);
+    assert_eq!(exchange["error"], "invalid_client");
+    assert!(exchange["duration_ms"].as_f64().unwrap() >= 0.0);
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn verbose_prints_a_readable_line_per_exchange() {
+    let (mut child, url, mut stderr) = start(&["--verbose"]).await;
+    refused_request(&url).await;
+    let logged = line(&mut stderr, |l| l.contains("POST /oauth2/token 400")).await;
+    assert!(
+        logged.contains("grant_type=client_credentials")
+            && logged.contains(&format!("client_id={DEFAULT_CLIENT_ID}"))
+            && logged.contains("error=invalid_client")
+            && logged.contains("box-request-id="),
+        "{logged}"
+    );
+    child.kill().await.unwrap();
+}

@@ -1,0 +1,170 @@
+//! The request log: one record per exchange with what a developer needs to see why a client was
+//! refused (method, path, grant type, client ID, status, Box's error), and never a secret.
+
+use boxauth::{AuthOptions, Authentication, AuthorizeOptions, OAuth, OAuthConfig};
+use boxauth_emulator::headless::{self, Decision};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
+    DEFAULT_ENTERPRISE_ID, EmulatorConfig,
+};
+use boxauth_test_support::emulator as emu;
+
+#[tokio::test]
+async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
+    let emulator = emu::start_with(EmulatorConfig {
+        keep_requests: 100,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let mut secrets: Vec<String> = vec![SECRET.into(), "a-wrong-client-secret".into()];
+
+    // A refused client, then a good one.
+    let (status, _) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", "a-wrong-client-secret"),
+            ("box_subject_type", "enterprise"),
+            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let ccg = emu::ccg_auth(&emulator, AuthOptions::default());
+    let token = ccg.retrieve_token().await.unwrap();
+    secrets.push(token.access_token.secret().into());
+    assert_eq!(
+        emu::users_me(&emulator, token.access_token.secret(), None)
+            .await
+            .0,
+        200
+    );
+
+    // JWT, with its assertion.
+    let assertion = emu::assertion(&emulator);
+    secrets.push(assertion.clone());
+    let (status, body) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("assertion", &assertion),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    secrets.push(body["access_token"].as_str().unwrap().into());
+
+    // OAuth 2.0: the consent page (state and code in URLs), the exchange, a refresh, a revoke.
+    let oauth = OAuth::with_options(
+        OAuthConfig::new(ID, SECRET),
+        emu::options_for(
+            &emulator,
+            AuthOptions::default().storage(boxauth::MemoryStorage::new()),
+        ),
+    )
+    .unwrap();
+    let request = oauth.authorize_url(AuthorizeOptions::default().state("a-state-value-to-hide"));
+    secrets.push(request.state().into());
+    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+        .await
+        .unwrap();
+    secrets.push(emu::query_value(&callback, "code").unwrap());
+    let first = oauth
+        .complete_authorization(&request, &callback)
+        .await
+        .unwrap();
+    secrets.push(first.access_token.secret().into());
+    secrets.push(first.refresh_token.as_ref().unwrap().secret().into());
+    let second = oauth.refresh_token().await.unwrap();
+    secrets.push(second.access_token.secret().into());
+    secrets.push(second.refresh_token.as_ref().unwrap().secret().into());
+    oauth.revoke_token().await.unwrap();
+
+    let log = emulator.requests();
+    let refused = &log[0];
+    assert_eq!(
+        (
+            refused.method.as_str(),
+            refused.path.as_str(),
+            refused.status,
+            refused.grant_type.as_deref(),
+            refused.client_id.as_deref(),
+            refused.error.as_deref(),
+        ),
+        (
+            "POST",
+            "/oauth2/token",
+            400,
+            Some("client_credentials"),
+            Some(ID),
+            Some("invalid_client")
+        )
+    );
+    assert!(
+        refused
+            .error_description
+            .as_deref()
+            .unwrap()
+            .contains("client credentials")
+    );
+    assert!(!refused.request_id.is_empty());
+    let grants: Vec<&str> = log.iter().filter_map(|e| e.grant_type.as_deref()).collect();
+    assert_eq!(
+        grants,
+        [
+            "client_credentials",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "authorization_code",
+            "refresh_token",
+        ]
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.path == "/2.0/users/me" && e.status == 200)
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.path == "/oauth2/revoke" && e.client_id.as_deref() == Some(ID))
+    );
+    let consent = log
+        .iter()
+        .find(|e| e.path.starts_with("/api/oauth2/authorize?"))
+        .unwrap();
+    assert!(consent.path.contains("state=***"), "{}", consent.path);
+
+    // The same over HTTP, for a client in any language; and no secret anywhere in it.
+    let served = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/__emulator/requests", emulator.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    assert!(served.as_array().unwrap().len() >= log.len());
+    let everything = format!("{served} {log:?}");
+    for secret in &secrets {
+        assert!(
+            !everything.contains(secret.as_str()),
+            "a secret is in the log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_log_nothing_is_kept() {
+    let emulator = emu::start().await;
+    emu::ccg_auth(&emulator, AuthOptions::default())
+        .retrieve_token()
+        .await
+        .unwrap();
+    assert!(emulator.requests().is_empty());
+}
