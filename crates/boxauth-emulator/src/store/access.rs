@@ -56,7 +56,7 @@ impl AccessTokens {
             .map_or(0, |(_, g)| g.len());
         self.generations
             .entry(number)
-            .or_insert_with(|| TokenMap::with_capacity_and_hasher(sized, Default::default()))
+            .or_insert_with(|| TokenMap::with_capacity(sized))
             .insert(token.clone(), record);
         self.len += 1;
         token

@@ -8,7 +8,6 @@
 mod access;
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::errors::BoxError;
@@ -21,30 +20,7 @@ pub(crate) type Millis = i64;
 /// A code or token, shared by its map entry and its place in the expiry queue.
 type Key = Arc<str>;
 
-/// A fast hash for keys the emulator generated itself (at least 155 random bits: access tokens
-/// begin with their generation's code, the same for all of one generation, and every byte is
-/// mixed in): no one can choose keys that collide, so SipHash's protection is not needed here. (`jti`s, which clients choose, keep
-/// the default hasher.)
-#[derive(Default)]
-struct TokenHasher(u64);
-
-impl Hasher for TokenHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0 ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                .rotate_left(29);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 32)
-    }
-}
-
-type TokenMap<V> = HashMap<Key, V, BuildHasherDefault<TokenHasher>>;
+type TokenMap<V> = HashMap<Key, V>;
 
 /// A (scope, item) pair of a downscoped token; `item` indexes `World::items`.
 #[derive(Debug, Clone, PartialEq, Eq)]
