@@ -15,7 +15,8 @@
 //! issued); refresh tokens live 60 days, work once and rotate (reusing a spent one revokes its
 //! family); JWT assertions are RS256/RS384/RS512 only, signed with a registered key, with Box's
 //! claim rules and error strings; client secrets are stored hashed and compared in constant time.
-//! The full list of errors is [`BoxError`]. Token and revoke requests are read as urlencoded
+//! The full list of errors is [`BoxError`]; what the emulator does where Box documents nothing is in
+//! [`behaviour::BEHAVIOURS`], each row marked documented, observed or inferred. Token and revoke requests are read as urlencoded
 //! forms (what Box documents and its SDKs send) or as `multipart/form-data` (`curl -F`), as Box
 //! reads them.
 //!
@@ -43,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod behaviour;
 mod clock;
 mod config;
 mod errors;

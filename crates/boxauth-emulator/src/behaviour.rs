@@ -1,0 +1,95 @@
+//! What the emulator does beyond its error strings ([`BoxError`](crate::BoxError) has those), and
+//! how it knows Box does the same: **D** documented by Box, **O** observed (in Box's answers or in
+//! real clients that work against Box), **I** inferred (Box documents nothing; the emulator's choice,
+//! made so that real clients behave as they do against Box). The README lists the inferred rows.
+
+/// One behaviour and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Behaviour {
+    /// A short name.
+    pub topic: &'static str,
+    /// What the emulator does.
+    pub emulator: &'static str,
+    /// `D`, `O` or `I` (see the module docs).
+    pub provenance: char,
+    /// Why: the source, or what the inference rests on.
+    pub basis: &'static str,
+}
+
+const fn row(
+    topic: &'static str,
+    emulator: &'static str,
+    provenance: char,
+    basis: &'static str,
+) -> Behaviour {
+    Behaviour {
+        topic,
+        emulator,
+        provenance,
+        basis,
+    }
+}
+
+/// Every behaviour worth knowing the provenance of.
+#[rustfmt::skip]
+pub const BEHAVIOURS: &[Behaviour] = &[
+    row("revoke success body",
+        "200 with an empty body",
+        'D', "Box's API reference: \"an empty response\". Box's legacy Python SDK 3.x and simple-oauth2 parse JSON there and fail on it; they fail the same way against Box"),
+    row("revoke of an unknown token",
+        "200, nothing revoked",
+        'I', "undocumented; RFC 7009 §2.2 says 200"),
+    row("JWT assertion without kid",
+        "verified against each of the app's registered keys; a kid naming no key keeps Box's \"kid\" error",
+        'I', "Box's generated Node/TypeScript SDKs sign {\"alg\":\"RS256\",\"typ\":\"JWT\"} with no kid and get tokens from Box in their CI"),
+    row("JWT exp leeway",
+        "an exp passed by at most jwt_leeway_secs (default 5) still counts; the 60 s maximum has no leeway",
+        'I', "Box documents the 60 s maximum only; clients' clocks drift"),
+    row("CORS headers",
+        "for an origin in the app's cors_origins: Access-Control-Allow-Origin echoed, POST and OPTIONS, the request headers SDKs send, Vary: Origin; a preflight from another origin gets 403",
+        'I', "Box has a per-app \"CORS Domains\" setting and answers browsers from them; the exact headers are not documented"),
+    row("users/me fields",
+        "the standard fields unless fields= names others; unknown names ignored; values the world does not hold are Box's defaults for a new account",
+        'D', "Box's API reference (fields query parameter, User--Full); the default values are inferred"),
+    row("users/me As-User",
+        "allowed for an admin or co-admin token, and a service account's when its app may perform actions as users (as_user); the user must be in the caller's enterprise",
+        'D', "Box's As-User guide; the emulator's exact refusal statuses are inferred"),
+    row("token exchange credentials",
+        "no client_id or client_secret needed: the subject token is the proof",
+        'O', "Box's downscoping samples send none and get tokens"),
+    row("multipart/form-data token bodies",
+        "read like urlencoded ones",
+        'O', "curl -F against Box's token endpoint gets tokens"),
+    row("/oauth2/token/ with a trailing slash",
+        "answered as /oauth2/token",
+        'O', "clients seen adding it work against Box"),
+    row("consent page",
+        "one plain HTML page: pick a user by login, approve or deny (no password); CSRF token, framing forbidden",
+        'I', "Box's real page is a login and consent flow on account.box.com that no client parses; only its redirect matters"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_a_provenance_and_a_basis() {
+        for b in BEHAVIOURS {
+            assert!(matches!(b.provenance, 'D' | 'O' | 'I'), "{}", b.topic);
+            assert!(!b.basis.is_empty() && !b.emulator.is_empty(), "{}", b.topic);
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_inferred_behaviour() {
+        let readme = include_str!("../../../README.md");
+        for b in BEHAVIOURS.iter().filter(|b| b.provenance == 'I') {
+            assert!(
+                readme.contains(&format!("**{}**", b.topic)),
+                "README.md's emulator section should list the inferred behaviour {:?}",
+                b.topic
+            );
+        }
+    }
+}
