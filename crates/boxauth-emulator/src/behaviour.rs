@@ -42,7 +42,7 @@ pub const BEHAVIOURS: &[Behaviour] = &[
         'I', "undocumented; RFC 7009 §2.2 says 200"),
     row("JWT assertion without kid",
         "verified against each of the app's registered keys; a kid naming no key keeps Box's \"kid\" error",
-        'I', "Box's generated Node/TypeScript SDKs sign {\"alg\":\"RS256\",\"typ\":\"JWT\"} with no kid and get tokens from Box in their CI"),
+        'I', "Box's generated Node/TypeScript SDKs sign with the header {\"alg\":\"RS256\"} alone (box-node-sdk 10.12 on the wire) and get tokens from Box in their CI"),
     row("JWT exp leeway",
         "an exp passed by at most jwt_leeway_secs (default 5) still counts; the 60 s maximum has no leeway",
         'I', "Box documents the 60 s maximum only; clients' clocks drift"),
