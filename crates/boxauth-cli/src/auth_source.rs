@@ -114,12 +114,13 @@ pub fn redis_storage(
     let Some(path) = ca_file else {
         return Ok(storage);
     };
-    let pem = std::fs::read(path).map_err(|e| {
-        boxauth::Error::config(format!(
-            "cannot read the Redis CA file {}: {e}",
-            path.display()
-        ))
-    })?;
+    let pem = boxauth::private_file::read_regular(path, boxauth::private_file::MAX_CONFIG_BYTES)
+        .map_err(|e| {
+            boxauth::Error::config(format!(
+                "cannot read the Redis CA file {}: {e}",
+                path.display()
+            ))
+        })?;
     storage
         .with_root_certificates(&pem)
         .map_err(|e| boxauth::Error::config(format!("{}: {e}", path.display())))
@@ -194,13 +195,23 @@ impl AuthSource {
         }
         if let Some(path) = &self.jwt_config {
             if path.as_os_str() == "-" {
-                let mut json = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut json).map_err(|e| {
+                let unreadable = |e: std::io::Error| {
                     ConfigError::new(
                         ConfigErrorKind::Unreadable,
                         "cannot read the Box config JSON from standard input (--jwt-config -)",
                     )
                     .with_source(e)
+                };
+                let bytes = boxauth::private_file::read_limited(
+                    std::io::stdin().lock(),
+                    boxauth::private_file::MAX_CONFIG_BYTES,
+                )
+                .map_err(unreadable)?;
+                let json = String::from_utf8(bytes).map_err(|_| {
+                    unreadable(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "it is not UTF-8 text",
+                    ))
                 })?;
                 JwtConfig::from_config_json(&json)?;
                 return Ok(AuthMethod::Jwt {

@@ -64,13 +64,14 @@ pub fn default_file() -> Option<PathBuf> {
 
 /// Box CLI's environments in `path`, and its default one.
 pub fn read(path: &Path) -> boxauth::Result<(Vec<Imported>, Option<String>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            ConfigErrorKind::Unreadable,
-            format!("cannot read Box CLI's environments {}", path.display()),
-        )
-        .with_source(e)
-    })?;
+    let text = boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read Box CLI's environments {}", path.display()),
+            )
+            .with_source(e)
+        })?;
     // serde_json's message may quote the file (a secret): only the position is kept.
     let file: BoxCliFile = serde_json::from_str(&text).map_err(|e| {
         Error::config(format!(
@@ -160,7 +161,8 @@ fn convert(env: BoxCliEnvironment) -> Result<Environment, String> {
 /// The config JSON of `config_file` with its private key taken from `key_path`.
 fn with_key_from(config_file: &Path, key_path: &Path) -> Result<String, String> {
     let read = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     let mut config: Value = serde_json::from_str(&read(config_file)?)
         .map_err(|_| format!("{} is not JSON", config_file.display()))?;
@@ -169,7 +171,7 @@ fn with_key_from(config_file: &Path, key_path: &Path) -> Result<String, String> 
         .pointer_mut("/boxAppSettings/appAuth")
         .and_then(Value::as_object_mut)
         .ok_or_else(|| format!("{} has no boxAppSettings.appAuth", config_file.display()))?
-        .insert("privateKey".to_owned(), Value::String(key));
+        .insert("privateKey".to_owned(), Value::String(key.to_string()));
     let json = config.to_string();
     boxauth::JwtConfig::from_config_json(&json).map_err(|e| e.to_string())?;
     Ok(json)

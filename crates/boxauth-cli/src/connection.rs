@@ -49,8 +49,14 @@ impl std::fmt::Debug for ConnectionArgs {
             .map(|h| h.split(':').next().unwrap_or_default().trim())
             .collect();
         f.debug_struct("ConnectionArgs")
-            .field("base_url", &self.base_url)
-            .field("oauth2_url", &self.oauth2_url)
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(boxauth::mask::url_password),
+            )
+            .field(
+                "oauth2_url",
+                &self.oauth2_url.as_deref().map(boxauth::mask::url_password),
+            )
             .field("ca_file", &self.ca_file)
             .field("headers", &names)
             .finish()
@@ -84,13 +90,15 @@ impl ConnectionArgs {
             builder = builder.header(name, value);
         }
         if let Some(path) = &self.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                ConfigError::new(
-                    ConfigErrorKind::Unreadable,
-                    format!("cannot read the CA file {} (--ca-file)", path.display()),
-                )
-                .with_source(e)
-            })?;
+            let pem =
+                boxauth::private_file::read_regular(path, boxauth::private_file::MAX_CONFIG_BYTES)
+                    .map_err(|e| {
+                        ConfigError::new(
+                            ConfigErrorKind::Unreadable,
+                            format!("cannot read the CA file {} (--ca-file)", path.display()),
+                        )
+                        .with_source(e)
+                    })?;
             builder = builder.add_root_certificates(pem);
         }
         builder
@@ -114,12 +122,18 @@ impl ConnectionArgs {
     pub fn extra_headers(&self) -> boxauth::Result<Vec<(String, String)>> {
         self.headers
             .iter()
-            .map(|header| match header.split_once(':') {
+            .enumerate()
+            .map(|(index, header)| match header.split_once(':') {
                 Some((name, value)) if !name.trim().is_empty() => {
                     Ok((name.trim().to_owned(), value.trim().to_owned()))
                 }
+                // The text may be a credential written wrongly ('Authorization=Bearer …'): it is
+                // not repeated.
                 _ => Err(boxauth::Error::config(format!(
-                    "--header {header:?} must look like 'Name: value'"
+                    "--header number {} ({} characters, not shown: it may hold a credential) \
+                     must look like 'Name: value', with a colon after the name",
+                    index + 1,
+                    header.chars().count()
                 ))),
             })
             .collect()

@@ -127,19 +127,40 @@ impl Store {
     /// Every environment (none when the file does not exist yet).
     pub fn load(&self) -> Result<Environments, Error> {
         let path = self.file();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match boxauth::private_file::read_text(
+            &path,
+            boxauth::private_file::MAX_CONFIG_BYTES,
+        ) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Environments::default());
             }
             Err(e) => return Err(io("read", &path, e)),
         };
-        serde_json::from_str(&text).map_err(|e| {
+        // serde's message may quote the file (a client secret): only the position is kept.
+        let environments: Environments = serde_json::from_str(&text).map_err(|e| {
             Error::config(format!(
-                "{} is damaged ({e}); fix it or move it away and add the environments again",
-                path.display()
+                "{} is damaged (JSON error at line {} column {}); fix it or move it away and \
+                 add the environments again",
+                path.display(),
+                e.line(),
+                e.column()
             ))
-        })
+        })?;
+        // A hand-edited name like `../../outside` would put its token file outside this directory.
+        for name in environments
+            .environments
+            .keys()
+            .chain(environments.current.iter())
+        {
+            check_name(name).map_err(|e| {
+                Error::config(format!(
+                    "{} holds an environment name that is not allowed: {e}; rename it in the file",
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(environments)
     }
 
     /// Saves every environment (mode 0600: the file holds client secrets).

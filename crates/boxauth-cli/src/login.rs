@@ -357,36 +357,78 @@ async fn wait_for_paste(
     }
 }
 
-/// Serves the callback until the real one arrives: returns the login of the user.
+/// How long one connection may take to send its request line and headers, in all.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most connections read at once; more wait in the listen queue.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Reads one connection's request, answering anything but `GET /callback` itself: the stream and
+/// the query of a callback.
+async fn screen(mut stream: TcpStream) -> Option<(TcpStream, String)> {
+    let target = tokio::time::timeout(HEAD_TIMEOUT, request_target(&mut stream))
+        .await
+        .ok()
+        .flatten();
+    let Some(target) = target else {
+        respond(
+            stream,
+            "400 Bad Request",
+            &page("Bad request", "This address only takes Box's redirect."),
+        )
+        .await;
+        return None;
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+    if path != "/callback" {
+        respond(
+            stream,
+            "404 Not Found",
+            &page("Not found", "This address only takes Box's redirect."),
+        )
+        .await;
+        return None;
+    }
+    Some((stream, query.to_owned()))
+}
+
+/// Serves the callback until the real one arrives: returns the login of the user. Connections
+/// are read concurrently, each within [`HEAD_TIMEOUT`], so a slow or idle one cannot hold the
+/// real callback back.
 async fn wait_for_callback(
     listener: &TcpListener,
     oauth: &OAuth,
     request: &boxauth::AuthorizationRequest,
     out: &Output,
 ) -> boxauth::Result<String> {
+    let (callbacks, mut arrived) = tokio::sync::mpsc::channel(MAX_CONNECTIONS);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
+        let (stream, query) = tokio::select! {
+            // At the limit, new connections wait in the listen queue for a slot (at most
+            // HEAD_TIMEOUT), rather than being refused.
+            (slot, accepted) = async {
+                (slots.clone().acquire_owned().await, listener.accept().await)
+            } => {
+                match (slot, accepted) {
+                    (Ok(slot), Ok((stream, _))) => {
+                        let callbacks = callbacks.clone();
+                        tokio::spawn(async move {
+                            let _slot = slot;
+                            if let Some(callback) = screen(stream).await {
+                                let _ = callbacks.send(callback).await;
+                            }
+                        });
+                    }
+                    // The semaphore is never closed.
+                    (Err(_), _) => {}
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    (Ok(_), Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+                continue;
+            }
+            Some(callback) = arrived.recv() => callback,
         };
-        let Some(target) = request_target(&mut stream).await else {
-            respond(
-                stream,
-                "400 Bad Request",
-                &page("Bad request", "This address only takes Box's redirect."),
-            )
-            .await;
-            continue;
-        };
-        let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
-        if path != "/callback" {
-            respond(
-                stream,
-                "404 Not Found",
-                &page("Not found", "This address only takes Box's redirect."),
-            )
-            .await;
-            continue;
-        }
+        let query = query.as_str();
         let state = url::form_urlencoded::parse(query.as_bytes())
             .find(|(n, _)| n == "state")
             .map(|(_, v)| v.into_owned());

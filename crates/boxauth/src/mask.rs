@@ -82,17 +82,77 @@ pub fn url_password(url: &str) -> String {
     }
 }
 
-/// A URL with secret query parameters masked.
+/// A URL with its password and secret query parameters masked.
 pub fn url(url: &str) -> String {
+    let url = url_password(url);
     match url.split_once('?') {
         Some((path, query)) => format!("{path}?{}", form(query)),
-        None => url.to_owned(),
+        None => url,
     }
+}
+
+/// The most characters of server text (`error_description` and the like) boxauth keeps.
+pub const MAX_SERVER_TEXT: usize = 1024;
+
+/// Text from a server as it may be kept and shown: at most [`MAX_SERVER_TEXT`] characters,
+/// control characters escaped (so no escape sequence reaches a terminal), and each of `sent` (the
+/// secrets boxauth itself sent in the request, which a server may echo) replaced by `***`.
+pub fn server_text(text: &str, sent: &[&str]) -> String {
+    let mut redacted = std::borrow::Cow::Borrowed(text);
+    for secret in sent.iter().filter(|s| s.len() >= 4) {
+        if redacted.contains(secret) {
+            redacted = std::borrow::Cow::Owned(redacted.replace(secret, "***"));
+        }
+    }
+    let mut out = String::with_capacity(redacted.len().min(MAX_SERVER_TEXT) + 8);
+    for (count, c) in redacted.chars().enumerate() {
+        if count == MAX_SERVER_TEXT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The secret values of a form body (what [`form`] masks), for [`server_text`].
+pub fn form_secrets(encoded: &str) -> Vec<String> {
+    url::form_urlencoded::parse(encoded.as_bytes())
+        .filter(|(name, _)| is_secret(name))
+        .map(|(_, value)| value.into_owned())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_bounded_escaped_and_redacted() {
+        assert_eq!(
+            server_text("bad \u{1b}[2J\u{1b}]0;title\u{7}x\nend", &[]),
+            "bad \\u{1b}[2J\\u{1b}]0;title\\u{7}x\\nend"
+        );
+        let secrets = form_secrets("client_id=abc&client_secret=S3cr3tValue&grant_type=x");
+        assert_eq!(secrets, ["S3cr3tValue"]);
+        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        assert_eq!(
+            server_text("you sent client_secret=S3cr3tValue, wrong", &refs),
+            "you sent client_secret=***, wrong"
+        );
+        let long = "é".repeat(5000);
+        let shown = server_text(&long, &[]);
+        assert_eq!(shown.chars().count(), MAX_SERVER_TEXT + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(
+            url("https://user:hunter2@api.box.com/oauth2/token?code=c"),
+            "https://user:***@api.box.com/oauth2/token?code=***"
+        );
+    }
 
     #[test]
     fn secrets_are_masked_and_the_rest_kept() {

@@ -52,6 +52,101 @@ pub(crate) fn create_new_private(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
+/// The largest config, key or environments file boxauth reads (Box's config files are ~2 KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// The largest token file boxauth reads (its tokens are ~1 KiB).
+pub const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads a user's file: a regular file (not a device, pipe or directory, which could be endless
+/// or block) of at most `limit` bytes. Symbolic links are followed (secrets mounted by Kubernetes
+/// are links); a caller that must not follow them opens with [`open_no_follow`].
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading would wait for a writer: don't.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    read_opened(options.open(path)?, limit)
+}
+
+/// [`read_regular`] as UTF-8 text, zeroized when dropped (config files hold secrets).
+pub fn read_text(path: &Path, limit: u64) -> std::io::Result<zeroize::Zeroizing<String>> {
+    let bytes = read_regular(path, limit)?;
+    String::from_utf8(bytes)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| {
+            let mut bytes = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut bytes);
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text")
+        })
+}
+
+/// Opens `path` for reading without following a symbolic link in its last component.
+pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK | libc::O_NOFOLLOW,
+    );
+    options.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it is a symbolic link, which boxauth does not follow for token files; \
+                 remove the link",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// The bytes of an opened file, if it is a regular file of at most `limit` bytes.
+pub fn read_opened(file: File, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a device, a pipe or a directory); give a file",
+        ));
+    }
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} KiB, more than any file boxauth reads; check the path",
+                limit / 1024
+            ),
+        )
+    };
+    if metadata.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Reads at most `limit` bytes of `reader` (standard input), or says it is larger.
+pub fn read_limited(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the input is larger than {} KiB", limit / 1024),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Fsyncs the directory holding `path`, so a rename in it survives a crash.
 pub(crate) fn sync_directory(path: &Path) -> std::io::Result<()> {
     let dir = match path.parent() {

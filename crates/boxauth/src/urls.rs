@@ -107,6 +107,8 @@ impl BoxUrls {
 
 fn checked(what: &str, value: &str) -> Result<String> {
     let trimmed = value.trim().trim_end_matches('/');
+    // A password in the URL's userinfo is never repeated in a message.
+    let shown = crate::mask::url_password(value);
     let parsed = Url::parse(trimmed).map_err(|e| {
         let example = if what == "base URL" {
             DEFAULT_BASE_URL
@@ -116,19 +118,19 @@ fn checked(what: &str, value: &str) -> Result<String> {
         ConfigError::new(
             ConfigErrorKind::Invalid,
             format!(
-                "the {what} {value:?} is not a valid URL; give an absolute URL such as {example}"
+                "the {what} {shown:?} is not a valid URL; give an absolute URL such as {example}"
             ),
         )
         .with_source(e)
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(Error::config(format!(
-            "the {what} {value:?} must be an http:// or https:// URL with a host"
+            "the {what} {shown:?} must be an http:// or https:// URL with a host"
         )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::config(format!(
-            "the {what} {value:?} must not carry a query or fragment; give only scheme, host and path"
+            "the {what} {shown:?} must not carry a query or fragment; give only scheme, host and path"
         )));
     }
     Ok(trimmed.to_owned())

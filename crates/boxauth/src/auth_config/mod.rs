@@ -292,14 +292,16 @@ impl AuthMethod {
                 "a JWT method takes config_file or config_json, not both",
             )),
             (Some(path), None) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new(
-                        ConfigErrorKind::Unreadable,
-                        format!("cannot read the Box config file {}", path.display()),
-                    )
-                    .with_source(e)
-                })?;
-                Ok((zeroize::Zeroizing::new(text), Some(path.clone())))
+                let text =
+                    crate::private_file::read_text(path, crate::private_file::MAX_CONFIG_BYTES)
+                        .map_err(|e| {
+                            ConfigError::new(
+                                ConfigErrorKind::Unreadable,
+                                format!("cannot read the Box config file {}", path.display()),
+                            )
+                            .with_source(e)
+                        })?;
+                Ok((text, Some(path.clone())))
             }
             (None, Some(json)) => Ok((zeroize::Zeroizing::new(json.secret().to_owned()), None)),
             (None, None) => Err(Error::config_kind(
@@ -330,7 +332,7 @@ impl AuthMethod {
 
 /// The bytes of a file a config names, or an error naming it.
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+    crate::private_file::read_regular(path, crate::private_file::MAX_CONFIG_BYTES).map_err(|e| {
         ConfigError::new(
             ConfigErrorKind::Unreadable,
             format!("cannot read the {what} file {}", path.display()),

@@ -172,6 +172,16 @@ impl AuthorizationManager {
                 bearer: None,
             })
             .await?;
-        parse_json_body(&incoming)
+        let token: AccessToken = parse_json_body(&incoming)?;
+        // A token is shown and sent in headers: only what Box's tokens are made of is accepted.
+        for (field, value) in [
+            ("access_token", token.access_token.as_ref()),
+            ("refresh_token", token.refresh_token.as_ref()),
+        ] {
+            if value.is_some_and(|v| !v.secret().bytes().all(|b| b.is_ascii_graphic())) {
+                return Err(crate::network::unprintable_token(&incoming, field));
+            }
+        }
+        Ok(token)
     }
 }

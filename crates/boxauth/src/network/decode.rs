@@ -9,16 +9,25 @@ use crate::error::{ApiError, Error, InvalidResponseError};
 
 const SNIPPET_CHARS: usize = 160;
 
-/// The error for an answer with status 400 or more.
-pub(crate) fn decode_error(incoming: &Incoming) -> Error {
-    let raw_body = String::from_utf8_lossy(&incoming.body).into_owned();
+/// The error for an answer with status 400 or more. `sent` are the secrets the request carried:
+/// a server echoing them in its text gets them masked.
+pub(crate) fn decode_error(incoming: &Incoming, sent: &[String]) -> Error {
+    let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
+    let mut raw_body = String::from_utf8_lossy(&incoming.body).into_owned();
+    for secret in sent.iter().filter(|s| s.len() >= 4) {
+        if raw_body.contains(secret) {
+            raw_body = raw_body.replace(secret, "***");
+        }
+    }
     if raw_body.trim().is_empty() {
         let (error, error_description) = www_authenticate_error(&incoming.headers);
+        let (error, error_description) = shown(error, error_description, &sent);
         return api_error(incoming, error, error_description, None, raw_body);
     }
-    match serde_json::from_str::<Value>(&raw_body) {
+    match serde_json::from_slice::<Value>(&incoming.body) {
         Ok(Value::Object(fields)) => {
             let (error, error_description) = error_fields(&fields);
+            let (error, error_description) = shown(error, error_description, &sent);
             let body_request_id = string_field(&fields, "request_id");
             api_error(
                 incoming,
@@ -45,7 +54,7 @@ pub(crate) fn parse_json_body<T: DeserializeOwned>(incoming: &Incoming) -> Resul
         );
         return Err(invalid(incoming, &problem, raw_body));
     }
-    let value: Value = match serde_json::from_str(&raw_body) {
+    let value: Value = match serde_json::from_slice(&incoming.body) {
         Ok(value) => value,
         Err(e) => {
             let problem = format!(
@@ -61,6 +70,7 @@ pub(crate) fn parse_json_body<T: DeserializeOwned>(incoming: &Incoming) -> Resul
         && fields.contains_key("error")
     {
         let (error, error_description) = error_fields(fields);
+        let (error, error_description) = shown(error, error_description, &[]);
         let body_request_id = string_field(fields, "request_id");
         return Err(api_error(
             incoming,
@@ -78,6 +88,35 @@ pub(crate) fn parse_json_body<T: DeserializeOwned>(incoming: &Incoming) -> Resul
         );
         invalid(incoming, &problem, raw_body)
     })
+}
+
+/// The error for an answer larger than boxauth reads.
+pub(crate) fn too_large(incoming: &Incoming, limit: usize) -> Error {
+    let problem = format!(
+        "the body is larger than {} KiB, and Box's answers are a few KiB; \
+         the base URL is probably wrong, or something between boxauth and Box answers instead",
+        limit / 1024
+    );
+    invalid(incoming, &problem, String::new())
+}
+
+/// The error for a token answer whose `field` holds characters no Box token has.
+pub(crate) fn unprintable_token(incoming: &Incoming, field: &str) -> Error {
+    let problem =
+        format!("the {field} holds characters no Box token has (only printable ASCII is accepted)");
+    invalid(incoming, &problem, String::new())
+}
+
+/// Server text as kept in an error: bounded, control characters escaped, sent secrets masked.
+fn shown(
+    error: Option<String>,
+    description: Option<String>,
+    sent: &[&str],
+) -> (Option<String>, Option<String>) {
+    (
+        error.map(|e| crate::mask::server_text(&e, sent)),
+        description.map(|d| crate::mask::server_text(&d, sent)),
+    )
 }
 
 fn category(error: &serde_json::Error) -> &'static str {
@@ -165,7 +204,9 @@ fn api_error(
         status: incoming.status.as_u16(),
         error,
         error_description,
-        request_id: header(&incoming.headers, "box-request-id").or(body_request_id),
+        request_id: header(&incoming.headers, "box-request-id")
+            .or(body_request_id)
+            .map(|id| crate::mask::server_text(&id, &[])),
         retry_after: header(&incoming.headers, RETRY_AFTER),
         date: header(&incoming.headers, DATE),
         raw_body,
@@ -220,6 +261,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
             body: body.as_bytes().to_vec(),
+            too_large: false,
         }
     }
 
@@ -232,7 +274,7 @@ mod tests {
                 r#"Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid.""#,
             ),
         );
-        let error = decode_error(&answer);
+        let error = decode_error(&answer, &[]);
         let api = error.as_api().unwrap();
         assert_eq!(api.error.as_deref(), Some("invalid_token"));
         assert_eq!(
@@ -243,10 +285,13 @@ mod tests {
 
     #[test]
     fn api_error_shape_maps_code_and_message() {
-        let error = decode_error(&incoming(
-            429,
-            r#"{"type":"error","status":429,"code":"rate_limit_exceeded","message":"Request rate limit exceeded, please try again later","request_id":"r1"}"#,
-        ));
+        let error = decode_error(
+            &incoming(
+                429,
+                r#"{"type":"error","status":429,"code":"rate_limit_exceeded","message":"Request rate limit exceeded, please try again later","request_id":"r1"}"#,
+            ),
+            &[],
+        );
         let api = error.as_api().unwrap();
         assert_eq!(api.error.as_deref(), Some("rate_limit_exceeded"));
         assert_eq!(api.request_id.as_deref(), Some("r1"));
@@ -281,7 +326,7 @@ mod tests {
         ] {
             for status in [200, 302, 400, 500] {
                 let answer = incoming(status, body);
-                let _ = decode_error(&answer).to_string();
+                let _ = decode_error(&answer, &[]).to_string();
                 let _ = parse_json_body::<crate::AccessToken>(&answer).map_err(|e| e.to_string());
             }
         }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::mask;
 use crate::urls::BoxUrls;
 
-pub(crate) use decode::{decode_error, parse_json_body};
+pub(crate) use decode::{decode_error, parse_json_body, unprintable_token};
 pub(crate) use retry::{parse_retry_after, unit_random};
 
 /// boxauth's `User-Agent`: `boxauth-rust/<version>`.
@@ -99,11 +99,26 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) bearer: Option<&'a str>,
 }
 
+impl Outgoing<'_> {
+    /// The secrets this request carries (a server may echo them in its error text).
+    fn sent_secrets(&self) -> Vec<String> {
+        let mut secrets = self
+            .form
+            .as_ref()
+            .map(|form| mask::form_secrets(form))
+            .unwrap_or_default();
+        secrets.extend(self.bearer.map(str::to_owned));
+        secrets
+    }
+}
+
 /// A successful (status below 400) answer.
 pub(crate) struct Incoming {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
+    /// The body was larger than [`MAX_RESPONSE_BYTES`] and was not read to its end.
+    pub(crate) too_large: bool,
 }
 
 impl NetworkSession {
@@ -181,12 +196,12 @@ impl NetworkSession {
                 (Some(wait), outcome) if attempt < max_attempts => {
                     match &outcome {
                         Ok(incoming) => tracing::debug!(
-                            method = %request.method, url = %without_query(&request.url),
+                            method = %request.method, url = %mask::url_password(without_query(&request.url)),
                             status = incoming.status.as_u16(), attempt, wait_ms = wait.as_millis() as u64,
                             "retrying after an answer that may succeed later"
                         ),
                         Err(error) => tracing::debug!(
-                            method = %request.method, url = %without_query(&request.url),
+                            method = %request.method, url = %mask::url_password(without_query(&request.url)),
                             error = %error.without_url_ref(), attempt, wait_ms = wait.as_millis() as u64,
                             "retrying after a transport failure"
                         ),
@@ -195,9 +210,12 @@ impl NetworkSession {
                     attempt += 1;
                 }
                 (_, Ok(incoming)) => {
+                    if incoming.too_large {
+                        return Err(decode::too_large(&incoming, MAX_RESPONSE_BYTES));
+                    }
                     tracing::debug!("← {} {}", incoming.status, mask::body(&incoming.body));
                     if incoming.status.as_u16() >= 400 {
-                        return Err(decode_error(&incoming));
+                        return Err(decode_error(&incoming, &request.sent_secrets()));
                     }
                     return Ok(incoming);
                 }
@@ -232,14 +250,30 @@ impl NetworkSession {
     }
 }
 
-async fn read(response: reqwest::Response) -> reqwest::Result<Incoming> {
+/// The largest answer boxauth reads. Box's token answers are a few KiB; a larger body is a wrong
+/// URL, or a hostile or broken server, and is not read into memory.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Reads the answer, stopping at [`MAX_RESPONSE_BYTES`] (`too_large` then says so and the body
+/// holds what was read).
+async fn read(mut response: reqwest::Response) -> reqwest::Result<Incoming> {
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
+    let announced = response.content_length().unwrap_or(0);
+    let mut body = Vec::with_capacity(usize::try_from(announced).map_or(0, |n| n.min(64 * 1024)));
+    let mut too_large = announced > MAX_RESPONSE_BYTES as u64;
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            too_large = true;
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
     Ok(Incoming {
         status,
         headers,
         body,
+        too_large,
     })
 }
 
@@ -272,7 +306,10 @@ impl WithoutUrlRef for reqwest::Error {
     fn without_url_ref(&self) -> String {
         let mut message = self.to_string();
         if let Some(url) = self.url() {
-            message = message.replace(url.as_str(), without_query(url.as_str()));
+            message = message.replace(
+                url.as_str(),
+                &mask::url_password(without_query(url.as_str())),
+            );
         }
         message
     }

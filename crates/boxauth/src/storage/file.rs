@@ -78,9 +78,13 @@ impl FileStorage {
 
 fn io_error(what: &str, path: &Path, error: std::io::Error) -> Error {
     let hint = match error.kind() {
-        ErrorKind::PermissionDenied => "check the file's owner and permissions",
-        ErrorKind::NotFound => "check that the directory exists",
-        _ => "check the disk and the path",
+        ErrorKind::PermissionDenied => "check the file's owner and permissions".to_owned(),
+        ErrorKind::NotFound => "check that the directory exists".to_owned(),
+        // boxauth's own refusals (not a regular file, too large, a link): the cause says which.
+        ErrorKind::InvalidInput | ErrorKind::InvalidData => {
+            "boxauth keeps tokens only in regular files of its own".to_owned()
+        }
+        _ => "check the disk and the path".to_owned(),
     };
     StorageError::new(
         StorageErrorKind::Io,
@@ -106,12 +110,78 @@ fn ensure_directory(path: &Path) -> Result<()> {
         .map_err(|e| io_error("create the directory of", path, e))
 }
 
-fn read(path: &Path) -> Result<Option<StoredToken>> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error("read the token file", path, e)),
+/// Refuses a token file, or the directory it is in, that someone else could write (as OpenSSH
+/// refuses such key files): another user could plant a token there or read the next one.
+#[cfg(unix)]
+fn check_private(path: &Path, metadata: &fs::Metadata, what: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = effective_uid();
+    let owner_ok = metadata.uid() == me || (what == "directory" && metadata.uid() == 0);
+    let writable_by_others = metadata.mode() & 0o022 != 0;
+    // A shared directory with the sticky bit (/tmp) still lets others create names in it; the
+    // token file itself is then checked, and `.pending` and `.lock` are opened without following
+    // links.
+    let sticky = metadata.mode() & 0o1000 != 0;
+    if !owner_ok || (writable_by_others && !(what == "directory" && sticky)) {
+        return Err(StorageError::new(
+            StorageErrorKind::Unsafe,
+            format!(
+                "the token {what} {} is {}; tokens are kept only where no one else can write: \
+                 chmod go-w it, or choose a path of your own",
+                path.display(),
+                if owner_ok {
+                    "writable by other users"
+                } else {
+                    "owned by another user"
+                }
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_: &Path, _: &fs::Metadata, _: &str) -> Result<()> {
+    Ok(())
+}
+
+/// This process's effective user ID.
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Checks the directory of `path` (see [`check_private`]).
+fn check_directory(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
+    match fs::metadata(dir) {
+        Ok(metadata) => check_private(dir, &metadata, "directory"),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("inspect the directory of", path, e)),
+    }
+}
+
+fn read(path: &Path) -> Result<Option<StoredToken>> {
+    check_directory(path)?;
+    let file = match crate::private_file::open_no_follow(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("open the token file", path, e)),
+    };
+    let metadata = file
+        .metadata()
+        .map_err(|e| io_error("inspect the token file", path, e))?;
+    if metadata.is_file() {
+        check_private(path, &metadata, "file")?;
+    }
+    let bytes = crate::private_file::read_opened(file, crate::private_file::MAX_TOKEN_FILE_BYTES)
+        .map_err(|e| io_error("read the token file", path, e))?;
+    let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+    drop(zeroize::Zeroizing::new(bytes));
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -152,8 +222,20 @@ fn write(paths: &Paths, token: &StoredToken) -> Result<()> {
     Ok(())
 }
 
-/// Moves a complete journal left by a killed writer into place; drops a torn one.
+/// Moves a complete journal left by a killed writer into place; drops a torn one. Only a
+/// journal this user wrote is adopted: a regular file it owns with mode 0600 (a link, or a file
+/// someone else planted under the name, is removed and never read).
 fn recover(paths: &Paths) -> Result<()> {
+    match fs::symlink_metadata(&paths.pending) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("inspect", &paths.pending, e)),
+        Ok(metadata) if !own_private_file(&metadata) => {
+            tracing::warn!(path = %paths.pending.display(), "removing a pending token file this user did not write");
+            return fs::remove_file(&paths.pending)
+                .map_err(|e| io_error("remove", &paths.pending, e));
+        }
+        Ok(_) => {}
+    }
     match read(&paths.pending) {
         Ok(Some(_)) => {
             tracing::warn!(path = %paths.token.display(), "recovering a token written by a process that stopped before finishing");
@@ -170,15 +252,44 @@ fn recover(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// Whether `metadata` (not following links) is a regular file of this user with mode 0600.
+#[cfg(unix)]
+fn own_private_file(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    metadata.file_type().is_file()
+        && metadata.uid() == effective_uid()
+        && metadata.mode() & 0o077 == 0
+}
+
+#[cfg(not(unix))]
+fn own_private_file(metadata: &fs::Metadata) -> bool {
+    metadata.file_type().is_file()
+}
+
 fn acquire(paths: &Paths) -> Result<File> {
     ensure_directory(&paths.lock)?;
+    check_directory(&paths.lock)?;
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
+    // A link planted under the lock's name would make boxauth create a file at its target.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(&paths.lock)
-        .map_err(|e| io_error("open the lock file", &paths.lock, e))?;
+    {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    }
+    let file = options.open(&paths.lock).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            Error::from(StorageError::new(
+                StorageErrorKind::Unsafe,
+                format!(
+                    "the lock file {} is a symbolic link, which boxauth never follows; remove it",
+                    paths.lock.display()
+                ),
+            ))
+        } else {
+            io_error("open the lock file", &paths.lock, e)
+        }
+    })?;
     file.lock().map_err(|e| io_error("lock", &paths.lock, e))?;
     recover(paths)?;
     Ok(file)
@@ -291,16 +402,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("boxauth-file-{}", std::process::id()));
         let storage = FileStorage::new(dir.join("t.json"));
         storage.store(&token("old")).await.unwrap();
-        fs::write(
-            &storage.paths.pending,
-            serde_json::to_vec(&token("new")).unwrap(),
-        )
-        .unwrap();
+        // What a writer killed between its fsync and its rename leaves: its own 0600 journal.
+        let journal = |bytes: &[u8]| {
+            let mut file = create_new_private(&storage.paths.pending).unwrap();
+            file.write_all(bytes).unwrap();
+        };
+        journal(&serde_json::to_vec(&token("new")).unwrap());
         let lock = storage.lock().await.unwrap();
         lock.release().await.unwrap();
         let loaded = storage.load().await.unwrap().unwrap();
         assert_eq!(loaded.access_token.secret(), "new");
-        fs::write(&storage.paths.pending, b"{\"access_tok").unwrap();
+        journal(b"{\"access_tok");
         storage.lock().await.unwrap().release().await.unwrap();
         assert!(!storage.paths.pending.exists(), "a torn journal is dropped");
         assert_eq!(

@@ -36,6 +36,8 @@ use crate::{Passphrase, Result};
 const MIN_BITS: usize = 2048;
 /// The largest aws-lc-rs signs with.
 const MAX_BITS: usize = 8192;
+/// The most PBKDF2 iterations an encrypted key may ask for (Box's console uses 2,048; OpenSSL 2,048).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -205,6 +207,15 @@ impl PrivateKey {
             return Err(unsupported_encryption(
                 "scrypt, whose memory cost the file sets",
             ));
+        }
+        if let Some(pbkdf2) = params.kdf.pbkdf2()
+            && pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS
+        {
+            return Err(unsupported_encryption(&format!(
+                "PBKDF2 with {} iterations, more than the {MAX_PBKDF2_ITERATIONS} boxauth accepts \
+                 (decrypting it would keep the process busy for hours; Box's console uses 2,048)",
+                pbkdf2.iteration_count
+            )));
         }
         // Only now: an encryption boxauth cannot undo is reported even without a passphrase.
         let passphrase = required(passphrase, "BEGIN ENCRYPTED PRIVATE KEY")?;
@@ -421,6 +432,36 @@ pub(super) fn unsupported_label(label: &str) -> KeyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crafted_iteration_count_is_refused_before_any_work() {
+        use pkcs8::der::Encode;
+        use pkcs8::der::asn1::OctetStringRef;
+        let kdf = pkcs5::pbes2::Pbkdf2Params {
+            salt: (&[7u8; 8][..]).try_into().unwrap(),
+            iteration_count: i32::MAX as u32,
+            key_length: None,
+            prf: pkcs5::pbes2::Pbkdf2Prf::HmacWithSha1,
+        };
+        let scheme = pkcs5::EncryptionScheme::Pbes2(pkcs5::pbes2::Parameters {
+            kdf: kdf.into(),
+            encryption: pkcs5::pbes2::EncryptionScheme::DesEde3Cbc { iv: [0; 8] },
+        });
+        let der = pkcs8::EncryptedPrivateKeyInfo {
+            encryption_algorithm: scheme,
+            encrypted_data: OctetStringRef::new(&[0u8; 1232]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+        // Without the bound this would run PBKDF2 2^31 times: hours of a core.
+        let error = PrivateKey::from_encrypted_pkcs8(&der, Some(&Passphrase::from("a passphrase")))
+            .unwrap_err();
+        assert_eq!(error.kind(), KeyErrorKind::UnsupportedEncryption);
+        assert!(
+            error.to_string().contains("2147483647 iterations"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn jwt_algorithm_names_and_default() {

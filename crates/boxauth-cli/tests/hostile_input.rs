@@ -1,0 +1,209 @@
+//! Hostile input against the CLI: each test performs one attack and checks it is refused with a
+//! clear message, and nothing is shown or written that should not be.
+//!
+//! | attack | refused by |
+//! |---|---|
+//! | `--access-token-ttl 18446744073709551615` | the emulator's config check at start |
+//! | `--jwt-config /dev/zero` | regular files of bounded size only |
+//! | `environments.json` naming an environment `../../outside` | names checked on load |
+//! | a password in `--base-url` | masked in the connection error and `--verbose` |
+//! | `--header 'Authorization=Bearer …'` (no colon) | the header's text is not repeated |
+//! | a connection trickling a byte at a time to `boxauth login`'s callback | connections served concurrently, each with a deadline |
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use boxauth_emulator::headless::{self, Decision};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
+};
+use boxauth_test_support::emulator as emu;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+mod common;
+
+#[tokio::test]
+async fn an_emulator_lifetime_that_overflows_is_refused_at_start() {
+    let run = common::run(common::boxauth(None).args([
+        "emulator",
+        "--addr",
+        "127.0.0.1:0",
+        "--access-token-ttl",
+        "18446744073709551615",
+    ]))
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("access-token lifetime") && run.stderr.contains("must be between"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_jwt_config_that_is_a_device_is_refused() {
+    let run =
+        common::run(common::boxauth(None).args(["token", "get", "--jwt-config", "/dev/zero"]))
+            .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("regular file"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn an_environment_name_that_climbs_out_is_refused_on_load() {
+    let config = tempfile::tempdir().unwrap();
+    let outside = config.path().join("..").join("outside.json");
+    let emulator = emu::start().await;
+    std::fs::write(
+        config.path().join("environments.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "current": "../../outside",
+            "environments": {
+                "../../outside": {
+                    "method": "ccg",
+                    "client_id": ID,
+                    "client_secret": SECRET,
+                    "enterprise_id": boxauth_emulator::DEFAULT_ENTERPRISE_ID,
+                    "base_url": emulator.base_url(),
+                    "oauth2_url": emulator.oauth2_url(),
+                }
+            }
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let run = common::run(common::boxauth(Some(config.path())).args(["token", "get"])).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("not allowed"), "{}", run.stderr);
+    assert!(!outside.exists());
+}
+
+#[tokio::test]
+async fn a_password_in_the_base_url_is_never_printed() {
+    let port = boxauth_test_support::free_port();
+    let run = common::run(common::boxauth(None).args([
+        "--verbose",
+        "token",
+        "get",
+        "--ccg",
+        "--client-id",
+        ID,
+        "--client-secret",
+        SECRET,
+        "--enterprise-id",
+        "1",
+        "--base-url",
+        &format!("http://user:hunter2secret@127.0.0.1:{port}"),
+    ]))
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("hunter2secret"), "{}", run.stderr);
+    assert!(!run.stdout.contains("hunter2secret"), "{}", run.stdout);
+    assert!(run.stderr.contains("***"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn a_malformed_header_is_not_repeated() {
+    let emulator = emu::start().await;
+    let run = common::run(common::boxauth(None).args([
+        "token",
+        "get",
+        "--developer-token",
+        "some-developer-token",
+        "--header",
+        "Authorization=Bearer a-very-secret-token-value",
+        "--base-url",
+        emulator.base_url(),
+    ]))
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("a-very-secret-token-value"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("'Name: value'"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
+    let emulator = emu::start().await;
+    let config = tempfile::tempdir().unwrap();
+    let mut child = common::boxauth(Some(config.path()))
+        .args([
+            "login",
+            "--no-browser",
+            "--port",
+            "0",
+            "--client-id",
+            ID,
+            "--client-secret",
+            SECRET,
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("login printed no URL");
+        if let Some(rest) = line
+            .trim()
+            .strip_prefix(&format!("{}/", emulator.oauth2_url()))
+        {
+            break format!("{}/{rest}", emulator.oauth2_url());
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
+    let port: u16 = url::Url::parse(&redirect).unwrap().port().unwrap();
+
+    // Slow clients first: one trickling its request a byte at a time, forever, and idle ones.
+    let mut idle = Vec::new();
+    for _ in 0..80 {
+        idle.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut trickle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let trickler = tokio::spawn(async move {
+        for byte in b"GET /callback?code=x&state=y HTTP/1.1\r\n".iter().cycle() {
+            if trickle.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+
+    // The real callback is answered all the same.
+    let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+        .await
+        .unwrap();
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&callback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("Logged in"));
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+    trickler.abort();
+    drop(idle);
+}
