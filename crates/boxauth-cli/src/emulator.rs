@@ -50,6 +50,16 @@ pub struct EmulatorCommand {
     /// How many recent exchanges GET /__emulator/requests returns [default: 500 when logging, else 0].
     #[arg(long, value_name = "N")]
     keep_requests: Option<usize>,
+    /// Close a connection that sends no complete request head within this many seconds (idle
+    /// and slow clients alike).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    header_timeout: u64,
+    /// Answer 408 and close when a request's body and answer take longer than this.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    request_timeout: u64,
+    /// Serve at most this many connections at once (more wait in the listen queue).
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
 }
 
 impl EmulatorCommand {
@@ -66,6 +76,9 @@ impl EmulatorCommand {
         };
         config.addr = self.addr;
         config.tls = self.tls;
+        config.limits.header_read_timeout = Duration::from_secs(self.header_timeout);
+        config.limits.request_timeout = Duration::from_secs(self.request_timeout);
+        config.limits.max_connections = self.max_connections;
         config.log_format = match (self.log_format.as_deref(), verbose) {
             (Some("json"), _) => Some(boxauth_emulator::LogFormat::Json),
             (Some(_), _) | (None, true) => Some(boxauth_emulator::LogFormat::Text),

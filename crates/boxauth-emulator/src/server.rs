@@ -5,17 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 
 use crate::clock::Clock;
-use crate::config::{App, ConfigError, EmulatorConfig};
+use crate::config::{App, ConfigError, EmulatorConfig, ServerLimits};
 use crate::faults::{FaultLayer, Faults};
 use crate::state::{AppState, StatsSnapshot};
 use crate::store::StoreSizes;
@@ -89,13 +89,19 @@ impl Emulator {
         let state = Arc::new(AppState::new(&config));
         let faults = Faults::default();
         let stamped = crate::stamp::Stamped {
-            inner: crate::routes::router(state.clone()),
+            inner: crate::routes::router(state.clone(), config.limits.max_body_bytes),
             state: state.clone(),
         };
         let service = FaultLayer(faults.clone()).layer(stamped);
         let (stop, stopped) = watch::channel(false);
         let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
-        let server = tokio::spawn(serve(listener, service, acceptor, stopped.clone()));
+        let server = tokio::spawn(serve(
+            listener,
+            service,
+            acceptor,
+            config.limits,
+            stopped.clone(),
+        ));
         let sweeper = tokio::spawn(sweep(state.clone(), config.sweep_interval, stopped));
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}");
@@ -117,10 +123,15 @@ impl Emulator {
 /// How long a client may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the accept loop waits after a failed accept (out of file descriptors, say) before
+/// trying again, rather than spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 async fn serve<S>(
     listener: TcpListener,
     service: S,
     tls: Option<TlsAcceptor>,
+    limits: ServerLimits,
     mut stopped: watch::Receiver<bool>,
 ) where
     S: tower::Service<
@@ -133,35 +144,139 @@ async fn serve<S>(
     S::Future: Send + 'static,
 {
     let graceful = GracefulShutdown::new();
-    let builder = http1::Builder::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(service.clone());
-                let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
-                // An error in a connection is a dropped connection (injected or by the client), or a
-                // failed handshake: nothing to do.
-                tokio::spawn(async move {
-                    match tls {
-                        None => {
-                            let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;
-                        }
-                        Some(tls) => {
-                            let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await else {
-                                return;
-                            };
-                            let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await;
-                        }
-                    }
-                });
-            }
+        // At the limit, new connections wait in the listen queue until one closes.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
             _ = stopped.changed() => break,
-        }
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.changed() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed; trying again shortly");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(Timed {
+            inner: service.clone(),
+            timeout: limits.request_timeout,
+            max_body_bytes: limits.max_body_bytes,
+        });
+        let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
+        // An error in a connection is a dropped connection (injected or by the client), a
+        // timeout, or a failed handshake: nothing to do.
+        tokio::spawn(async move {
+            let _slot = slot;
+            match tls {
+                None => {
+                    let _ = watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                Some(tls) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let _ = watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+            }
+        });
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+/// A service whose requests must be read and answered within `timeout`: otherwise `408`, with
+/// the connection closed (the half-read body is dropped with the request). A body announced
+/// larger than `max_body_bytes` gets `413` at once, unread.
+#[derive(Clone)]
+struct Timed<S> {
+    inner: S,
+    timeout: Duration,
+    max_body_bytes: usize,
+}
+
+/// An answer that closes its connection.
+fn closing(
+    status: axum::http::StatusCode,
+    text: &'static str,
+) -> axum::http::Response<axum::body::Body> {
+    let mut response = axum::http::Response::new(axum::body::Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+impl<S, B> tower::Service<axum::http::Request<B>> for Timed<S>
+where
+    S: tower::Service<
+            axum::http::Request<B>,
+            Response = axum::http::Response<axum::body::Body>,
+            Error = crate::faults::DroppedConnection,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = axum::http::Response<axum::body::Body>;
+    type Error = crate::faults::DroppedConnection;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let announced = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > self.max_body_bytes as u64) {
+            return Box::pin(std::future::ready(Ok(closing(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is larger than the emulator reads\n",
+            ))));
+        }
+        let answer = self.inner.call(request);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, answer).await {
+                Ok(answer) => answer,
+                Err(_) => Ok(closing(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "the request was not sent in time\n",
+                )),
+            }
+        })
+    }
 }
 
 async fn sweep(state: Arc<AppState>, every: Duration, mut stopped: watch::Receiver<bool>) {

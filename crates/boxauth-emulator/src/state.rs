@@ -44,6 +44,8 @@ pub(crate) struct AppState {
     cors_origins: std::collections::HashSet<String>,
     /// The request log.
     pub(crate) log: crate::request_log::RequestLog,
+    /// The consent pages' CSRF tokens.
+    pub(crate) consent_tokens: crate::routes::consent_tokens::ConsentTokens,
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -111,6 +113,7 @@ impl AppState {
             .collect();
         Self {
             log: crate::request_log::RequestLog::new(config.log_format, config.keep_requests),
+            consent_tokens: Default::default(),
             cors_origins,
             users: world
                 .users

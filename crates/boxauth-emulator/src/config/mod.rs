@@ -249,6 +249,71 @@ impl Default for Lifetimes {
     }
 }
 
+/// What one client may take of the server: time and connections. Every connection is closed when
+/// it sends no complete request head within `header_read_timeout` (that covers idle keep-alive
+/// connections and slowloris clients alike), a request whose body is not read and answered
+/// within `request_timeout` gets `408` and its connection closed, and at most `max_connections`
+/// are served at once (more wait in the listen queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerLimits {
+    /// How long a client may take to send a request's head (default 10 s).
+    pub header_read_timeout: Duration,
+    /// How long a request's body and answer may take (default 30 s).
+    pub request_timeout: Duration,
+    /// The most connections served at once (default 1024).
+    pub max_connections: usize,
+    /// The largest request body read (default 64 KiB; Box's token forms are a few KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// Checks every limit is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let hour = Duration::from_secs(3600);
+        for (name, value) in [
+            (
+                "the header read timeout (--header-timeout)",
+                self.header_read_timeout,
+            ),
+            (
+                "the request timeout (--request-timeout)",
+                self.request_timeout,
+            ),
+        ] {
+            if value.is_zero() || value > hour {
+                return Err(ConfigError(format!(
+                    "{name} must be between 1 ms and 1 hour (it is {value:?})"
+                )));
+            }
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(ConfigError(format!(
+                "the connection limit (--max-connections) must be between 1 and 1000000 (it is {})",
+                self.max_connections
+            )));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(ConfigError(format!(
+                "the body limit must be between 1 KiB and 64 MiB (it is {} bytes)",
+                self.max_body_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Everything [`Emulator::start`](crate::Emulator::start) needs.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -271,6 +336,8 @@ pub struct EmulatorConfig {
     /// How many recent exchanges `GET /__emulator/requests` and
     /// [`EmulatorHandle::requests`](crate::EmulatorHandle::requests) keep (default 0: none).
     pub keep_requests: usize,
+    /// Timeouts and connection limits.
+    pub limits: ServerLimits,
 }
 
 impl Default for EmulatorConfig {
@@ -301,12 +368,13 @@ impl EmulatorConfig {
             tls: false,
             log_format: None,
             keep_requests: 0,
+            limits: ServerLimits::default(),
         }
     }
 
     /// Reads a TOML world description (see `examples/emulator.toml`).
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
+        let text = boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
             .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
         Self::from_toml_str(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
     }
@@ -323,7 +391,70 @@ impl EmulatorConfig {
 
     /// Checks that every reference resolves and every value is usable.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.lifetimes.validate()?;
+        self.limits.validate()?;
+        if self.sweep_interval.is_zero() || self.sweep_interval > Duration::from_secs(3600) {
+            return Err(ConfigError(format!(
+                "the sweep interval (sweep_interval_ms) must be between 1 ms and 1 hour (it is {:?})",
+                self.sweep_interval
+            )));
+        }
         validate(&self.world)
+    }
+}
+
+/// The longest lifetime the emulator takes: ten years, so every expiry fits its clock's
+/// milliseconds with room to spare.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+impl Lifetimes {
+    /// Checks each lifetime is in range: codes and tokens at least a second and at most ten
+    /// years, the JWT limits at most a day.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let check = |name: &str, value: Duration, min: Duration, max: Duration| {
+            if value < min || value > max {
+                Err(ConfigError(format!(
+                    "{name} must be between {} and {} seconds (it is {})",
+                    min.as_secs(),
+                    max.as_secs(),
+                    value.as_secs()
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let second = Duration::from_secs(1);
+        let day = Duration::from_secs(24 * 3600);
+        check(
+            "the code lifetime (code_ttl_secs)",
+            self.code,
+            second,
+            MAX_LIFETIME,
+        )?;
+        check(
+            "the access-token lifetime (access_token_ttl_secs, --access-token-ttl)",
+            self.access_token,
+            second,
+            MAX_LIFETIME,
+        )?;
+        check(
+            "the refresh-token lifetime (refresh_token_ttl_secs)",
+            self.refresh_token,
+            second,
+            MAX_LIFETIME,
+        )?;
+        check(
+            "the JWT exp maximum (jwt_max_exp_secs)",
+            self.jwt_max_exp,
+            second,
+            day,
+        )?;
+        check(
+            "the JWT leeway (jwt_leeway_secs)",
+            self.jwt_leeway,
+            Duration::ZERO,
+            day,
+        )
     }
 }
 

@@ -6,7 +6,8 @@
 //! with no leeway); `nbf`; `jti` (16–128 characters, never seen before, remembered until `exp`).
 //!
 //! Without `kid`, trying each key is inferred, not documented: Box's generated Node/TypeScript
-//! SDKs sign `{"alg":"RS256","typ":"JWT"}` with no `kid`, and get tokens from Box every day (their
+//! SDKs sign with the header `{"alg":"RS256"}` alone (box-node-sdk 10.12, seen on the wire by
+//! `scripts/node/official_sdk_against_emulator.mjs`), and get tokens from Box every day (their
 //! CI runs against it).
 
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
@@ -27,6 +28,10 @@ pub(crate) fn grant(
     let app = state.app(client);
     let assertion = params.get("assertion").ok_or(BoxError::InvalidGrantType)?;
     let jwt = Jwt::parse(assertion).ok_or(BoxError::MalformedAssertion)?;
+    // RFC 7515 §4.1.11: extensions named in `crit` must be understood, and Box defines none.
+    if jwt.header.contains_key("crit") {
+        return Err(BoxError::MalformedAssertion);
+    }
     if app.keys.is_empty() {
         return Err(BoxError::NoPublicKeys);
     }

@@ -123,23 +123,32 @@ pub(crate) fn grant(
         ),
         (None, None) => None,
     };
-    // A downscoped token can be narrowed further, never widened to another item.
-    if let (Some(existing), Some((index, _))) = (&subject.restricted_to, item)
-        && !existing.is_empty()
-        && !existing.iter().any(|r| r.item == index)
-    {
-        return Err(BoxError::TargetResourceInvalid);
-    }
-    let restrictions: Vec<Restriction> = match item {
-        Some((index, _)) => wanted
-            .iter()
-            .map(|scope| Restriction {
-                scope: scope.clone(),
-                item: index,
-            })
-            .collect(),
-        None => Vec::new(),
+    // A downscoped token can be narrowed further, never widened: a new item must be one it is
+    // bound to, and without one the new token keeps the subject's items.
+    let bound: Vec<usize> = subject
+        .restricted_to
+        .iter()
+        .flat_map(|r| r.iter().map(|r| r.item))
+        .fold(Vec::new(), |mut items, item| {
+            if !items.contains(&item) {
+                items.push(item);
+            }
+            items
+        });
+    let items: Vec<usize> = match item {
+        Some((index, _)) if bound.is_empty() || bound.contains(&index) => vec![index],
+        Some(_) => return Err(BoxError::TargetResourceInvalid),
+        None => bound,
     };
+    let restrictions: Vec<Restriction> = items
+        .iter()
+        .flat_map(|&item| {
+            wanted.iter().map(move |scope| Restriction {
+                scope: scope.clone(),
+                item,
+            })
+        })
+        .collect();
     let restricted_to = restrictions
         .iter()
         .map(|r| restriction_json(state, r))

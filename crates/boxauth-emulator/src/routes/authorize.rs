@@ -2,7 +2,9 @@
 //! shows the app and the scopes, a `login` field and two buttons posting back to the same URL.
 //! Approve redirects with `code` and `state`; deny with `error=access_denied` and `state`. A bad
 //! client or redirect URI gets an error page, never a redirect. The POST must carry the CSRF token
-//! that the GET set in a cookie, and the page cannot be framed.
+//! the GET put in the form and a cookie; the server keeps it bound to the request it was shown for,
+//! for one decision within ten minutes (see [`consent_tokens`](super::consent_tokens)). The page
+//! cannot be framed.
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use base64::Engine;
 use subtle::ConstantTimeEq;
 use url::Url;
 
+use super::consent_tokens::{Binding, binding};
 use crate::config::{App, Role};
 use crate::grants::Params;
 use crate::state::{AppState, Client};
@@ -246,6 +249,22 @@ fn consent(
     }
 }
 
+impl Request<'_> {
+    /// What the page's CSRF token is bound to: the client, redirect URI, state and scopes.
+    fn binding(&self) -> Binding {
+        let redirect = match &self.redirect {
+            Redirect::To(url) => url.as_str(),
+            Redirect::Missing => "",
+        };
+        binding(&[
+            &self.client.id,
+            redirect,
+            self.state.as_deref().unwrap_or_default(),
+            &self.scopes.join(" "),
+        ])
+    }
+}
+
 /// The admin of the app's enterprise: the login the page suggests.
 fn suggested_login<'s>(state: &'s AppState, app: &App) -> &'s str {
     state
@@ -266,6 +285,9 @@ pub(crate) async fn show(
         Err(refusal) => return refusal.into_response(),
     };
     let csrf = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>());
+    state
+        .consent_tokens
+        .issue(csrf.clone(), request.binding(), state.now());
     let mut response = consent(
         &request,
         &raw_query,
@@ -292,6 +314,22 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
+/// The user a login names, if that user may approve an app (a person: not an app user or a
+/// service account).
+fn approving_user<'s>(state: &'s AppState, login: Option<&str>) -> Option<&'s crate::config::User> {
+    state
+        .user_by_login(login?)
+        .filter(|u| matches!(u.role, Role::Admin | Role::Coadmin | Role::User))
+}
+
+fn expired_form() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "invalid_request",
+        "This form expired, was already used, or was not sent from Box's consent page. Go back, reload the page and try again.",
+    )
+}
+
 pub(crate) async fn decide(
     State(state): State<Arc<AppState>>,
     RawQuery(raw_query): RawQuery,
@@ -306,13 +344,12 @@ pub(crate) async fn decide(
     let form = Params::parse(&body);
     let sent = form.get("csrf_token").unwrap_or_default();
     let expected = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
-    let csrf_ok = !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
+    let now = state.now();
+    let csrf_ok = !expected.is_empty()
+        && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+        && state.consent_tokens.check(sent, &request.binding(), now);
     if !csrf_ok {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "invalid_request",
-            "This form expired or was not sent from Box's consent page. Go back, reload the page and try again.",
-        );
+        return expired_form();
     }
     let Redirect::To(mut target) = request.redirect.clone() else {
         return error_page(
@@ -321,29 +358,40 @@ pub(crate) async fn decide(
             "This application has several redirect URIs configured, so the authorization URL must give one in redirect_uri.",
         );
     };
-    match form.get("decision") {
+    let decision = form.get("decision");
+    if !matches!(decision, Some("approve" | "deny")) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The decision must be approve or deny.",
+        );
+    }
+    if decision == Some("approve") && approving_user(&state, form.get("login")).is_none() {
+        let login = form.get("login").unwrap_or_default();
+        let message = "No Box account with this email address can sign in here.";
+        return consent(
+            &request,
+            &raw_query,
+            expected,
+            login,
+            Some(message),
+            StatusCode::OK,
+        );
+    }
+    // One decision per page: a second post of the same form (or a race of two) is refused.
+    if !state.consent_tokens.take(sent, &request.binding(), now) {
+        return expired_form();
+    }
+    match decision {
         Some("approve") => {
-            let login = form.get("login").unwrap_or_default();
-            let user = state
-                .user_by_login(login)
-                .filter(|u| matches!(u.role, Role::Admin | Role::Coadmin | Role::User));
-            let Some(user) = user else {
-                let message = "No Box account with this email address can sign in here.";
-                return consent(
-                    &request,
-                    &raw_query,
-                    expected,
-                    login,
-                    Some(message),
-                    StatusCode::OK,
-                );
+            let Some(user) = approving_user(&state, form.get("login")) else {
+                return expired_form();
             };
             let grantee = Grantee::new(
                 request.client.id.clone(),
                 Arc::from(user.id.as_str()),
                 Arc::from(request.scopes.clone()),
             );
-            let now = state.now();
             let code = state.store().issue_code(grantee, now, state.ttls);
             target.query_pairs_mut().append_pair("code", &code);
             if let Some(value) = &request.state {
@@ -362,13 +410,7 @@ pub(crate) async fn decide(
                 target.query_pairs_mut().append_pair("state", value);
             }
         }
-        _ => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The decision must be approve or deny.",
-            );
-        }
+        _ => return expired_form(),
     }
     let mut response = StatusCode::FOUND.into_response();
     if let Ok(location) = HeaderValue::from_str(target.as_str()) {

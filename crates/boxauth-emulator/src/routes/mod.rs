@@ -1,6 +1,7 @@
 //! The HTTP surface: Box's paths, and what every answer carries.
 
 pub(crate) mod authorize;
+pub(crate) mod consent_tokens;
 mod cors;
 mod revoke;
 mod token;
@@ -52,7 +53,7 @@ impl FormEncoding {
 
 pub(crate) use cors::{Origin, decorate as cors_headers};
 
-pub(crate) fn router(state: Arc<AppState>) -> Router {
+pub(crate) fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/oauth2/token", post(token::token).options(cors::preflight))
         // Clients have been seen adding a trailing slash; Box answers it the same.
@@ -71,6 +72,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/__emulator/requests", get(recent_requests))
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
 

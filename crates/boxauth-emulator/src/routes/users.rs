@@ -31,6 +31,14 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+fn invalid_as_user() -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        "Invalid value for 'As-User' header",
+    )
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -76,17 +84,21 @@ pub(crate) async fn me(
     let Some(caller) = state.user(&record.grantee.user_id) else {
         return invalid_token();
     };
-    let user = match headers.get("as-user").and_then(|v| v.to_str().ok()) {
+    let user = match headers.get("as-user").map(|v| v.to_str()) {
         None => caller,
-        Some(target_id) => {
+        Some(Err(_)) => return invalid_as_user(),
+        Some(Ok(target_id)) => {
             let app = state
                 .client(&record.grantee.client_id)
                 .map(|c| state.app(c));
-            let allowed = match caller.role {
-                Role::Admin | Role::Coadmin => true,
-                Role::ServiceAccount => app.is_some_and(|a| a.as_user),
-                _ => false,
-            };
+            // A downscoped token holds only the scopes it was narrowed to: acting as another user
+            // is never one of them, whoever the caller is.
+            let allowed = record.restricted_to.is_none()
+                && match caller.role {
+                    Role::Admin | Role::Coadmin => true,
+                    Role::ServiceAccount => app.is_some_and(|a| a.as_user),
+                    _ => false,
+                };
             if !allowed {
                 return api_error(
                     StatusCode::FORBIDDEN,
@@ -96,13 +108,7 @@ pub(crate) async fn me(
             }
             match state.user(target_id.trim()) {
                 Some(target) if target.enterprise_id == caller.enterprise_id => target,
-                _ => {
-                    return api_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_parameter",
-                        "Invalid value for 'As-User' header",
-                    );
-                }
+                _ => return invalid_as_user(),
             }
         }
     };
