@@ -70,19 +70,7 @@ const MAX_TEXT: usize = 120;
 
 /// `text` as it may be printed: at most [`MAX_TEXT`] characters, control characters escaped.
 pub(crate) fn shown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_TEXT) + 8);
-    for (count, c) in text.chars().enumerate() {
-        if count == MAX_TEXT {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    boxauth::mask::printable(text, MAX_TEXT)
 }
 
 /// The log of one emulator.

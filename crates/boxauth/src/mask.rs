@@ -104,9 +104,15 @@ pub fn server_text(text: &str, sent: &[&str]) -> String {
             redacted = std::borrow::Cow::Owned(redacted.replace(secret, "***"));
         }
     }
-    let mut out = String::with_capacity(redacted.len().min(MAX_SERVER_TEXT) + 8);
-    for (count, c) in redacted.chars().enumerate() {
-        if count == MAX_SERVER_TEXT {
+    printable(&redacted, MAX_SERVER_TEXT)
+}
+
+/// `text` as it may be printed: at most `max_chars` characters (then `…`), control characters
+/// escaped, so no escape sequence reaches a terminal.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars) + 8);
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
             out.push('…');
             break;
         }
