@@ -50,6 +50,9 @@ mod config;
 mod errors;
 mod export;
 mod faults;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod grants;
 pub mod headless;
 mod jwt;

@@ -302,6 +302,9 @@ pub mod mask;
 mod middleware;
 mod network;
 pub mod private_file;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod schemas;
 mod secret;
 mod storage;
