@@ -10,12 +10,18 @@ use crate::jwt::Jwt;
 /// the boundary its first line names, as a content type of that boundary would be read.
 pub fn form(body: &[u8]) {
     let params = Params::parse(body);
-    let _ = (params.get("grant_type"), params.get("decision"), params.get("csrf_token"));
+    let _ = (
+        params.get("grant_type"),
+        params.get("decision"),
+        params.get("csrf_token"),
+    );
     let boundary_line = body.split(|&b| b == b'\n').next().unwrap_or_default();
-    let boundary = String::from_utf8_lossy(boundary_line.strip_prefix(b"--").unwrap_or(boundary_line));
-    if let Ok(content_type) =
-        HeaderValue::from_str(&format!("multipart/form-data; boundary={}", boundary.trim_end()))
-        && let Some(boundary) = crate::grants::multipart::boundary(&content_type)
+    let boundary =
+        String::from_utf8_lossy(boundary_line.strip_prefix(b"--").unwrap_or(boundary_line));
+    if let Ok(content_type) = HeaderValue::from_str(&format!(
+        "multipart/form-data; boundary={}",
+        boundary.trim_end()
+    )) && let Some(boundary) = crate::grants::multipart::boundary(&content_type)
     {
         let params = Params::parse_multipart(body, &boundary);
         let _ = params.get("grant_type");

@@ -297,14 +297,14 @@ mod authorization;
 mod error;
 mod failpoint;
 mod future;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mask;
 #[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
 mod middleware;
 mod network;
 pub mod private_file;
-#[cfg(fuzzing)]
-#[doc(hidden)]
-pub mod fuzzing;
 mod schemas;
 mod secret;
 mod storage;
