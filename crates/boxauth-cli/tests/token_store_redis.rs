@@ -44,7 +44,7 @@ async fn processes_share_a_token_through_redis() {
         "the second process took the token from Redis"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
-    let key = format!("EXISTS boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}:token");
+    let key = format!("EXISTS {{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token");
     assert_eq!(
         redis.command(&key).as_deref(),
         Some(":1"),
@@ -82,7 +82,7 @@ async fn an_environment_can_keep_its_tokens_in_redis() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
     assert_eq!(
-        redis.command("EXISTS boxauth:env:fleet:token").as_deref(),
+        redis.command("EXISTS {boxauth:env:fleet}:token").as_deref(),
         Some(":1")
     );
     assert!(
@@ -183,7 +183,7 @@ async fn a_tls_redis_is_used_with_the_ca_that_signed_it() {
     assert_eq!(
         redis
             .command(&format!(
-                "EXISTS boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}:token"
+                "EXISTS {{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token"
             ))
             .as_deref(),
         Some(":1")
@@ -200,7 +200,7 @@ async fn a_tls_redis_is_used_with_the_ca_that_signed_it() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
     assert_eq!(
-        redis.command("EXISTS boxauth:env:tls:token").as_deref(),
+        redis.command("EXISTS {boxauth:env:tls}:token").as_deref(),
         Some(":1")
     );
     let (_, listed, _) = boxauth(dir.path(), &["env", "list", "--json"]).await;

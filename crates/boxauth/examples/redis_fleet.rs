@@ -7,10 +7,13 @@
 //!   cargo run -p boxauth --features redis --example redis_fleet
 //! ```
 //!
-//! The tokens must be in Redis first (a login stores them: `boxauth env add … --token-store redis://…`
-//! then `boxauth login`). Settings (environment): `BOX_BASE_URL`, `REDIS_NAMESPACE` (default
-//! `boxauth:fleet`), `TASKS` (default 50), `RUN_SECS` (0: each task asks once; otherwise every task
-//! asks every 50 ms for that long), `MARGIN_SECS` (refresh margin, default 60), `LOCK_TTL_MS`.
+//! `REDIS_URL` may also be `redis-cluster://…` or `redis-sentinel://…/MASTER_NAME`. The tokens
+//! must be in Redis first (a login stores them: `boxauth env add … --token-store redis://…` then
+//! `boxauth login`). Settings (environment): `BOX_BASE_URL`, `REDIS_NAMESPACE` (default
+//! `boxauth:fleet`), `TASKS` (default 50), `RUN_SECS` (0: each task asks once; otherwise every
+//! task asks every 50 ms for that long), `MARGIN_SECS` (refresh margin, default 60),
+//! `LOCK_TTL_MS`, `REDIS_REPLICAS` (how many replicas a new token must reach; the URL's default
+//! otherwise).
 //! It prints one JSON line: a fingerprint of the token every task ended with (the first 16 hex
 //! digits of its SHA-256: never the token itself), how many distinct tokens it saw, and how many
 //! requests failed.
@@ -52,6 +55,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut storage = RedisStorage::new(&var("REDIS_URL")?, &namespace)?;
     if let Ok(ttl) = std::env::var("LOCK_TTL_MS") {
         storage = storage.with_lock_ttl(Duration::from_millis(ttl.parse()?));
+    }
+    if let Ok(replicas) = std::env::var("REDIS_REPLICAS") {
+        storage = storage.with_replicas(replicas.parse()?, Duration::from_secs(1));
     }
     let options = AuthOptions::default()
         .session(session)

@@ -4,178 +4,47 @@
 
 #![cfg(feature = "redis")]
 
-use std::path::PathBuf;
-use std::process::Stdio;
+mod fleet;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use boxauth::{RedisStorage, TokenStorage};
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorConfig, EmulatorHandle, Grant,
-};
+use boxauth::TokenStorage;
+use boxauth_emulator::{EmulatorConfig, EmulatorHandle, Grant};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use fleet::{Fleet, NAMESPACE, fingerprint, summary};
+use tokio::process::Child;
 
-const NAMESPACE: &str = "boxauth:fleet-test";
-
-fn worker(emulator: &EmulatorHandle, redis: &RedisServer, env: &[(&str, &str)]) -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let path: PathBuf = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples/redis_fleet");
-    assert!(
-        path.exists(),
-        "{} was not built: run `cargo test` without --test filters",
-        path.display()
-    );
-    let mut command = Command::new(path);
-    command
-        .env("BOX_BASE_URL", emulator.base_url())
-        .env("BOX_CLIENT_ID", ID)
-        .env("BOX_CLIENT_SECRET", SECRET)
-        .env("REDIS_URL", redis.url())
-        .env("REDIS_NAMESPACE", NAMESPACE)
-        .env("NO_PROXY", "*")
-        .env_remove("BOXAUTH_FAILPOINT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
+fn on<'a>(emulator: &'a EmulatorHandle, redis: &RedisServer) -> Fleet<'a> {
+    Fleet {
+        emulator,
+        url: redis.url(),
     }
-    command
-}
-
-async fn summary(child: Child) -> Value {
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the worker finished")
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn fingerprint(token: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn storage(redis: &RedisServer) -> RedisStorage {
-    RedisStorage::new(&redis.url(), NAMESPACE).unwrap()
-}
-
-/// A fresh OAuth pair in Redis, its access token already expired.
-async fn expired_pair(emulator: &EmulatorHandle, redis: &RedisServer) {
-    let token = emu::oauth_pair(emulator).await;
-    storage(redis)
-        .store(&emu::expired_on_the_system_clock(token))
-        .await
-        .unwrap();
-}
-
-/// Marks the token in Redis expired, keeping its refresh token.
-async fn expire(redis: &RedisServer) -> String {
-    let storage = storage(redis);
-    let mut token = storage.load().await.unwrap().unwrap();
-    token.expires_at = SystemTime::now() - Duration::from_secs(1);
-    storage.store(&token).await.unwrap();
-    token.access_token.secret().to_owned()
-}
-
-async fn stored_token(redis: &RedisServer) -> String {
-    storage(redis)
-        .load()
-        .await
-        .unwrap()
-        .unwrap()
-        .access_token
-        .secret()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_processes_of_fifty_tasks_refresh_once_twenty_times_over() {
     let redis = RedisServer::start();
     let emulator = emu::start().await;
-    expired_pair(&emulator, &redis).await;
-    for round in 0..20 {
-        let before = emulator.stats().requests(Grant::RefreshToken);
-        let children: Vec<Child> = (0..16)
-            .map(|_| {
-                worker(&emulator, &redis, &[("TASKS", "50")])
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let mut prints = Vec::new();
-        for child in children {
-            prints.push(summary(child).await);
-        }
-        assert_eq!(
-            emulator.stats().requests(Grant::RefreshToken) - before,
-            1,
-            "round {round}: exactly one refresh"
-        );
-        let token = stored_token(&redis).await;
-        for print in &prints {
-            assert_eq!(
-                print["token_sha256"],
-                fingerprint(&token),
-                "round {round}: every process ends with the stored token"
-            );
-            assert_eq!(
-                print["distinct_tokens"], 1,
-                "round {round}: every task saw that one token"
-            );
-            assert_eq!(print["failures"], 0, "round {round}: {print}");
-        }
-        assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
-        expire(&redis).await;
-    }
-    assert_eq!(emulator.stats().refresh_token_reuses, 0);
+    on(&emulator, &redis).sixteen_by_fifty(20).await;
 }
 
 /// Starts a worker that stops at `failpoint` while holding the Redis lock, and kills it (SIGKILL).
 async fn kill_holder_at(emulator: &EmulatorHandle, redis: &RedisServer, failpoint: &str) {
-    let mut child = worker(
-        emulator,
-        redis,
-        &[
+    let mut child = on(emulator, redis)
+        .worker(&[
             ("TASKS", "1"),
             ("LOCK_TTL_MS", "1500"),
             ("BOXAUTH_FAILPOINT", failpoint),
-        ],
-    )
-    .spawn()
-    .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let reached = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains(&format!("failpoint {failpoint} reached")) {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(reached, Ok(true), "the worker never reached {failpoint}");
+        ])
+        .spawn()
+        .unwrap();
+    fleet::wait_for_line(&mut child, &format!("failpoint {failpoint} reached")).await;
     assert_eq!(
         redis
-            .command(&format!("EXISTS {NAMESPACE}:lock"))
+            .command(&format!("EXISTS {{{NAMESPACE}}}:lock"))
             .as_deref(),
         Some(":1"),
         "it holds the lock"
@@ -188,7 +57,8 @@ async fn kill_holder_at(emulator: &EmulatorHandle, redis: &RedisServer, failpoin
 async fn a_lock_holder_killed_mid_refresh_costs_nothing() {
     let redis = RedisServer::start();
     let emulator = emu::start().await;
-    expired_pair(&emulator, &redis).await;
+    let fleet = on(&emulator, &redis);
+    fleet.expired_pair().await;
     // Killed before asking Box: its lock expires, another process refreshes.
     // Killed after storing, before releasing: its lock expires, the others use what it stored.
     for (round, point) in [
@@ -202,22 +72,10 @@ async fn a_lock_holder_killed_mid_refresh_costs_nothing() {
     {
         let before = emulator.stats().requests(Grant::RefreshToken);
         kill_holder_at(&emulator, &redis, point).await;
-        let children: Vec<Child> = (0..3)
-            .map(|_| {
-                worker(
-                    &emulator,
-                    &redis,
-                    &[("TASKS", "10"), ("LOCK_TTL_MS", "1500")],
-                )
-                .spawn()
-                .unwrap()
-            })
-            .collect();
-        let mut prints = Vec::new();
-        for child in children {
-            prints.push(summary(child).await);
-        }
-        let token = stored_token(&redis).await;
+        let prints = fleet
+            .run(3, &[("TASKS", "10"), ("LOCK_TTL_MS", "1500")])
+            .await;
+        let token = fleet.stored_token().await;
         assert!(
             prints
                 .iter()
@@ -230,7 +88,7 @@ async fn a_lock_holder_killed_mid_refresh_costs_nothing() {
             "round {round} ({point}): one refresh in all"
         );
         assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
-        expire(&redis).await;
+        fleet.expire().await;
     }
     assert_eq!(
         emulator.stats().refresh_token_reuses,
@@ -248,12 +106,12 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn start(redis: &RedisServer) -> Self {
+    fn start(fleet: &Fleet<'_>) -> Self {
         let (seen, stop) = (
             Arc::new(Mutex::new(Vec::new())),
             Arc::new(AtomicBool::new(false)),
         );
-        let storage = storage(redis);
+        let storage = fleet.storage();
         let task = tokio::spawn({
             let (seen, stop) = (seen.clone(), stop.clone());
             async move {
@@ -291,17 +149,15 @@ async fn a_redis_restart_mid_run_is_survived_without_help() {
     let mut config = EmulatorConfig::default();
     config.lifetimes.access_token = Duration::from_secs(4);
     let emulator = emu::start_with(config).await;
-    expired_pair(&emulator, &redis).await;
-    let watcher = Watcher::start(&redis);
+    let fleet = on(&emulator, &redis);
+    fleet.expired_pair().await;
+    let watcher = Watcher::start(&fleet);
     let children: Vec<Child> = (0..4)
         .map(|_| {
-            worker(
-                &emulator,
-                &redis,
-                &[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")],
-            )
-            .spawn()
-            .unwrap()
+            fleet
+                .worker(&[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")])
+                .spawn()
+                .unwrap()
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -325,7 +181,7 @@ async fn a_redis_restart_mid_run_is_survived_without_help() {
         0,
         "nothing was refreshed twice"
     );
-    let token = stored_token(&redis).await;
+    let token = fleet.stored_token().await;
     assert_eq!(
         emu::users_me(&emulator, &token, None).await.0,
         200,

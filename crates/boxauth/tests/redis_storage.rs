@@ -28,7 +28,7 @@ async fn the_token_is_kept_as_json_under_the_identitys_namespace() {
     assert!(storage.load().await.unwrap().is_none());
     storage.store(&token("T1")).await.unwrap();
     assert_eq!(secret(storage.load().await.unwrap()), "T1");
-    let raw = redis.reply("GET boxauth:test:one:token");
+    let raw = redis.reply("GET {boxauth:test:one}:token");
     assert!(
         raw.contains("\"access_token\":\"T1\"") && raw.contains("\"expires_at\":4000000000"),
         "{raw}"
@@ -41,7 +41,7 @@ async fn the_token_is_kept_as_json_under_the_identitys_namespace() {
     storage.clear().await.unwrap();
     assert!(storage.load().await.unwrap().is_none());
     assert_eq!(
-        redis.command("EXISTS boxauth:test:one:lock").as_deref(),
+        redis.command("EXISTS {boxauth:test:one}:lock").as_deref(),
         Some(":0"),
         "the lock was released"
     );
@@ -225,6 +225,39 @@ async fn a_restarted_redis_still_has_the_token() {
     assert_eq!(secret(loaded), "durable");
 }
 
+#[tokio::test]
+async fn a_token_under_the_pre_hash_tag_key_is_read_once_then_moved() {
+    let redis = RedisServer::start_in_memory();
+    let json = serde_json::to_string(&token("from-0.1")).unwrap();
+    assert_eq!(
+        redis
+            .command(&format!("SET boxauth:test:old:token '{json}'"))
+            .as_deref(),
+        Some("+OK")
+    );
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:old").unwrap();
+    assert_eq!(
+        secret(storage.load().await.unwrap()),
+        "from-0.1",
+        "an upgrade keeps its login"
+    );
+    storage.store(&token("T2")).await.unwrap();
+    assert_eq!(
+        redis.command("EXISTS boxauth:test:old:token").as_deref(),
+        Some(":0"),
+        "the old key is gone once the new one is written"
+    );
+    assert_eq!(
+        redis.command("EXISTS {boxauth:test:old}:token").as_deref(),
+        Some(":1")
+    );
+    // A cleared token does not come back from the old key either.
+    redis.command(&format!("SET boxauth:test:old:token '{json}'"));
+    let fresh = RedisStorage::new(&redis.url(), "boxauth:test:old").unwrap();
+    fresh.clear().await.unwrap();
+    assert!(fresh.load().await.unwrap().is_none());
+}
+
 #[test]
 fn a_bad_url_or_namespace_is_refused_without_showing_the_password() {
     let error = RedisStorage::new("http://user:hunter2@example.com", "ns")
@@ -235,6 +268,24 @@ fn a_bad_url_or_namespace_is_refused_without_showing_the_password() {
         "{error}"
     );
     assert!(RedisStorage::new("redis://127.0.0.1:1/0", "has space").is_err());
+    // The namespace is the keys' hash tag: a brace in it would split them across cluster slots.
+    for braced in ["a{b", "a}b", "{ns}"] {
+        let error = RedisStorage::new("redis://127.0.0.1:1/0", braced)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("without braces"), "{error}");
+    }
+    for (url, says) in [
+        ("redis-cluster://:hunter2@10.0.0.1", "has no port"),
+        ("redis-sentinel://:hunter2@10.0.0.1:26379", "master's name"),
+        ("rediss-cluster://:hunter2@h:7000/2", "only database 0"),
+    ] {
+        let error = RedisStorage::new(url, "ns").unwrap_err().to_string();
+        assert!(
+            error.contains(says) && !error.contains("hunter2"),
+            "{url}: {error}"
+        );
+    }
     let debug = format!(
         "{:?}",
         RedisStorage::new("redis://:hunter2@127.0.0.1:1/0", "ns").unwrap()

@@ -32,7 +32,7 @@ async fn tokens_are_kept_and_shared_over_tls() {
         let token = first.retrieve_token().await.unwrap();
         assert_eq!(
             redis
-                .command(&format!("EXISTS {namespace}:token"))
+                .command(&format!("EXISTS {{{namespace}}}:token"))
                 .as_deref(),
             Some(":1"),
             "{host}: the token went to Redis through its TLS port"

@@ -329,6 +329,139 @@ async fn a_new_token_that_could_not_be_stored_is_never_handed_out() {
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
 }
 
+/// Storage whose first `lose` writes under the lock are lost on the way, each reported as
+/// Redis reports a write no replica confirmed (`NotReplicated`): the failover case.
+#[derive(Debug, Clone, Default)]
+struct LosesWrites {
+    inner: MemoryStorage,
+    lose: Arc<Mutex<u32>>,
+    lost: Arc<Mutex<u32>>,
+}
+
+struct LosingLock(LosesWrites);
+
+impl RefreshLock for LosingLock {
+    fn store<'a>(&'a mut self, token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        Box::pin(async move {
+            {
+                let mut lose = self.0.lose.lock().unwrap();
+                if *lose > 0 {
+                    *lose -= 1;
+                    *self.0.lost.lock().unwrap() += 1;
+                    return Err(boxauth::StorageError::new(
+                        StorageErrorKind::NotReplicated,
+                        "no replica confirmed it",
+                    )
+                    .into());
+                }
+            }
+            self.0.inner.store(token).await
+        })
+    }
+    fn release(self: Box<Self>) -> BoxFuture<'static, boxauth::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl TokenStorage for LosesWrites {
+    fn load(&self) -> BoxFuture<'_, boxauth::Result<Option<StoredToken>>> {
+        self.inner.load()
+    }
+    fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        self.inner.store(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, boxauth::Result<()>> {
+        self.inner.clear()
+    }
+    fn lock(&self) -> BoxFuture<'_, boxauth::Result<Box<dyn RefreshLock>>> {
+        let lock = LosingLock(self.clone());
+        Box::pin(async move { Ok(Box::new(lock) as Box<dyn RefreshLock>) })
+    }
+}
+
+fn oauth_on(emulator: &boxauth_emulator::EmulatorHandle, storage: LosesWrites) -> OAuth {
+    OAuth::with_options(
+        OAuthConfig::new(ID, SECRET),
+        AuthOptions::default()
+            .session(emu::session(emulator))
+            .storage(storage)
+            .time_source(emulator.clock().clone()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_token_storage_did_not_confirm_is_served_and_written_again_so_no_refresh_token_is_lost()
+ {
+    let emulator = emu::start().await;
+    let storage = LosesWrites::default();
+    let pair =
+        StoredToken::from_access_token(emu::oauth_pair(&emulator).await, emulator.clock().now())
+            .unwrap();
+    storage.inner.store(&pair).await.unwrap();
+    emulator.clock().advance(seconds(3601));
+    *storage.lose.lock().unwrap() = 3;
+
+    let auth = oauth_on(&emulator, storage.clone());
+    let token = auth.retrieve_token().await.unwrap();
+    assert_ne!(token.access_token.secret(), pair.access_token.secret());
+    assert_eq!(
+        emu::users_me(&emulator, token.access_token.secret(), None)
+            .await
+            .0,
+        200,
+        "the refreshed token is served although storage did not confirm it"
+    );
+    // Written again, in the background, until storage keeps it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let held = storage.inner.load().await.unwrap().unwrap();
+        if held.has_access_token(&token.access_token) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never written again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*storage.lost.lock().unwrap(), 3, "three writes were lost");
+    assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
+
+    // Another process, an hour later: the refresh token in storage is the live one.
+    emulator.clock().advance(seconds(3601));
+    let next = oauth_on(&emulator, storage.clone());
+    let again = next.retrieve_token().await.unwrap();
+    assert_eq!(
+        emu::users_me(&emulator, again.access_token.secret(), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(emulator.stats().requests(Grant::RefreshToken), 2);
+    assert_eq!(emulator.stats().refresh_token_reuses, 0);
+}
+
+#[tokio::test]
+async fn without_the_rewrite_a_lost_write_would_cost_the_login() {
+    // The control for the test above: the same lost write, with nobody to write it again (the
+    // process that refreshed is gone), leaves a spent refresh token in storage.
+    let emulator = emu::start().await;
+    let storage = LosesWrites::default();
+    let pair =
+        StoredToken::from_access_token(emu::oauth_pair(&emulator).await, emulator.clock().now())
+            .unwrap();
+    storage.inner.store(&pair).await.unwrap();
+    emulator.clock().advance(seconds(3601));
+    *storage.lose.lock().unwrap() = 1;
+    let auth = oauth_on(&emulator, storage.clone());
+    auth.retrieve_token().await.unwrap();
+    drop(auth);
+    let next = oauth_on(&emulator, storage.clone());
+    let error = next.retrieve_token().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::ReauthorizationRequired(_)),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn a_failed_proactive_refresh_keeps_serving_the_still_valid_token() {
     let emulator = emu::start().await;

@@ -5,6 +5,8 @@
 //! - [`emulator`]: the Box emulator on a free port, with signed assertions and real consent.
 //! - [`browser`]: real headless Chromium through chromedriver.
 //! - [`redis`]: a real `redis-server` on a free port.
+//! - [`redis_fleet`]: a real Redis Cluster (3 primaries, 3 replicas) and a primary with a
+//!   replica behind three Sentinels, each node a process a test can kill or freeze.
 //! - [`mod@bench`]: criterion's medians for the benches' summaries.
 
 #![allow(clippy::unwrap_used)]
@@ -14,6 +16,7 @@ pub mod browser;
 pub mod emulator;
 mod recording;
 pub mod redis;
+pub mod redis_fleet;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};
 

@@ -94,8 +94,11 @@ pub enum StorageErrorKind {
     LockLost,
     /// What storage holds is not a token boxauth wrote.
     Corrupt,
-    /// The storage server did not answer.
+    /// The storage server did not answer (a write may or may not have been kept).
     Unreachable,
+    /// A write reached the Redis primary but fewer replicas than required confirmed it in time
+    /// (`RedisStorage::with_replicas`): a failover now could lose it.
+    NotReplicated,
     /// The storage server's TLS certificate could not be trusted.
     UntrustedCertificate,
     /// A token file or its directory is not private to this user.

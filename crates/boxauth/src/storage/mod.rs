@@ -4,14 +4,14 @@
 mod file;
 mod memory;
 #[cfg(feature = "redis")]
-mod redis_storage;
+mod redis;
 
 use std::fmt;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStorage;
 pub use file::FileStorage;
 pub use memory::MemoryStorage;
-#[cfg(feature = "redis")]
-pub use redis_storage::RedisStorage;
 
 use crate::error::Result;
 use crate::future::BoxFuture;

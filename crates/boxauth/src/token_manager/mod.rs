@@ -14,7 +14,15 @@
 //! 4. In the flight: the storage's lock (a file lock on one host, a Redis lock across hosts),
 //!    then storage is re-read: someone else refreshed already → theirs is used.
 //! 5. Otherwise the source fetches, the new token is stored durably, then the lock is released.
-//!    The new token is stored before anyone gets it, so a crash loses no usable token.
+//!    The new token is stored before anyone gets it, so a crash loses no usable token. A write
+//!    whose fate is unknown (storage stopped answering mid-write) or that storage kept without
+//!    the replicas it was asked for (a Redis failover could lose it) is not refused: the token is
+//!    already fetched, and for OAuth the refresh token that bought it is spent. It is served
+//!    from memory, and storage is watched: while it lacks the token (the write was lost, a
+//!    failover promoted a replica without it), it is written again under the lock, and every
+//!    flight of this process writes it first; once storage holds it, for a minute more; once
+//!    storage holds a newer token, no longer. A write storage refused outright is an error, and
+//!    that token is not handed out.
 //! 6. A failed refresh backs off ([`backoff`]): while a valid token exists, no new refresh for
 //!    the back-off interval (default 30 s, jittered, longer if Box sent `Retry-After`) and the
 //!    valid token keeps being served; without one, callers share one attempt at a time and,
@@ -39,7 +47,9 @@ pub use cached::CachedAuth;
 pub use source::{FetchContext, TokenSource};
 
 use crate::authorization::AuthorizationManager;
-use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result};
+use crate::error::{
+    ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result, StorageErrorKind,
+};
 use crate::failpoint;
 use crate::schemas::AccessToken;
 use crate::secret::Token;
@@ -47,6 +57,12 @@ use crate::storage::{RefreshLock, TokenStorage};
 use crate::time::SharedTimeSource;
 use crate::token::StoredToken;
 use backoff::Backoff;
+
+/// How long a token storage holds without the confirmation it was asked for (no replica
+/// acknowledged it) is watched for a failover that loses it, before it counts as kept: a
+/// failover takes seconds, and a replica this far behind is not promoted (Redis Cluster's and
+/// Sentinel's default validity rules).
+const UNSAVED_WATCH: Duration = Duration::from_secs(60);
 
 /// The refresh margin used when none is set: tokens are refreshed when less than this is left.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -86,7 +102,39 @@ pub(crate) struct TokenManager {
     cache: ArcSwapOption<StoredToken>,
     /// The token a 401 was answered for: never handed out again, even if storage still holds it.
     rejected: Mutex<Option<Token>>,
+    /// A token fetched whose write storage did not confirm (rule 5), until it does.
+    unsaved: Mutex<Option<Unsaved>>,
     state: Mutex<State>,
+}
+
+/// A fetched token storage has not confirmed keeping, and the stored token it replaces.
+#[derive(Clone)]
+struct Unsaved {
+    token: Arc<StoredToken>,
+    replaced: Option<StoredToken>,
+}
+
+impl Unsaved {
+    /// Whether `loaded` (what storage holds now) is neither this token nor the one it replaced:
+    /// someone stored a newer token, and this one need not be kept.
+    fn superseded_by(&self, loaded: Option<&StoredToken>) -> bool {
+        loaded.is_some_and(|loaded| {
+            !loaded.has_access_token(&self.token.access_token)
+                && !self
+                    .replaced
+                    .as_ref()
+                    .is_some_and(|replaced| loaded.has_access_token(&replaced.access_token))
+        })
+    }
+}
+
+/// A store error after which storage may hold the token, or holds it without the durability
+/// asked for: the token is kept and written again (rule 5).
+fn write_unconfirmed(error: &Error) -> bool {
+    matches!(error, Error::Storage(storage) if matches!(
+        storage.kind(),
+        StorageErrorKind::Unreachable | StorageErrorKind::NotReplicated
+    ))
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -123,6 +171,7 @@ impl TokenManager {
             backoff_interval: settings.backoff,
             cache: ArcSwapOption::empty(),
             rejected: Mutex::new(None),
+            unsaved: Mutex::new(None),
             state: Mutex::new(State::default()),
         }
     }
@@ -328,6 +377,13 @@ impl TokenManager {
         drop(runtime.spawn(async move {
             let outcome = manager.fly(replace.as_ref()).await;
             landing.land(outcome);
+            // Holds the manager only while it writes: a manager its users dropped stops.
+            let manager = {
+                let weak = Arc::downgrade(&manager);
+                drop(manager);
+                weak
+            };
+            Self::write_unsaved_until_kept(&manager).await;
         }));
         flight
     }
@@ -352,6 +408,14 @@ impl TokenManager {
             Ok(Some(stored)) => Some(stored),
             Ok(None) => self.cache.load_full().map(|cached| (*cached).clone()),
             Err(error) => return self.failed(error, None),
+        };
+        // A token this process fetched and storage lost comes first (rule 5).
+        let stored = match self.unsaved_missing_from(stored.as_ref()) {
+            Some(unsaved) => {
+                self.write_unsaved(lock, &unsaved).await;
+                Some((*unsaved.token).clone())
+            }
+            None => stored,
         };
         if let Some(stored) = &stored
             && self.usable(stored, self.clock.now(), replace)
@@ -385,12 +449,112 @@ impl TokenManager {
             Err(error) => return self.failed(error, stored.as_ref()),
         };
         failpoint::reached("token_manager::after_fetch");
-        // Stored before anyone gets it: a token that could not be stored is never handed out.
+        // Stored before anyone gets it: a token storage refused is never handed out; one whose
+        // write storage did not confirm is kept and written again (rule 5).
         if let Err(error) = lock.store(&fetched).await {
-            return self.failed(error, stored.as_ref());
+            if !write_unconfirmed(&error) {
+                return self.failed(error, stored.as_ref());
+            }
+            tracing::warn!(error = %error.one_line(), "the new token is served from memory and written again until storage confirms it");
+            let fetched = Arc::new(fetched);
+            *self.unsaved_slot() = Some(Unsaved {
+                token: fetched.clone(),
+                replaced: stored,
+            });
+            return Outcome::Fresh(fetched);
         }
         tracing::debug!(expires_in = ?fetched.expires_in, "token refreshed and stored");
         Outcome::Fresh(Arc::new(fetched))
+    }
+
+    fn unsaved_slot(&self) -> MutexGuard<'_, Option<Unsaved>> {
+        self.unsaved.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The unsaved token if storage (`loaded`) lacks it. If storage holds a newer token, the
+    /// unsaved one is forgotten.
+    fn unsaved_missing_from(&self, loaded: Option<&StoredToken>) -> Option<Unsaved> {
+        let mut slot = self.unsaved_slot();
+        let unsaved = slot.as_ref()?;
+        if unsaved.superseded_by(loaded) {
+            tracing::debug!("storage holds a newer token than the unsaved one; it is dropped");
+            *slot = None;
+            return None;
+        }
+        let held = loaded.is_some_and(|l| l.has_access_token(&unsaved.token.access_token));
+        (!held).then(|| unsaved.clone())
+    }
+
+    /// No longer unsaved, if `unsaved` is still the one kept.
+    fn saved(&self, unsaved: &Unsaved) {
+        let mut slot = self.unsaved_slot();
+        if slot
+            .as_ref()
+            .is_some_and(|u| Arc::ptr_eq(&u.token, &unsaved.token))
+        {
+            *slot = None;
+        }
+    }
+
+    /// Writes the unsaved token through `lock`; confirmed, it is no longer unsaved.
+    async fn write_unsaved(&self, lock: &mut dyn RefreshLock, unsaved: &Unsaved) {
+        match lock.store(&unsaved.token).await {
+            Ok(()) => {
+                self.saved(unsaved);
+                tracing::info!("the token storage had lost is stored again");
+            }
+            Err(error) => {
+                tracing::debug!(error = %error.one_line(), "the unsaved token is still not confirmed");
+            }
+        }
+    }
+
+    /// Rule 5's "written again". While a token is unsaved, storage is read every 250 ms at first,
+    /// then less often, up to every 2 s (a failover takes seconds, and until the token is back
+    /// other processes see a spent one). Storage lacks it: it is written under the lock. Storage
+    /// holds it (reached the primary, not confirmed by replicas): it is watched, without the
+    /// lock, for a failover that loses it, for [`UNSAVED_WATCH`]; storage holds a newer token:
+    /// done.
+    async fn write_unsaved_until_kept(manager: &std::sync::Weak<Self>) {
+        let mut pause = Duration::from_millis(250);
+        let mut held_since: Option<std::time::Instant> = None;
+        loop {
+            match manager.upgrade() {
+                Some(manager) if manager.unsaved_slot().is_some() => {}
+                _ => return,
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+            let Some(manager) = manager.upgrade() else {
+                return;
+            };
+            let Ok(loaded) = manager.storage.load().await else {
+                continue;
+            };
+            let Some(unsaved) = manager.unsaved_missing_from(loaded.as_ref()) else {
+                if let Some(unsaved) = manager.unsaved_slot().clone() {
+                    // Storage holds it; after the watch, no failover lost it.
+                    let since = *held_since.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= UNSAVED_WATCH {
+                        manager.saved(&unsaved);
+                    }
+                }
+                continue;
+            };
+            held_since = None;
+            let Ok(mut lock) = manager.storage.lock().await else {
+                continue;
+            };
+            if let Ok(loaded) = manager.storage.load().await
+                && let Some(unsaved) = manager.unsaved_missing_from(loaded.as_ref())
+            {
+                manager.write_unsaved(&mut *lock, &unsaved).await;
+            }
+            drop(unsaved);
+            if let Err(error) = lock.release().await {
+                tracing::debug!(error = %error.one_line(), "could not release the refresh lock");
+            }
+        }
     }
 
     /// A failed outcome, with the best token that has not expired yet (stored or cached).

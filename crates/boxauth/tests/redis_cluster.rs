@@ -1,0 +1,217 @@
+//! RedisStorage on a real Redis Cluster (three primaries, three replicas, started by the test):
+//! an identity's keys in one slot, a fleet refreshing once per expiry, the primary of that slot
+//! SIGKILLed mid-refresh with no refresh token lost, and the slot migrated while processes refresh.
+
+#![cfg(feature = "redis")]
+
+mod fleet;
+
+use std::time::{Duration, Instant};
+
+use boxauth::{RedisStorage, StorageErrorKind, StoredToken, TokenStorage};
+use boxauth_emulator::{EmulatorConfig, Grant};
+use boxauth_test_support::emulator as emu;
+use boxauth_test_support::redis_fleet::RedisCluster;
+use fleet::{Fleet, NAMESPACE};
+
+fn key(suffix: &str) -> String {
+    format!("{{{NAMESPACE}}}:{suffix}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identitys_keys_share_one_slot_and_the_lock_holds_across_the_cluster() {
+    let cluster = RedisCluster::start();
+    let slots: Vec<u16> = ["token", "lock", "changed"]
+        .iter()
+        .map(|suffix| cluster.slot(&key(suffix)))
+        .collect();
+    assert!(slots.iter().all(|s| *s == slots[0]), "{slots:?}");
+
+    let storage = RedisStorage::new(&cluster.url(), NAMESPACE).unwrap();
+    let token = StoredToken::new(
+        "T1",
+        std::time::SystemTime::now() + Duration::from_secs(3600),
+    )
+    .with_refresh_token("R1");
+    // The default on a cluster: one replica must confirm the write, and one does.
+    storage.store(&token).await.unwrap();
+    let primary = cluster.primary_of(slots[0]);
+    let replicated = {
+        let replica = &cluster.nodes[cluster.replica_of(primary)];
+        let client = redis::Client::open(format!("redis://{}/", replica.address())).unwrap();
+        let mut connection = client.get_connection().unwrap();
+        let _: () = redis::cmd("READONLY").query(&mut connection).unwrap();
+        let value: Option<String> = redis::cmd("GET")
+            .arg(key("token"))
+            .query(&mut connection)
+            .unwrap();
+        value
+    };
+    assert!(
+        replicated.is_some_and(|v| v.contains("\"access_token\":\"T1\"")),
+        "the replica had the token when store returned"
+    );
+    assert_eq!(
+        storage.load().await.unwrap().unwrap().access_token.secret(),
+        "T1"
+    );
+
+    // The lock is one key in one slot: exclusive for every client of the cluster.
+    let held = storage.lock().await.unwrap();
+    let patient = RedisStorage::new(&cluster.url(), NAMESPACE)
+        .unwrap()
+        .with_lock_timeout(Duration::from_millis(300));
+    let refused = patient.lock().await.err().unwrap();
+    assert!(
+        matches!(&refused, boxauth::Error::Storage(e) if e.kind() == StorageErrorKind::LockTimeout),
+        "{refused}"
+    );
+    // A waiter is woken by the release (pub/sub through a cluster node), long before the TTL.
+    let url = cluster.url();
+    let waiter = tokio::spawn(async move {
+        let started = Instant::now();
+        let lock = RedisStorage::new(&url, NAMESPACE)
+            .unwrap()
+            .lock()
+            .await
+            .unwrap();
+        lock.release().await.unwrap();
+        started.elapsed()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    held.release().await.unwrap();
+    let waited = waiter.await.unwrap();
+    assert!(waited < Duration::from_secs(5), "woken after {waited:?}");
+    storage.clear().await.unwrap();
+    assert!(storage.load().await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_processes_of_fifty_tasks_refresh_once_twenty_times_over_on_a_cluster() {
+    let cluster = RedisCluster::start();
+    let emulator = emu::start().await;
+    Fleet {
+        emulator: &emulator,
+        url: cluster.url(),
+    }
+    .sixteen_by_fifty(20)
+    .await;
+}
+
+/// The cluster with the primary of the fleet's slot to lose.
+struct Cluster {
+    cluster: RedisCluster,
+    slot: u16,
+    primary: usize,
+    replica: usize,
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let cluster = RedisCluster::start();
+        let slot = cluster.slot(&key("token"));
+        let primary = cluster.primary_of(slot);
+        let replica = cluster.replica_of(primary);
+        Self {
+            cluster,
+            slot,
+            primary,
+            replica,
+        }
+    }
+}
+
+impl fleet::Failover for Cluster {
+    fn freeze_replica(&mut self) {
+        self.cluster.nodes[self.replica].pause();
+        let _: () = self.cluster.nodes[self.primary]
+            .query(redis::cmd("SET").arg(key("burst")).arg(fleet::burst()))
+            .unwrap();
+    }
+
+    fn primary_holds(&self) -> Option<String> {
+        self.cluster.nodes[self.primary]
+            .query(redis::cmd("GET").arg(key("token")))
+            .unwrap()
+    }
+
+    fn kill_primary(&mut self) {
+        self.cluster.nodes[self.primary].kill();
+        self.cluster.nodes[self.replica].resume();
+        let promoted = self.cluster.wait_for_failover(self.slot, self.primary);
+        assert_eq!(promoted, self.replica);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_primary_sigkilled_mid_refresh_loses_no_refresh_token() {
+    let mut cluster = Cluster::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: cluster.cluster.url(),
+    };
+    fleet::a_lost_primary_loses_no_refresh_token(&mut cluster, &fleet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_wait_the_same_failover_loses_the_refresh_token() {
+    let mut cluster = Cluster::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: cluster.cluster.url(),
+    };
+    fleet::without_wait_a_lost_primary_costs_the_login(&mut cluster, &fleet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_identitys_slot_migrated_while_processes_refresh_costs_nothing() {
+    let cluster = RedisCluster::start();
+    // Tokens live 4 s and are refreshed 3 s early: a refresh about every second, all through.
+    let mut config = EmulatorConfig::default();
+    config.lifetimes.access_token = Duration::from_secs(4);
+    let emulator = emu::start_with(config).await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: cluster.url(),
+    };
+    fleet.expired_pair().await;
+    let slot = cluster.slot(&key("token"));
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            fleet
+                .worker(&[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // There and back: each key moved alone, 400 ms apart, so refreshes meet the slot half
+    // moved (ASK for the moved keys, TRYAGAIN for a script over both).
+    let home = cluster.primary_of(slot);
+    let away = (0..cluster.nodes.len())
+        .find(|i| *i != home && cluster.nodes[*i].role().as_deref() == Some("master"))
+        .unwrap();
+    let pause = || std::thread::sleep(Duration::from_millis(400));
+    tokio::task::block_in_place(|| {
+        cluster.migrate_slot(slot, home, away, pause);
+        assert_eq!(cluster.primary_of(slot), away);
+        std::thread::sleep(Duration::from_secs(1));
+        cluster.migrate_slot(slot, away, home, pause);
+    });
+    assert_eq!(cluster.primary_of(slot), home);
+    let mut prints = Vec::new();
+    for child in children {
+        prints.push(fleet::summary(child).await);
+    }
+    assert!(prints.iter().all(|p| p["failures"] == 0), "{prints:?}");
+    assert!(emulator.stats().requests(Grant::RefreshToken) >= 4);
+    assert_eq!(
+        emulator.stats().refresh_token_reuses,
+        0,
+        "no refresh token was spent twice"
+    );
+    let token = fleet.stored_token().await;
+    assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
+}
