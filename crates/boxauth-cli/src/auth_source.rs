@@ -61,9 +61,11 @@ pub struct AuthSource {
     #[arg(long, value_name = "PATH", conflicts_with = "token_store")]
     pub token_file: Option<PathBuf>,
 
-    /// Keep tokens in Redis, shared by processes on many hosts (one namespace per identity);
-    /// rediss:// for TLS.
-    #[arg(long, value_name = "redis://HOST:PORT/DB")]
+    /// Keep tokens in Redis, shared by processes on many hosts (one namespace per identity):
+    /// redis://HOST:PORT/DB, redis-cluster://HOST:PORT[,HOST:PORT…] for a Redis Cluster, or
+    /// redis-sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME for a primary behind Sentinel;
+    /// rediss… for TLS.
+    #[arg(long, value_name = "URL")]
     pub token_store: Option<String>,
 
     /// The CA certificate (PEM) that signed a rediss:// server's certificate, when the system
@@ -135,17 +137,31 @@ fn namespace(auth: &AuthMethod, environment: Option<&str>) -> boxauth::Result<St
     }
 }
 
-/// `file` or a `redis://` (or `rediss://`) URL, as `--token-store` and environments take it.
+/// The URL schemes `--token-store` takes besides `file`.
+const REDIS_SCHEMES: [&str; 6] = [
+    "redis://",
+    "rediss://",
+    "redis-cluster://",
+    "rediss-cluster://",
+    "redis-sentinel://",
+    "rediss-sentinel://",
+];
+
+/// `file` or a Redis URL (one server, a cluster, or Sentinel), as `--token-store` and
+/// environments take it; the URL's form is checked too, so a bad one fails before it is saved.
 pub fn check_token_store(store: &str) -> boxauth::Result<()> {
-    if store == "file" || store.starts_with("redis://") || store.starts_with("rediss://") {
-        Ok(())
-    } else {
-        Err(boxauth::Error::config(format!(
-            "--token-store {:?} must be `file` or a redis:// URL such as redis://127.0.0.1:6379/0 \
-             (rediss:// for TLS)",
-            shown_token_store(store)
-        )))
+    if store == "file" {
+        return Ok(());
     }
+    if REDIS_SCHEMES.iter().any(|scheme| store.starts_with(scheme)) {
+        return RedisStorage::new(store, "boxauth:check").map(drop);
+    }
+    Err(boxauth::Error::config(format!(
+        "--token-store {:?} must be `file` or a Redis URL such as redis://127.0.0.1:6379/0, \
+         redis-cluster://10.0.0.1:7000,10.0.0.2:7000 or \
+         redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster (rediss… for TLS)",
+        shown_token_store(store)
+    )))
 }
 
 /// A token store as it may be shown: a Redis URL's password replaced by `***`.

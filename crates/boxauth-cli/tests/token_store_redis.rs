@@ -5,6 +5,7 @@ use boxauth_emulator::{
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::{RedisServer, tls_fixture};
+use boxauth_test_support::redis_fleet::{RedisCluster, RedisSentinel};
 mod common;
 
 async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
@@ -108,41 +109,122 @@ async fn an_environment_can_keep_its_tokens_in_redis() {
     )
     .await;
     assert_eq!(code, 1);
-    assert!(err.contains("must be `file` or a redis:// URL"), "{err}");
+    assert!(err.contains("must be `file` or a Redis URL"), "{err}");
 }
 
 #[tokio::test]
 async fn a_redis_password_is_never_shown() {
+    for (name, store, shown) in [
+        (
+            "single",
+            "redis://:s3cr3t-redis-pass@127.0.0.1:1/0",
+            "redis://:***@127.0.0.1:1/0",
+        ),
+        (
+            "cluster",
+            "redis-cluster://:s3cr3t-redis-pass@127.0.0.1:1,127.0.0.1:2",
+            "redis-cluster://:***@127.0.0.1:1,127.0.0.1:2",
+        ),
+        (
+            "sentinel",
+            "rediss-sentinel://app:s3cr3t-redis-pass@127.0.0.1:1,127.0.0.1:2/mymaster",
+            "rediss-sentinel://app:***@127.0.0.1:1,127.0.0.1:2/mymaster",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, _, err) = boxauth(
+            dir.path(),
+            &[
+                "env",
+                "add",
+                "secured",
+                "--ccg",
+                "--client-id",
+                ID,
+                "--enterprise-id",
+                DEFAULT_ENTERPRISE_ID,
+                "--token-store",
+                store,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{name}: {err}");
+        for args in [&["env", "list"][..], &["env", "list", "--json"][..]] {
+            let (code, listed, err) = boxauth(dir.path(), args).await;
+            assert_eq!(code, 0, "{err}");
+            assert!(listed.contains(shown), "{name}: {listed}");
+            assert!(!listed.contains("s3cr3t"), "{name}: {listed}");
+        }
+        // Nothing listens on ports 1 and 2: the error names the store, without its password.
+        let (code, _, err) = boxauth(dir.path(), &["token", "get", "--env", "secured"]).await;
+        assert_eq!(code, 1);
+        assert!(err.contains(shown), "{name}: {err}");
+        assert!(!err.contains("s3cr3t"), "{name}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_store_may_be_a_redis_cluster_or_sentinel() {
+    let cluster = RedisCluster::start();
+    let sentinel = RedisSentinel::start();
+    let emulator = emu::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = "redis://:s3cr3t-redis-pass@127.0.0.1:1/0";
+    // A cluster, by flags: the second process takes the token from the cluster.
+    let url = cluster.url();
+    let args = [
+        "token",
+        "get",
+        "--ccg",
+        "--client-id",
+        ID,
+        "--enterprise-id",
+        DEFAULT_ENTERPRISE_ID,
+        "--token-store",
+        &url,
+        "--base-url",
+        emulator.base_url(),
+    ];
+    let (code, first, err) = boxauth(dir.path(), &args).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, second, _) = boxauth(dir.path(), &args).await;
+    assert_eq!(first, second);
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+    let key = format!("{{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token");
+    let slot = cluster.slot(&key);
+    let held: Option<String> = cluster.nodes[cluster.primary_of(slot)]
+        .query(redis::cmd("GET").arg(&key))
+        .unwrap();
+    assert!(held.is_some(), "the token is on the slot's primary");
+
+    // Sentinel, saved with an environment.
     let (code, _, err) = boxauth(
         dir.path(),
         &[
             "env",
             "add",
-            "secured",
+            "ha",
             "--ccg",
             "--client-id",
             ID,
             "--enterprise-id",
             DEFAULT_ENTERPRISE_ID,
             "--token-store",
-            store,
+            &sentinel.url(),
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
         ],
     )
     .await;
     assert_eq!(code, 0, "{err}");
-    for args in [&["env", "list"][..], &["env", "list", "--json"][..]] {
-        let (code, listed, err) = boxauth(dir.path(), args).await;
-        assert_eq!(code, 0, "{err}");
-        assert!(listed.contains("redis://:***@127.0.0.1:1/0"), "{listed}");
-        assert!(!listed.contains("s3cr3t"), "{listed}");
-    }
-    // Nothing listens on port 1: the error names the store, without its password.
-    let (code, _, err) = boxauth(dir.path(), &["token", "get", "--env", "secured"]).await;
-    assert_eq!(code, 1);
-    assert!(err.contains("redis://:***@127.0.0.1:1/0"), "{err}");
-    assert!(!err.contains("s3cr3t"), "{err}");
+    let (code, token, err) = boxauth(dir.path(), &["token", "get", "--env", "ha"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
+    let held: Option<String> = sentinel.data[sentinel.primary()]
+        .query(redis::cmd("GET").arg("{boxauth:env:ha}:token"))
+        .unwrap();
+    assert!(held.is_some(), "the token is on the primary Sentinel names");
 }
 
 #[tokio::test]

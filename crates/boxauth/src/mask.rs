@@ -77,8 +77,32 @@ pub fn url_password(url: &str) -> String {
             parsed.to_string()
         }
         Ok(_) => url.to_owned(),
-        Err(_) if url.contains('@') => "(a URL that does not parse)".to_owned(),
-        Err(_) => url.to_owned(),
+        Err(_) => userinfo_password(url),
+    }
+}
+
+/// [`url_password`] for what `url` cannot parse but has the `SCHEME://[USER:PASSWORD@]HOSTS…`
+/// shape (`redis-cluster://:pw@h1:7000,h2:7000`); anything else with an `@` is not shown.
+fn userinfo_password(url: &str) -> String {
+    let unshown = || {
+        if url.contains('@') {
+            "(a URL that does not parse)".to_owned()
+        } else {
+            url.to_owned()
+        }
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return unshown();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) if !tail.contains('@') => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{hosts}{tail}"),
+            None => url.to_owned(),
+        },
+        Some(_) => unshown(),
+        None => unshown(),
     }
 }
 
@@ -186,6 +210,18 @@ mod tests {
         assert_eq!(
             url_password("not a url:hunter2@x"),
             "(a URL that does not parse)"
+        );
+        assert_eq!(
+            url_password("redis-cluster://:hunter2@h1:7000,h2:7000"),
+            "redis-cluster://:***@h1:7000,h2:7000"
+        );
+        assert_eq!(
+            url_password("rediss-sentinel://app:hun/ter2@s1:26379,s2:26379/mymaster"),
+            "(a URL that does not parse)"
+        );
+        assert_eq!(
+            url_password("redis-sentinel://app:hunter2@s1:26379,s2:26379/mymaster"),
+            "redis-sentinel://app:***@s1:26379,s2:26379/mymaster"
         );
     }
 }

@@ -7,6 +7,7 @@
 //! - [`redis`]: a real `redis-server` on a free port.
 //! - [`redis_fleet`]: a real Redis Cluster (3 primaries, 3 replicas) and a primary with a
 //!   replica behind three Sentinels, each node a process a test can kill or freeze.
+//! - [`netns`]: simulated hosts, network namespaces joined by a bridge, to partition.
 //! - [`mod@bench`]: criterion's medians for the benches' summaries.
 
 #![allow(clippy::unwrap_used)]
@@ -14,6 +15,7 @@
 pub mod bench;
 pub mod browser;
 pub mod emulator;
+pub mod netns;
 mod recording;
 pub mod redis;
 pub mod redis_fleet;

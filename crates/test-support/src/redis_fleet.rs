@@ -27,8 +27,20 @@ impl Node {
         Self::at("127.0.0.1", None, name, args)
     }
 
+    /// A plain `redis-server` bound to `host` inside network namespace `netns`, started.
+    pub fn server_in(netns: &str, host: &str) -> Self {
+        let mut node = Self::at(host, Some(netns), "redis-netns", Vec::new());
+        node.spawn("redis-server", None);
+        node
+    }
+
+    /// `redis://HOST:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://{}/0", self.address())
+    }
+
     /// A node bound to `host`, run inside network namespace `netns` when given.
-    pub fn at(host: &str, netns: Option<&str>, name: &str, args: Vec<String>) -> Self {
+    fn at(host: &str, netns: Option<&str>, name: &str, args: Vec<String>) -> Self {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("boxauth-{name}-{port}-{}", std::process::id()));

@@ -112,6 +112,8 @@ pub(crate) struct TokenManager {
 struct Unsaved {
     token: Arc<StoredToken>,
     replaced: Option<StoredToken>,
+    /// Its write went unanswered, and the flight kept the refresh lock to write it again.
+    lock_kept: bool,
 }
 
 impl Unsaved {
@@ -375,7 +377,7 @@ impl TokenManager {
         };
         let manager = self.clone();
         drop(runtime.spawn(async move {
-            let outcome = manager.fly(replace.as_ref()).await;
+            let (outcome, kept_lock) = manager.fly(replace.as_ref()).await;
             landing.land(outcome);
             // Holds the manager only while it writes: a manager its users dropped stops.
             let manager = {
@@ -383,22 +385,29 @@ impl TokenManager {
                 drop(manager);
                 weak
             };
-            Self::write_unsaved_until_kept(&manager).await;
+            Self::write_unsaved_until_kept(&manager, kept_lock).await;
         }));
         flight
     }
 
     /// The flight itself (rules 4, 5 and 8): the storage's lock, a re-read, a fetch, a store.
-    async fn fly(&self, replace: Option<&Token>) -> Outcome {
+    /// The lock is returned, not released, when the new token's write went unanswered: holding
+    /// it, this process writes the token again before anyone else may refresh (rule 5).
+    async fn fly(&self, replace: Option<&Token>) -> (Outcome, Option<Box<dyn RefreshLock>>) {
         let mut lock = match self.storage.lock().await {
             Ok(lock) => lock,
-            Err(error) => return self.failed(error, None),
+            Err(error) => return (self.failed(error, None), None),
         };
         let outcome = self.refresh_locked(&mut *lock, replace).await;
-        if let Err(error) = lock.release().await {
-            tracing::warn!(error = %error.one_line(), "could not release the refresh lock");
+        let keep = matches!(&outcome, Outcome::Fresh(token) if self
+            .unsaved_slot()
+            .as_ref()
+            .is_some_and(|u| u.lock_kept && Arc::ptr_eq(&u.token, token)));
+        if keep {
+            return (outcome, Some(lock));
         }
-        outcome
+        release(lock).await;
+        (outcome, None)
     }
 
     async fn refresh_locked(&self, lock: &mut dyn RefreshLock, replace: Option<&Token>) -> Outcome {
@@ -457,9 +466,11 @@ impl TokenManager {
             }
             tracing::warn!(error = %error.one_line(), "the new token is served from memory and written again until storage confirms it");
             let fetched = Arc::new(fetched);
+            let lock_kept = matches!(&error, Error::Storage(e) if e.kind() == StorageErrorKind::Unreachable);
             *self.unsaved_slot() = Some(Unsaved {
                 token: fetched.clone(),
                 replaced: stored,
+                lock_kept,
             });
             return Outcome::Fresh(fetched);
         }
@@ -515,19 +526,48 @@ impl TokenManager {
     /// holds it (reached the primary, not confirmed by replicas): it is watched, without the
     /// lock, for a failover that loses it, for [`UNSAVED_WATCH`]; storage holds a newer token:
     /// done.
-    async fn write_unsaved_until_kept(manager: &std::sync::Weak<Self>) {
+    async fn write_unsaved_until_kept(
+        manager: &std::sync::Weak<Self>,
+        mut kept_lock: Option<Box<dyn RefreshLock>>,
+    ) {
         let mut pause = Duration::from_millis(250);
         let mut held_since: Option<std::time::Instant> = None;
         loop {
-            match manager.upgrade() {
-                Some(manager) if manager.unsaved_slot().is_some() => {}
-                _ => return,
+            let unsaved = manager
+                .upgrade()
+                .and_then(|manager| manager.unsaved_slot().clone());
+            if unsaved.is_none() {
+                if let Some(lock) = kept_lock.take() {
+                    release(lock).await;
+                }
+                return;
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(2));
             let Some(manager) = manager.upgrade() else {
-                return;
+                continue;
             };
+            if let Some(mut lock) = kept_lock.take() {
+                // The flight's own lock, if storage still has it: nobody refreshed meanwhile.
+                let Some(unsaved) = manager.unsaved_slot().clone() else {
+                    kept_lock = Some(lock);
+                    continue;
+                };
+                match lock.store(&unsaved.token).await {
+                    Ok(()) => {
+                        manager.saved(&unsaved);
+                        tracing::info!("the token whose write went unanswered is stored now");
+                        release(lock).await;
+                    }
+                    Err(Error::Storage(e)) if e.kind() == StorageErrorKind::Unreachable => {
+                        kept_lock = Some(lock);
+                    }
+                    // Written but not confirmed (watched below), or the lock expired meanwhile
+                    // (written again under a new one below).
+                    Err(_) => release(lock).await,
+                }
+                continue;
+            }
             let Ok(loaded) = manager.storage.load().await else {
                 continue;
             };
@@ -542,6 +582,7 @@ impl TokenManager {
                 continue;
             };
             held_since = None;
+            drop(unsaved);
             let Ok(mut lock) = manager.storage.lock().await else {
                 continue;
             };
@@ -550,10 +591,7 @@ impl TokenManager {
             {
                 manager.write_unsaved(&mut *lock, &unsaved).await;
             }
-            drop(unsaved);
-            if let Err(error) = lock.release().await {
-                tracing::debug!(error = %error.one_line(), "could not release the refresh lock");
-            }
+            release(lock).await;
         }
     }
 
@@ -605,6 +643,13 @@ impl TokenManager {
                 }
             }
         }
+    }
+}
+
+/// Releases a refresh lock; a failure is logged (the lock's TTL frees it).
+async fn release(lock: Box<dyn RefreshLock>) {
+    if let Err(error) = lock.release().await {
+        tracing::warn!(error = %error.one_line(), "could not release the refresh lock");
     }
 }
 
