@@ -3,14 +3,16 @@
 //! 1. `cached/*`: `retrieve_token` on a valid token with MemoryStorage, FileStorage and
 //!    RedisStorage. The fast path never touches the storage, so the three should be alike (aim:
 //!    Redis within 1.2× of memory).
+//!    `cluster` is RedisStorage on a Redis Cluster (three primaries, three replicas).
 //! 2. `refresh/*`: a forced refresh with each storage: memory (no coordination), a file (flock,
 //!    re-read, journaled and fsynced write), Redis (SET NX PX, GET, the owner-checked Lua store
 //!    with PUBLISH, the compare-and-delete release) kept in memory (`redis`) or with an append-only
-//!    file fsynced on every write (`redis_fsync`). The difference to memory is what coordination
-//!    costs.
+//!    file fsynced on every write (`redis_fsync`), and the cluster with `WAIT` for one replica
+//!    (`cluster`, the default there) and without (`cluster_nowait`). The difference to memory is
+//!    what coordination costs; the cluster's is also given against the one server (`redis`).
 //!
-//! A real redis-server and the emulator run in this process's machine; the medians and ratios are
-//! printed at the end.
+//! A real redis-server, a real cluster and the emulator run in this process's machine; the
+//! medians and ratios are printed at the end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,6 +25,7 @@ use boxauth_emulator::EmulatorHandle;
 use boxauth_test_support::bench::{self, criterion_median_ns};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
+use boxauth_test_support::redis_fleet::RedisCluster;
 use criterion::Criterion;
 
 fn ccg(emulator: &EmulatorHandle, storage: impl TokenStorage + 'static) -> CcgAuth {
@@ -78,6 +81,7 @@ fn main() {
     let emulator = rt.block_on(emu::start());
     let durable = RedisServer::start();
     let in_memory = RedisServer::start_in_memory();
+    let cluster = RedisCluster::start();
     let dir = tempfile::tempdir().unwrap();
     let auths = [
         ("memory", ccg(&emulator, MemoryStorage::new())),
@@ -99,13 +103,29 @@ fn main() {
                 RedisStorage::new(&durable.url(), "boxauth:bench").unwrap(),
             ),
         ),
+        (
+            "cluster",
+            ccg(
+                &emulator,
+                RedisStorage::new(&cluster.url(), "boxauth:bench").unwrap(),
+            ),
+        ),
+        (
+            "cluster_nowait",
+            ccg(
+                &emulator,
+                RedisStorage::new(&cluster.url(), "boxauth:bench:nowait")
+                    .unwrap()
+                    .with_replicas(0, Duration::from_millis(1)),
+            ),
+        ),
     ];
     for (_, auth) in &auths {
         rt.block_on(auth.retrieve_token()).unwrap();
     }
 
     let mut group = c.benchmark_group("cached");
-    for (name, auth) in &auths {
+    for (name, auth) in auths.iter().filter(|(name, _)| *name != "cluster_nowait") {
         group.bench_function(*name, |b| b.to_async(&rt).iter(|| auth.retrieve_token()));
     }
     group.finish();
@@ -122,7 +142,7 @@ fn main() {
         // The same comparisons, interleaved: the ratios to trust on a shared machine.
         let memory = &auths[0].1;
         eprintln!("\npaired (interleaved) medians, ns per call, and ratio against memory:");
-        for (name, auth) in &auths[1..] {
+        for (name, auth) in auths[1..].iter().filter(|(n, _)| *n != "cluster_nowait") {
             let (base, value) = paired(
                 &rt,
                 200,
@@ -149,10 +169,33 @@ fn main() {
                 value - base
             );
         }
+        // The cluster's refresh against the one server's.
+        let single = &auths[2].1;
+        for (name, auth) in auths.iter().filter(|(n, _)| n.starts_with("cluster")) {
+            let (base, value) = paired(
+                &rt,
+                300,
+                1,
+                async || drop(single.refresh_token().await.unwrap()),
+                async || drop(auth.refresh_token().await.unwrap()),
+            );
+            eprintln!(
+                "  refresh  {name:<14} redis {base:>8.0}  {name} {value:>8.0}  {:>6.3}x  ({:+.0} ns)",
+                value / base,
+                value - base
+            );
+        }
         eprintln!("\nmedians (ns) and ratios against memory:");
         for group in ["cached", "refresh"] {
             let base = criterion_median_ns(&format!("{group}/memory"), since);
-            for name in ["memory", "file", "redis", "redis_fsync"] {
+            for name in [
+                "memory",
+                "file",
+                "redis",
+                "redis_fsync",
+                "cluster",
+                "cluster_nowait",
+            ] {
                 let value = criterion_median_ns(&format!("{group}/{name}"), since);
                 if let (Some(value), Some(base)) = (value, base) {
                     eprintln!(

@@ -64,7 +64,11 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
             ("BOXAUTH_FAILPOINT_PAUSE_MS", "3000"),
         ],
     );
-    fleet::wait_for_line(&mut refresher, "failpoint token_manager::after_fetch reached").await;
+    fleet::wait_for_line(
+        &mut refresher,
+        "failpoint token_manager::after_fetch reached",
+    )
+    .await;
     network.partition(0);
     assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
     // Hosts 1 and 2 want the same refresh, and wait for host 0's lock, serving the valid token.
@@ -94,7 +98,10 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
     }
     let refresher = summary(refresher).await;
     let token = fleet.stored_token().await;
-    assert_ne!(token, due_token, "host 0's token reached Redis after the heal");
+    assert_ne!(
+        token, due_token,
+        "host 0's token reached Redis after the heal"
+    );
     assert_eq!(
         emulator.stats().requests(Grant::RefreshToken),
         1,

@@ -9,6 +9,7 @@ use boxauth::{Authentication, RedisStorage, StorageErrorKind, StoredToken, Token
 use boxauth_emulator::Grant;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
+use boxauth_test_support::redis_fleet::Node;
 
 fn token(value: &str) -> StoredToken {
     let mut token = StoredToken::new(value, UNIX_EPOCH + Duration::from_secs(4_000_000_000))
@@ -226,6 +227,31 @@ async fn a_restarted_redis_still_has_the_token() {
 }
 
 #[tokio::test]
+async fn a_redis_that_refuses_wait_says_what_to_do_and_the_new_token_is_still_served() {
+    let redis = Node::server(&["--rename-command", "WAIT", ""]);
+    let storage = RedisStorage::new(&redis.url(), "boxauth:test:nowait")
+        .unwrap()
+        .with_replicas(1, Duration::from_millis(100));
+    let error = storage.store(&token("T1")).await.unwrap_err();
+    assert!(
+        matches!(&error, boxauth::Error::Storage(e) if e.kind() == StorageErrorKind::NotReplicated),
+        "{error}"
+    );
+    assert!(error.to_string().contains("with_replicas(0"), "{error}");
+    // The write itself went through, and a refresh's token is served, not thrown away.
+    assert_eq!(secret(storage.load().await.unwrap()), "T1");
+    let emulator = emu::start().await;
+    let auth = emu::ccg_stored(&emulator, storage.clone(), Duration::from_secs(60));
+    let fresh = auth.refresh_token().await.unwrap();
+    assert_ne!(fresh.access_token.secret(), "T1");
+    assert_eq!(
+        secret(storage.load().await.unwrap()),
+        fresh.access_token.secret()
+    );
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+}
+
+#[tokio::test]
 async fn a_token_under_the_pre_hash_tag_key_is_read_once_then_moved() {
     let redis = RedisServer::start_in_memory();
     let json = serde_json::to_string(&token("from-0.1")).unwrap();
@@ -291,4 +317,14 @@ fn a_bad_url_or_namespace_is_refused_without_showing_the_password() {
         RedisStorage::new("redis://:hunter2@127.0.0.1:1/0", "ns").unwrap()
     );
     assert!(!debug.contains("hunter2"), "{debug}");
+    for url in [
+        "redis-cluster://:hunter2@127.0.0.1:1,127.0.0.1:2",
+        "redis-sentinel://app:hunter2@127.0.0.1:1,127.0.0.1:2/mymaster",
+    ] {
+        let debug = format!("{:?}", RedisStorage::new(url, "ns").unwrap());
+        assert!(
+            !debug.contains("hunter2") && debug.contains(":***@127.0.0.1:1,127.0.0.1:2"),
+            "{debug}"
+        );
+    }
 }

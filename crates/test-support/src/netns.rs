@@ -57,7 +57,10 @@ impl Network {
         ip(&["-n", &hub, "addr", "add", &network.cidr(1), "dev", "br0"]);
         ip(&["-n", &hub, "link", "set", "br0", "up"]);
         // The test process's own leg.
-        let (outside, inside) = (format!("{}t", network.prefix), format!("{}u", network.prefix));
+        let (outside, inside) = (
+            format!("{}t", network.prefix),
+            format!("{}u", network.prefix),
+        );
         ip(&[
             "link", "add", &outside, "type", "veth", "peer", "name", &inside, "netns", &hub,
         ]);
@@ -112,7 +115,10 @@ impl Network {
 
     /// The bridge-side link of a host, and the host's own.
     fn legs(&self, host: usize) -> (String, String) {
-        (format!("{}p{host}", self.prefix), format!("{}l{host}", self.prefix))
+        (
+            format!("{}p{host}", self.prefix),
+            format!("{}l{host}", self.prefix),
+        )
     }
 
     /// Cuts host `index` off the network: Redis, the emulator and the other hosts.

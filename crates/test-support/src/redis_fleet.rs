@@ -27,6 +27,13 @@ impl Node {
         Self::at("127.0.0.1", None, name, args)
     }
 
+    /// A plain `redis-server` on 127.0.0.1 with these extra arguments, started.
+    pub fn server(args: &[&str]) -> Self {
+        let mut node = Self::new("redis-node", args.iter().map(|a| (*a).to_owned()).collect());
+        node.spawn("redis-server", None);
+        node
+    }
+
     /// A plain `redis-server` bound to `host` inside network namespace `netns`, started.
     pub fn server_in(netns: &str, host: &str) -> Self {
         let mut node = Self::at(host, Some(netns), "redis-netns", Vec::new());

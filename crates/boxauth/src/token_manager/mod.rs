@@ -466,7 +466,8 @@ impl TokenManager {
             }
             tracing::warn!(error = %error.one_line(), "the new token is served from memory and written again until storage confirms it");
             let fetched = Arc::new(fetched);
-            let lock_kept = matches!(&error, Error::Storage(e) if e.kind() == StorageErrorKind::Unreachable);
+            let lock_kept =
+                matches!(&error, Error::Storage(e) if e.kind() == StorageErrorKind::Unreachable);
             *self.unsaved_slot() = Some(Unsaved {
                 token: fetched.clone(),
                 replaced: stored,

@@ -546,6 +546,31 @@ impl RedisLock {
     }
 }
 
+/// Whether Redis answered with an error (rather than not answering).
+fn refused(error: &redis::RedisError) -> bool {
+    !(error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal())
+}
+
+impl RedisLock {
+    fn wait_refused(&self, error: redis::RedisError) -> Error {
+        StorageError::new(
+            StorageErrorKind::NotReplicated,
+            format!(
+                "Redis at {} refused the new token's write or the WAIT after it ({}): it is kept \
+                 in memory and written again; for a Redis that does not offer WAIT, use \
+                 RedisStorage::with_replicas(0, …)",
+                self.storage.inner.shown,
+                crate::mask::printable(error.code().unwrap_or("an error"), 64)
+            ),
+        )
+        .with_source(error)
+        .into()
+    }
+}
+
 impl RefreshLock for RedisLock {
     fn store<'a>(&'a mut self, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
@@ -573,7 +598,15 @@ impl RefreshLock for RedisLock {
                 pipeline.cmd("WAIT").arg(replicas.count).arg(timeout);
             }
             let answer: redis::RedisResult<Vec<i64>> = pipeline.query_async(&mut connection).await;
-            let answer = storage.checked(answer).await?;
+            let answer = match answer {
+                // Redis answered, refusing a command: WAIT on a service that does not offer it,
+                // or the write itself (out of memory). The write may have happened; whether it
+                // did, storage shows the token manager, which keeps the token meanwhile.
+                Err(error) if replicas.count > 0 && refused(&error) => {
+                    return Err(self.wait_refused(error));
+                }
+                answer => storage.checked(answer).await?,
+            };
             if answer.first() != Some(&1) {
                 return Err(self.lock_lost());
             }
