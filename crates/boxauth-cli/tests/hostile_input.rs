@@ -9,6 +9,7 @@
 //! | a password in `--base-url` | masked in the connection error and `--verbose` |
 //! | `--header 'Authorization=Bearer …'` (no colon) | the header's text is not repeated |
 //! | a connection trickling a byte at a time to `boxauth login`'s callback | connections served concurrently, each with a deadline |
+//! | `boxauth emulator` out of file descriptors, with connections waiting | the accept loop backs off (no spinning), and serves again once descriptors are free |
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -206,4 +207,76 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     assert!(status.success());
     trickler.abort();
     drop(idle);
+}
+
+/// User and system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let after = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
+    let mut child = common::boxauth(None)
+        .args(["emulator", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = stdout
+        .next_line()
+        .await
+        .unwrap()
+        .unwrap()
+        .trim()
+        .strip_prefix("Box emulator listening on ")
+        .unwrap()
+        .to_owned();
+    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    let pid = child.id().unwrap();
+    // Room for a few more descriptors only.
+    let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    let limit = open + 6;
+    let status = std::process::Command::new("prlimit")
+        .arg(format!("--pid={pid}"))
+        .arg(format!("--nofile={limit}:{limit}"))
+        .status()
+        .expect("prlimit (util-linux) runs");
+    assert!(status.success());
+    let address = url.strip_prefix("http://").unwrap().to_owned();
+    let mut held = Vec::new();
+    for _ in 0..30 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    // Connections wait in the listen queue while accept() fails with EMFILE: a spinning loop
+    // would burn a core; backing off, the process is close to idle.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (before, started) = (cpu_ticks(pid), std::time::Instant::now());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ticks_per_second = 100.0; // USER_HZ on Linux
+    let busy =
+        (cpu_ticks(pid) - before) as f64 / ticks_per_second / started.elapsed().as_secs_f64();
+    assert!(
+        busy < 0.3,
+        "the emulator used {:.0}% of a core",
+        busy * 100.0
+    );
+    // Descriptors free again: it serves.
+    drop(held);
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{url}/2.0/users/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401, "answered (no token given)");
 }
