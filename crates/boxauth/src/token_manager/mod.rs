@@ -413,18 +413,18 @@ impl TokenManager {
     async fn refresh_locked(&self, lock: &mut dyn RefreshLock, replace: Option<&Token>) -> Outcome {
         // Storage that lost its data (a Redis restarted without persistence) must not lose the
         // refresh token this process still holds.
-        let stored = match self.storage.load().await {
-            Ok(Some(stored)) => Some(stored),
-            Ok(None) => self.cache.load_full().map(|cached| (*cached).clone()),
+        let loaded = match self.storage.load().await {
+            Ok(loaded) => loaded,
             Err(error) => return self.failed(error, None),
         };
         // A token this process fetched and storage lost comes first (rule 5).
-        let stored = match self.unsaved_missing_from(stored.as_ref()) {
-            Some(unsaved) => {
+        let stored = match (self.unsaved_missing_from(loaded.as_ref()), loaded) {
+            (Some(unsaved), _) => {
                 self.write_unsaved(lock, &unsaved).await;
                 Some((*unsaved.token).clone())
             }
-            None => stored,
+            (None, Some(stored)) => Some(stored),
+            (None, None) => self.cache.load_full().map(|cached| (*cached).clone()),
         };
         if let Some(stored) = &stored
             && self.usable(stored, self.clock.now(), replace)
