@@ -18,12 +18,13 @@ async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, Strin
     (run.code, run.stdout.trim().to_owned(), run.stderr)
 }
 
-#[tokio::test]
-async fn processes_share_a_token_through_redis() {
-    let redis = RedisServer::start();
-    let emulator = emu::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = redis.url();
+/// `token get` by flags with `--token-store url`, twice: the second process takes the token the
+/// first stored, and Box is asked once.
+async fn token_shared_through(
+    url: &str,
+    emulator: &boxauth_emulator::EmulatorHandle,
+    dir: &std::path::Path,
+) {
     let args = [
         "token",
         "get",
@@ -33,18 +34,26 @@ async fn processes_share_a_token_through_redis() {
         "--enterprise-id",
         DEFAULT_ENTERPRISE_ID,
         "--token-store",
-        &url,
+        url,
         "--base-url",
         emulator.base_url(),
     ];
-    let (code, first, err) = boxauth(dir.path(), &args).await;
+    let (code, first, err) = boxauth(dir, &args).await;
     assert_eq!(code, 0, "{err}");
-    let (_, second, _) = boxauth(dir.path(), &args).await;
+    let (_, second, _) = boxauth(dir, &args).await;
     assert_eq!(
         first, second,
         "the second process took the token from Redis"
     );
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+}
+
+#[tokio::test]
+async fn processes_share_a_token_through_redis() {
+    let redis = RedisServer::start();
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    token_shared_through(&redis.url(), &emulator, dir.path()).await;
     let key = format!("EXISTS {{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token");
     assert_eq!(
         redis.command(&key).as_deref(),
@@ -169,26 +178,8 @@ async fn the_token_store_may_be_a_redis_cluster_or_sentinel() {
     let sentinel = RedisSentinel::start();
     let emulator = emu::start().await;
     let dir = tempfile::tempdir().unwrap();
-    // A cluster, by flags: the second process takes the token from the cluster.
-    let url = cluster.url();
-    let args = [
-        "token",
-        "get",
-        "--ccg",
-        "--client-id",
-        ID,
-        "--enterprise-id",
-        DEFAULT_ENTERPRISE_ID,
-        "--token-store",
-        &url,
-        "--base-url",
-        emulator.base_url(),
-    ];
-    let (code, first, err) = boxauth(dir.path(), &args).await;
-    assert_eq!(code, 0, "{err}");
-    let (_, second, _) = boxauth(dir.path(), &args).await;
-    assert_eq!(first, second);
-    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+    // A cluster, by flags.
+    token_shared_through(&cluster.url(), &emulator, dir.path()).await;
     let key = format!("{{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token");
     let slot = cluster.slot(&key);
     let held: Option<String> = cluster.nodes[cluster.primary_of(slot)]

@@ -178,14 +178,10 @@ async fn the_identitys_slot_migrated_while_processes_refresh_costs_nothing() {
     };
     fleet.expired_pair().await;
     let slot = cluster.slot(&key("token"));
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            fleet
-                .worker(&[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")])
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = fleet.spawn(
+        4,
+        &[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")],
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // There and back: each key moved alone, 400 ms apart, so refreshes meet the slot half
     // moved (ASK for the moved keys, TRYAGAIN for a script over both).
@@ -201,10 +197,7 @@ async fn the_identitys_slot_migrated_while_processes_refresh_costs_nothing() {
         cluster.migrate_slot(slot, away, home, pause);
     });
     assert_eq!(cluster.primary_of(slot), home);
-    let mut prints = Vec::new();
-    for child in children {
-        prints.push(fleet::summary(child).await);
-    }
+    let prints = fleet::summaries(children).await;
     assert!(prints.iter().all(|p| p["failures"] == 0), "{prints:?}");
     assert!(emulator.stats().requests(Grant::RefreshToken) >= 4);
     assert_eq!(

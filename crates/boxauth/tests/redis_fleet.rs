@@ -14,8 +14,7 @@ use boxauth::TokenStorage;
 use boxauth_emulator::{EmulatorConfig, EmulatorHandle, Grant};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
-use fleet::{Fleet, NAMESPACE, fingerprint, summary};
-use tokio::process::Child;
+use fleet::{Fleet, NAMESPACE, fingerprint};
 
 fn on<'a>(emulator: &'a EmulatorHandle, redis: &RedisServer) -> Fleet<'a> {
     Fleet {
@@ -152,24 +151,17 @@ async fn a_redis_restart_mid_run_is_survived_without_help() {
     let fleet = on(&emulator, &redis);
     fleet.expired_pair().await;
     let watcher = Watcher::start(&fleet);
-    let children: Vec<Child> = (0..4)
-        .map(|_| {
-            fleet
-                .worker(&[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")])
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = fleet.spawn(
+        4,
+        &[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")],
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     let refreshes_before_restart = emulator.stats().requests(Grant::RefreshToken);
     redis.stop();
     let seen_before_restart = watcher.count();
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.restart();
-    let mut prints = Vec::new();
-    for child in children {
-        prints.push(summary(child).await);
-    }
+    let prints = fleet::summaries(children).await;
     let seen = watcher.finish().await;
     assert!(refreshes_before_restart >= 1);
     assert!(

@@ -92,10 +92,7 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
     );
     network.heal(0);
 
-    let mut prints = Vec::new();
-    for child in others {
-        prints.push(summary(child).await);
-    }
+    let prints = fleet::summaries(others).await;
     let refresher = summary(refresher).await;
     let token = fleet.stored_token().await;
     assert_ne!(
@@ -154,10 +151,7 @@ async fn a_host_killed_while_it_holds_the_lock_is_freed_by_the_locks_ttl() {
             )
         })
         .collect();
-    let mut prints = Vec::new();
-    for child in others {
-        prints.push(summary(child).await);
-    }
+    let prints = fleet::summaries(others).await;
     let token = fleet.stored_token().await;
     assert!(
         prints
@@ -183,10 +177,7 @@ async fn sixteen_processes_on_four_hosts_refresh_once_per_expiry() {
         let children: Vec<Child> = (0..16)
             .map(|i| on_host(&fleet, &network, i % 4, &[("TASKS", "50")]))
             .collect();
-        let mut prints = Vec::new();
-        for child in children {
-            prints.push(summary(child).await);
-        }
+        let prints = fleet::summaries(children).await;
         assert_eq!(
             emulator.stats().requests(Grant::RefreshToken) - before,
             1,

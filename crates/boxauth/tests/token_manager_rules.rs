@@ -390,9 +390,10 @@ fn oauth_on(emulator: &boxauth_emulator::EmulatorHandle, storage: LosesWrites) -
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_new_token_storage_did_not_confirm_is_served_and_written_again_so_no_refresh_token_is_lost()
- {
+/// An emulator, and storage holding an OAuth pair an hour old whose next `lose` writes are lost.
+async fn expired_pair_losing(
+    lose: u32,
+) -> (boxauth_emulator::EmulatorHandle, LosesWrites, StoredToken) {
     let emulator = emu::start().await;
     let storage = LosesWrites::default();
     let pair =
@@ -400,7 +401,14 @@ async fn a_new_token_storage_did_not_confirm_is_served_and_written_again_so_no_r
             .unwrap();
     storage.inner.store(&pair).await.unwrap();
     emulator.clock().advance(seconds(3601));
-    *storage.lose.lock().unwrap() = 3;
+    *storage.lose.lock().unwrap() = lose;
+    (emulator, storage, pair)
+}
+
+#[tokio::test]
+async fn a_new_token_storage_did_not_confirm_is_served_and_written_again_so_no_refresh_token_is_lost()
+ {
+    let (emulator, storage, pair) = expired_pair_losing(3).await;
 
     let auth = oauth_on(&emulator, storage.clone());
     let token = auth.retrieve_token().await.unwrap();
@@ -443,14 +451,7 @@ async fn a_new_token_storage_did_not_confirm_is_served_and_written_again_so_no_r
 async fn without_the_rewrite_a_lost_write_would_cost_the_login() {
     // The control for the test above: the same lost write, with nobody to write it again (the
     // process that refreshed is gone), leaves a spent refresh token in storage.
-    let emulator = emu::start().await;
-    let storage = LosesWrites::default();
-    let pair =
-        StoredToken::from_access_token(emu::oauth_pair(&emulator).await, emulator.clock().now())
-            .unwrap();
-    storage.inner.store(&pair).await.unwrap();
-    emulator.clock().advance(seconds(3601));
-    *storage.lose.lock().unwrap() = 1;
+    let (emulator, storage, _) = expired_pair_losing(1).await;
     let auth = oauth_on(&emulator, storage.clone());
     auth.retrieve_token().await.unwrap();
     drop(auth);

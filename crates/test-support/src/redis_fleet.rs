@@ -13,6 +13,8 @@ use crate::free_port;
 pub struct Node {
     /// The port it serves on.
     pub port: u16,
+    /// A cluster node's bus port.
+    bus: Option<u16>,
     /// The address it binds (127.0.0.1 unless a test puts it in a network namespace).
     pub host: String,
     args: Vec<String>,
@@ -54,6 +56,7 @@ impl Node {
         std::fs::create_dir_all(&dir).unwrap();
         Self {
             port,
+            bus: None,
             host: host.to_owned(),
             args,
             dir,
@@ -62,45 +65,67 @@ impl Node {
         }
     }
 
+    /// Starts the process and waits until it answers. A port taken between choosing it and
+    /// binding it makes the server exit at once: then it starts again on other ports.
     fn spawn(&mut self, program: &str, config: Option<&str>) {
-        let mut command = match &self.netns {
-            Some(netns) => {
-                let mut command = Command::new("ip");
-                command.args(["netns", "exec", netns, program]);
-                command
+        for attempt in 0..5 {
+            if attempt > 0 {
+                self.port = free_port();
+                self.bus = self.bus.map(|_| free_port());
+                let _ = std::fs::remove_file(self.dir.join("nodes.conf"));
             }
-            None => Command::new(program),
-        };
-        if let Some(config) = config {
-            let path = self.dir.join("node.conf");
-            std::fs::write(&path, config).unwrap();
-            command.arg(&path);
-        }
-        let child = command
-            .args(["--port", &self.port.to_string(), "--bind", &self.host])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .args(&self.args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {program} ({e}): install Debian's redis-server, redis-sentinel \
-                     and redis-tools (scripts/test does)"
+            let mut command = match &self.netns {
+                Some(netns) => {
+                    let mut command = Command::new("ip");
+                    command.args(["netns", "exec", netns, program]);
+                    command
+                }
+                None => Command::new(program),
+            };
+            if let Some(config) = config {
+                let path = self.dir.join("node.conf");
+                std::fs::write(&path, config).unwrap();
+                command.arg(&path);
+            }
+            let child = command
+                .args(["--port", &self.port.to_string(), "--bind", &self.host])
+                .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+                .arg("--dir")
+                .arg(&self.dir)
+                .args(&self.args)
+                .args(
+                    self.bus
+                        .iter()
+                        .flat_map(|bus| ["--cluster-port".to_owned(), bus.to_string()]),
                 )
-            });
-        self.child = Some(child);
-        let started = Instant::now();
-        while self.query::<String>(&mut ::redis::cmd("PING")).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{program} on port {} did not start",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start {program} ({e}): install Debian's redis-server and \
+                         redis-tools (scripts/test does)"
+                    )
+                });
+            self.child = Some(child);
+            let started = Instant::now();
+            loop {
+                if self.query::<String>(&mut ::redis::cmd("PING")).is_ok() {
+                    return;
+                }
+                let exited = self.child.as_mut().unwrap().try_wait().unwrap().is_some();
+                if exited {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "{program} on port {} did not start",
+                    self.port
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
+        panic!("{program} exited at once five times (ports taken?)");
     }
 
     /// `HOST:PORT`.
@@ -189,8 +214,7 @@ impl RedisCluster {
     pub fn start() -> Self {
         let mut nodes: Vec<Node> = (0..6)
             .map(|_| {
-                let bus = free_port();
-                Node::new(
+                let mut node = Node::new(
                     "redis-cluster",
                     [
                         "--cluster-enabled yes",
@@ -200,9 +224,10 @@ impl RedisCluster {
                     ]
                     .iter()
                     .flat_map(|a| a.split(' ').map(str::to_owned))
-                    .chain(["--cluster-port".to_owned(), bus.to_string()])
                     .collect(),
-                )
+                );
+                node.bus = Some(free_port());
+                node
             })
             .collect();
         for node in &mut nodes {

@@ -104,16 +104,16 @@ impl Fleet<'_> {
             .to_owned()
     }
 
-    /// `processes` workers of `tasks` tasks each, run to the end; their summaries.
-    pub async fn run(&self, processes: usize, env: &[(&str, &str)]) -> Vec<Value> {
-        let children: Vec<Child> = (0..processes)
+    /// `processes` workers, started.
+    pub fn spawn(&self, processes: usize, env: &[(&str, &str)]) -> Vec<Child> {
+        (0..processes)
             .map(|_| self.worker(env).spawn().unwrap())
-            .collect();
-        let mut prints = Vec::new();
-        for child in children {
-            prints.push(summary(child).await);
-        }
-        prints
+            .collect()
+    }
+
+    /// `processes` workers, run to the end; their summaries.
+    pub async fn run(&self, processes: usize, env: &[(&str, &str)]) -> Vec<Value> {
+        summaries(self.spawn(processes, env)).await
     }
 
     /// Rounds at expiry of 16 processes × 50 tasks: each round exactly one refresh, and every
@@ -265,6 +265,15 @@ pub async fn without_wait_a_lost_primary_costs_the_login(
         matches!(&error, boxauth::Error::ReauthorizationRequired(_)),
         "{error}"
     );
+}
+
+/// Each worker's summary, in order.
+pub async fn summaries(children: Vec<Child>) -> Vec<Value> {
+    let mut prints = Vec::new();
+    for child in children {
+        prints.push(summary(child).await);
+    }
+    prints
 }
 
 /// A worker's one-line JSON summary, once it has exited successfully.
