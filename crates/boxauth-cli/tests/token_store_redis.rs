@@ -18,6 +18,39 @@ async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, Strin
     (run.code, run.stdout.trim().to_owned(), run.stderr)
 }
 
+/// `env add NAME --ccg … --token-store STORE`, with the emulator's URLs when given; the exit
+/// code and stderr.
+async fn env_add(
+    dir: &std::path::Path,
+    name: &str,
+    store: &str,
+    emulator: Option<&boxauth_emulator::EmulatorHandle>,
+) -> (i32, String) {
+    let mut args = vec![
+        "env",
+        "add",
+        name,
+        "--ccg",
+        "--client-id",
+        ID,
+        "--enterprise-id",
+        DEFAULT_ENTERPRISE_ID,
+        "--token-store",
+        store,
+    ];
+    let oauth2_url = emulator.map(|e| e.oauth2_url());
+    if let (Some(emulator), Some(oauth2_url)) = (emulator, &oauth2_url) {
+        args.extend([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            oauth2_url,
+        ]);
+    }
+    let (code, _, err) = boxauth(dir, &args).await;
+    (code, err)
+}
+
 /// `token get` by flags with `--token-store url`, twice: the second process takes the token the
 /// first stored, and Box is asked once.
 async fn token_shared_through(
@@ -67,26 +100,7 @@ async fn an_environment_can_keep_its_tokens_in_redis() {
     let redis = RedisServer::start();
     let emulator = emu::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = boxauth(
-        dir.path(),
-        &[
-            "env",
-            "add",
-            "fleet",
-            "--ccg",
-            "--client-id",
-            ID,
-            "--enterprise-id",
-            DEFAULT_ENTERPRISE_ID,
-            "--token-store",
-            &redis.url(),
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ],
-    )
-    .await;
+    let (code, err) = env_add(dir.path(), "fleet", &redis.url(), Some(&emulator)).await;
     assert_eq!(code, 0, "{err}");
     let (code, token, err) = boxauth(dir.path(), &["token", "get"]).await;
     assert_eq!(code, 0, "{err}");
@@ -141,22 +155,7 @@ async fn a_redis_password_is_never_shown() {
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let (code, _, err) = boxauth(
-            dir.path(),
-            &[
-                "env",
-                "add",
-                "secured",
-                "--ccg",
-                "--client-id",
-                ID,
-                "--enterprise-id",
-                DEFAULT_ENTERPRISE_ID,
-                "--token-store",
-                store,
-            ],
-        )
-        .await;
+        let (code, err) = env_add(dir.path(), "secured", store, None).await;
         assert_eq!(code, 0, "{name}: {err}");
         for args in [&["env", "list"][..], &["env", "list", "--json"][..]] {
             let (code, listed, err) = boxauth(dir.path(), args).await;
@@ -188,26 +187,7 @@ async fn the_token_store_may_be_a_redis_cluster_or_sentinel() {
     assert!(held.is_some(), "the token is on the slot's primary");
 
     // Sentinel, saved with an environment.
-    let (code, _, err) = boxauth(
-        dir.path(),
-        &[
-            "env",
-            "add",
-            "ha",
-            "--ccg",
-            "--client-id",
-            ID,
-            "--enterprise-id",
-            DEFAULT_ENTERPRISE_ID,
-            "--token-store",
-            &sentinel.url(),
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ],
-    )
-    .await;
+    let (code, err) = env_add(dir.path(), "ha", &sentinel.url(), Some(&emulator)).await;
     assert_eq!(code, 0, "{err}");
     let (code, token, err) = boxauth(dir.path(), &["token", "get", "--env", "ha"]).await;
     assert_eq!(code, 0, "{err}");
