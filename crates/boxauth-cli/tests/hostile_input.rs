@@ -130,41 +130,7 @@ async fn a_malformed_header_is_not_repeated() {
 async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     let emulator = emu::start().await;
     let config = tempfile::tempdir().unwrap();
-    let mut child = common::boxauth(Some(config.path()))
-        .args([
-            "login",
-            "--no-browser",
-            "--port",
-            "0",
-            "--client-id",
-            ID,
-            "--client-secret",
-            SECRET,
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("login printed no URL");
-        if let Some(rest) = line
-            .trim()
-            .strip_prefix(&format!("{}/", emulator.oauth2_url()))
-        {
-            break format!("{}/{rest}", emulator.oauth2_url());
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (mut child, url, _) = common::start_login(&emulator, config.path(), &[]).await;
     let redirect = emu::query_value(&url, "redirect_uri").unwrap();
     let port: u16 = url::Url::parse(&redirect).unwrap().port().unwrap();
 

@@ -2,15 +2,11 @@
 //! callback with a wrong `state` refused.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Stdio;
 use std::time::Duration;
 
-use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle,
-};
+use boxauth_emulator::{DEFAULT_ADMIN_LOGIN, EmulatorHandle};
 use boxauth_test_support::browser::Browser;
 use boxauth_test_support::emulator as emu;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 mod common;
@@ -19,59 +15,14 @@ fn boxauth(config_dir: &std::path::Path) -> Command {
     common::boxauth(Some(config_dir))
 }
 
-/// Starts `boxauth login` and returns it with the authorization URL it printed.
+/// Starts `boxauth login` (common::start_login) and keeps what it prints on stdout for
+/// [`printed`].
 async fn start_login(
     emulator: &EmulatorHandle,
     config_dir: &std::path::Path,
     extra: &[&str],
 ) -> (Child, String) {
-    let mut child = boxauth(config_dir)
-        .args([
-            "login",
-            "--no-browser",
-            "--port",
-            "0",
-            "--client-id",
-            ID,
-            "--client-secret",
-            SECRET,
-        ])
-        .args([
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line
-                .trim()
-                .strip_prefix(&format!("{}/", emulator.oauth2_url()))
-                .map(|rest| format!("{}/{rest}", emulator.oauth2_url()))
-            {
-                return url;
-            }
-        }
-        panic!("login printed no URL");
-    })
-    .await
-    .unwrap();
-    // Keep reading stdout in the background so the process never blocks on a full pipe.
-    let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = collected.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            sink.lock().unwrap().push_str(&line);
-            sink.lock().unwrap().push('\n');
-        }
-    });
+    let (child, url, collected) = common::start_login(emulator, config_dir, extra).await;
     STDOUT.with(|cell| *cell.borrow_mut() = Some(collected));
     (child, url)
 }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use tokio::io::AsyncBufReadExt;
 use tokio::process::Command;
 
 /// `boxauth` with every variable it reads cleared (credentials, the environment name and its
@@ -47,4 +48,66 @@ pub async fn run(command: &mut Command) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Starts `boxauth login --no-browser --port 0` for the emulator's default app, with `extra`
+/// flags; returns it with the authorization URL it printed, and what it prints on stdout from then
+/// on (read in the background, so it never blocks on a full pipe).
+pub async fn start_login(
+    emulator: &boxauth_emulator::EmulatorHandle,
+    config_dir: &std::path::Path,
+    extra: &[&str],
+) -> (
+    tokio::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    let mut child = boxauth(Some(config_dir))
+        .args([
+            "login",
+            "--no-browser",
+            "--port",
+            "0",
+            "--client-id",
+            boxauth_emulator::DEFAULT_CLIENT_ID,
+            "--client-secret",
+            boxauth_emulator::DEFAULT_CLIENT_SECRET,
+        ])
+        .args([
+            "--base-url",
+            emulator.base_url(),
+            "--oauth2-url",
+            &emulator.oauth2_url(),
+        ])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line
+                .trim()
+                .strip_prefix(&format!("{}/", emulator.oauth2_url()))
+                .map(|rest| format!("{}/{rest}", emulator.oauth2_url()))
+            {
+                return url;
+            }
+        }
+        panic!("login printed no URL");
+    })
+    .await
+    .unwrap();
+    // Keep reading stdout in the background so the process never blocks on a full pipe.
+    let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = collected.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    (child, url, collected)
 }
