@@ -84,6 +84,41 @@ async fn an_identitys_keys_share_one_slot_and_the_lock_holds_across_the_cluster(
     assert!(waited < Duration::from_secs(5), "woken after {waited:?}");
     storage.clear().await.unwrap();
     assert!(storage.load().await.unwrap().is_none());
+
+    // A frozen node (SIGSTOP: it takes connections and never answers) first in the seed list:
+    // a waiter skips it, subscribes elsewhere, and is still woken long before the lock's TTL.
+    let frozen = cluster.replica_of(primary);
+    cluster.nodes[frozen].pause();
+    let others: Vec<String> = (0..cluster.nodes.len())
+        .filter(|i| *i != frozen)
+        .map(|i| cluster.nodes[i].address())
+        .collect();
+    let frozen_first = format!(
+        "redis-cluster://{},{}",
+        cluster.nodes[frozen].address(),
+        others.join(",")
+    );
+    let held = storage.lock().await.unwrap();
+    let waiter = tokio::spawn(async move {
+        let started = Instant::now();
+        let lock = RedisStorage::new(&frozen_first, NAMESPACE)
+            .unwrap()
+            .lock()
+            .await
+            .unwrap();
+        lock.release().await.unwrap();
+        started.elapsed()
+    });
+    // Past the waiter's first try (its client first waits out the frozen seed), so it is
+    // subscribing or subscribed when the lock is released.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    held.release().await.unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(25), waiter)
+        .await
+        .expect("the waiter was not held up by the frozen node")
+        .unwrap();
+    cluster.nodes[frozen].resume();
+    assert!(waited < Duration::from_secs(20), "woken after {waited:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

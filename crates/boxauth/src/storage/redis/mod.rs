@@ -394,12 +394,14 @@ impl RedisStorage {
     async fn subscribe(&self) -> Option<redis::aio::PubSub> {
         let clients = self.inner.topology.pubsub_clients().await.ok()?;
         for client in clients {
-            let Ok(Ok(mut pubsub)) =
-                tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub()).await
-            else {
-                continue;
-            };
-            if pubsub.subscribe(&self.inner.channel).await.is_ok() {
+            // A node that takes connections but does not answer (a frozen process) is skipped.
+            let subscribed = tokio::time::timeout(Duration::from_secs(2), async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(&self.inner.channel).await?;
+                redis::RedisResult::Ok(pubsub)
+            })
+            .await;
+            if let Ok(Ok(pubsub)) = subscribed {
                 return Some(pubsub);
             }
         }
