@@ -7,7 +7,7 @@
 //! - `{ns}:lock`: the refresh lock: `SET {ns}:lock <owner> NX PX <ttl>`, with a random owner.
 //! - `{ns}:changed`: a pub/sub channel told whenever the token is stored or the lock released.
 //!
-//! Before 0.2 the keys were `ns:token` and `ns:lock`, without the braces. A token under the old
+//! Earlier versions kept the keys as `ns:token` and `ns:lock`, without the braces. A token under the old
 //! name is read when the new one is absent and deleted once the new one is written, so an upgrade
 //! keeps its login; upgrade every process of an identity together, as old and new versions do not
 //! share a lock.
@@ -104,7 +104,7 @@ struct Inner {
     token_key: String,
     lock_key: String,
     channel: String,
-    /// Where a token was kept before the keys were hash-tagged (0.1).
+    /// Where a token was kept before the keys were hash-tagged.
     legacy_token_key: String,
     /// The legacy key is known to be gone (deleted, or never there for this process's writes).
     legacy_gone: AtomicBool,
@@ -472,7 +472,7 @@ impl RedisStorage {
         }
     }
 
-    /// Reads the token kept under the 0.1 key name, if the new one is absent.
+    /// Reads the token kept under the key name without braces, if the new one is absent.
     async fn load_legacy(&self, connection: &mut Connection) -> Result<Option<String>> {
         if self.inner.legacy_gone.load(Ordering::Relaxed) {
             return Ok(None);
@@ -485,7 +485,7 @@ impl RedisStorage {
         if value.is_some() {
             tracing::info!(
                 key = %self.inner.legacy_token_key,
-                "read the token from its pre-0.2 key; it moves to {} on the next write",
+                "read the token from its key without braces (an earlier version's); it moves to {} on the next write",
                 self.inner.token_key
             );
         } else {
@@ -494,7 +494,7 @@ impl RedisStorage {
         Ok(value)
     }
 
-    /// After a write under the new key: the 0.1 key goes (best effort, once per storage).
+    /// After a write under the new key: the old key goes (best effort, once per storage).
     async fn drop_legacy(&self, connection: &mut Connection) {
         if self.inner.legacy_gone.swap(true, Ordering::Relaxed) {
             return;
@@ -686,7 +686,7 @@ impl TokenStorage for RedisStorage {
     fn clear(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             let mut connection = self.connection().await?;
-            // Separate commands: in a cluster the 0.1 key may live in another slot.
+            // Separate commands: in a cluster the old key may live in another slot.
             for key in [&self.inner.token_key, &self.inner.legacy_token_key] {
                 let deleted: redis::RedisResult<i64> = redis::cmd("DEL")
                     .arg(key)
