@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """The emulator under hostile clients: its memory and its service to normal clients while 1,000
-slowloris connections (half a request head, then a byte every few seconds) and 300 stalled bodies
-(a 2 MB chunked body that stops after 1.9 MB; and 300 that announce 2 MB with Content-Length and
-send nothing) hang on it; then whether its memory returns to the baseline once its timeouts have
+slowloris connections (half a request head, then a byte every few seconds) and 900 stalled bodies
+(300 chunked ones of 2 MB that stop after 1.9 MB, 300 that announce 2 MB with Content-Length and
+send nothing, and 300 that announce 60 kB, under the body limit, and stop half-way) hang on it; then whether its memory returns to the baseline once its timeouts have
 closed them.
 
 Usage: bench/emulator/hostile.py [path/to/boxauth]   (default target/release/boxauth)
 Prints VmRSS every second, the latency of one normal token request a second (all must be 200),
 and the verdict, for several waves of the same attack (WAVES, default 3). Exit 0 when every
-normal request succeeded and the peak stayed under MAX_PEAK_MIB; what each wave leaves behind
-(memory the allocator keeps for reuse) is printed, and shrinks wave after wave when nothing leaks.
+normal request succeeded, the peak stayed under MAX_PEAK_MIB, and RSS came back within
+BASELINE_SLACK_MIB of the wave's baseline once the server had closed every attacker.
 Standard library only.
 """
 import asyncio
@@ -24,9 +24,13 @@ import urllib.request
 SLOWLORIS = 1000
 STALLED_CHUNKED = 300
 STALLED_ANNOUNCED = 300
+STALLED_SMALL = 300
 HEADER_TIMEOUT = 10
 REQUEST_TIMEOUT = 30
 MAX_PEAK_MIB = 128
+# "Back to the baseline": within this much of the RSS before the wave (what the allocator keeps for
+# its own bookkeeping, and the pages the first requests touched).
+BASELINE_SLACK_MIB = 2
 CCG = (b'grant_type=client_credentials&client_id=boxauthemulatorclientid000000001'
        b'&client_secret=BoxAuthEmulatorClientSecret00001&box_subject_type=enterprise'
        b'&box_subject_id=100000001')
@@ -64,7 +68,7 @@ async def slowloris(host, port, closed):
     closed.append(time.monotonic())
 
 
-async def stalled_body(host, port, closed, chunked):
+async def stalled_body(host, port, closed, chunked, small=False):
     try:
         reader, writer = await asyncio.open_connection(host, port)
         if chunked:
@@ -74,6 +78,10 @@ async def stalled_body(host, port, closed, chunked):
             for _ in range(29):  # ~1.9 MB
                 writer.write(b'10000\r\n' + chunk + b'\r\n')
                 await writer.drain()
+        elif small:  # under the body limit: held until the request timeout
+            writer.write(b'POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: '
+                         b'application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n'
+                         + b'a' * 30000)
         else:
             writer.write(b'POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: '
                          b'application/x-www-form-urlencoded\r\nContent-Length: 2000000\r\n\r\n')
@@ -95,8 +103,10 @@ async def attack(base, pid):
     tasks = [asyncio.create_task(slowloris(host, port, closed)) for _ in range(SLOWLORIS)]
     tasks += [asyncio.create_task(stalled_body(host, port, closed, True)) for _ in range(STALLED_CHUNKED)]
     tasks += [asyncio.create_task(stalled_body(host, port, closed, False)) for _ in range(STALLED_ANNOUNCED)]
+    tasks += [asyncio.create_task(stalled_body(host, port, closed, False, True)) for _ in range(STALLED_SMALL)]
     total = len(tasks)
     peak, failures, latencies = baseline, 0, []
+    all_closed_at, back_after = None, None
     loop = asyncio.get_running_loop()
     deadline = started + REQUEST_TIMEOUT + HEADER_TIMEOUT + 10
     while time.monotonic() < deadline:
@@ -112,20 +122,29 @@ async def attack(base, pid):
         peak = max(peak, rss)
         print(f'{time.monotonic() - started:5.1f} s  VmRSS {rss:7d} KiB  open attackers '
               f'{total - len(closed):4d}  normal request {ms:6.1f} ms {"ok" if ok else "FAILED"}')
-        if len(closed) == total and time.monotonic() - started > 5:
-            break
+        if len(closed) == total:
+            all_closed_at = all_closed_at or time.monotonic()
+            if rss <= baseline + BASELINE_SLACK_MIB * 1024:
+                back_after = time.monotonic() - started
+                break
+            if time.monotonic() - all_closed_at > 10:
+                break  # all closed, and still above the baseline 10 s later
+    closed_after = (max(closed) - started) if closed else float('nan')
     for task in tasks:
         task.cancel()
     await asyncio.sleep(1)
     end = rss_kib(pid)
     latencies.sort()
     print(f'\nattackers: {SLOWLORIS} slowloris, {STALLED_CHUNKED} stalled chunked bodies, '
-          f'{STALLED_ANNOUNCED} announced-but-unsent bodies; closed by the server: {len(closed)}')
+          f'{STALLED_ANNOUNCED} announced-but-unsent bodies, {STALLED_SMALL} half-sent small ones; '
+          f'closed by the server: {len(closed)} (the last {closed_after:.1f} s after the attack began)')
     print(f'VmRSS: baseline {baseline} KiB, peak {peak} KiB, end {end} KiB '
           f'({(end - baseline) / 1024:+.1f} MiB)')
+    print('back within {} MiB of the baseline: {}'.format(
+        BASELINE_SLACK_MIB, 'no' if back_after is None else f'{back_after:.1f} s after the attack began'))
     print(f'normal requests: {len(latencies)}, failed {failures}, '
           f'p50 {latencies[len(latencies) // 2]:.1f} ms, max {latencies[-1]:.1f} ms')
-    ok = failures == 0 and peak / 1024 <= MAX_PEAK_MIB
+    ok = failures == 0 and peak / 1024 <= MAX_PEAK_MIB and back_after is not None
     print('verdict:', 'ok' if ok else 'NOT OK')
     return 0 if ok else 1
 

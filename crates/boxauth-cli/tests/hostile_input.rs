@@ -10,6 +10,7 @@
 //! | `--header 'Authorization=Bearer …'` (no colon) | the header's text is not repeated |
 //! | a connection trickling a byte at a time to `boxauth login`'s callback | connections served concurrently, each with a deadline |
 //! | `boxauth emulator` out of file descriptors, with connections waiting | the accept loop backs off (no spinning), and serves again once descriptors are free |
+//! | 1,000 slowloris connections and 600 stalled bodies against `boxauth emulator` | closed by its timeouts while normal requests are served; the memory they took given back |
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -175,19 +176,12 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     drop(idle);
 }
 
-/// User and system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
-    let after = stat.rsplit_once(')').unwrap().1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
+/// `boxauth emulator` with `args` on a free port, as its own process: the process (killed when
+/// dropped), its PID and its base URL.
+async fn emulator_process(args: &[&str]) -> (tokio::process::Child, u32, String) {
     let mut child = common::boxauth(None)
         .args(["emulator", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -205,6 +199,21 @@ async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
         .to_owned();
     tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
     let pid = child.id().unwrap();
+    (child, pid, url)
+}
+
+/// User and system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let after = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
+    let (_child, pid, url) = emulator_process(&[]).await;
     // Room for a few more descriptors only.
     let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
@@ -245,4 +254,111 @@ async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 401, "answered (no token given)");
+}
+
+/// The resident memory of process `pid`, in KiB (`VmRSS` in `/proc/PID/status`).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Holds a connection the way an attacker does until the server closes it: `head` (and `body`)
+/// sent, then, if `trickle`, one more byte of the head every 200 ms.
+async fn hold(address: String, head: &'static [u8], body: usize, trickle: bool) {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await else {
+        return;
+    };
+    let mut sent = stream.write_all(head).await;
+    let chunk = vec![b'a'; 65_536];
+    let mut left = body;
+    while left > 0 && sent.is_ok() {
+        let n = left.min(chunk.len());
+        sent = stream.write_all(&chunk[..n]).await;
+        left -= n;
+    }
+    let mut answer = [0u8; 4096];
+    loop {
+        tokio::select! {
+            read = stream.read(&mut answer) => match read {
+                Ok(0) | Err(_) => return, // closed by the server
+                Ok(_) => {}
+            },
+            _ = tokio::time::sleep(Duration::from_millis(200)), if trickle => {
+                if stream.write_all(b"a").await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emulator_under_slowloris_and_stalled_bodies_gives_its_memory_back() {
+    let (_child, pid, url) = emulator_process(&[
+        "--header-timeout",
+        "2",
+        "--request-timeout",
+        "3",
+        "--max-connections",
+        "4096",
+    ])
+    .await;
+    let address = url.strip_prefix("http://").unwrap().to_owned();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let normal = || {
+        http.post(format!("{url}/oauth2/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=client_credentials&client_id={ID}&client_secret={SECRET}\
+                 &box_subject_type=enterprise&box_subject_id={}",
+                boxauth_emulator::DEFAULT_ENTERPRISE_ID
+            ))
+            .send()
+    };
+    assert_eq!(normal().await.unwrap().status(), 200);
+    let baseline = rss_kib(pid);
+    let mut attackers = tokio::task::JoinSet::new();
+    let slow: &[u8] = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nX-Slow: a";
+    let chunked: &[u8] = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n";
+    let announced: &[u8] = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n";
+    for _ in 0..1000 {
+        attackers.spawn(hold(address.clone(), slow, 0, true));
+    }
+    for _ in 0..300 {
+        // A chunked body past the 64 KiB limit, and one under it that stops half-way.
+        attackers.spawn(hold(address.clone(), chunked, 1_900_000, false));
+        attackers.spawn(hold(address.clone(), announced, 30_000, false));
+    }
+    // Normal requests are served throughout, until the server has closed every attacker.
+    let mut peak = baseline;
+    loop {
+        tokio::select! {
+            done = attackers.join_next() => if done.is_none() { break },
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                assert_eq!(normal().await.unwrap().status(), 200, "a normal request during the attack");
+                peak = peak.max(rss_kib(pid));
+            }
+        }
+    }
+    assert!(
+        peak > baseline + 8 * 1024,
+        "the attack cost memory (baseline {baseline} KiB, peak {peak} KiB)"
+    );
+    // The memory their buffers took goes back to the system (within a second or two of the
+    // last close; a minute is the bound for a busy CI machine).
+    let mut now = rss_kib(pid);
+    for _ in 0..240 {
+        if now <= baseline + 2 * 1024 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        now = rss_kib(pid);
+    }
+    assert!(
+        now <= baseline + 2 * 1024,
+        "RSS {now} KiB after the attack, from {baseline} KiB before (peak {peak} KiB)"
+    );
+    assert_eq!(normal().await.unwrap().status(), 200);
 }

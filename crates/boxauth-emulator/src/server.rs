@@ -149,6 +149,8 @@ async fn serve<S>(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let closed = crate::memory::ClosedConnections::default();
+    let giving_back = tokio::spawn(crate::memory::give_back(closed.clone(), stopped.clone()));
     loop {
         // At the limit, new connections wait in the listen queue until one closes.
         let slot = tokio::select! {
@@ -177,10 +179,11 @@ async fn serve<S>(
             max_body_bytes: limits.max_body_bytes,
         });
         let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
+        let closing = closed.opened();
         // An error in a connection is a dropped connection (injected or by the client), a
         // timeout, or a failed handshake: nothing to do.
         tokio::spawn(async move {
-            let _slot = slot;
+            let _open = (slot, closing);
             match tls {
                 None => {
                     let _ = watcher
@@ -202,6 +205,7 @@ async fn serve<S>(
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    giving_back.abort();
 }
 
 /// A service whose requests must be read and answered within `timeout`: otherwise `408`, with
