@@ -17,6 +17,9 @@ use access::{AccessTokens, DOWNSCOPED_PREFIX};
 /// Milliseconds since the Unix epoch, on the emulator's clock.
 pub(crate) type Millis = i64;
 
+/// How long an expired refresh token is remembered as expired (one hour) before it is forgotten.
+const EXPIRED_REFRESH_KEPT_MS: Millis = 3_600_000;
+
 /// A code or token, shared by its map entry and its place in the expiry queue.
 type Key = Arc<str>;
 
@@ -411,7 +414,9 @@ impl Store {
             children.remove(token);
         });
         while let Some((at, _)) = self.refresh_queue.front() {
-            if *at > now {
+            // An expired refresh token is kept a while, so that it is answered "Refresh token has
+            // expired" (as Box does) rather than "Invalid refresh token", whenever the sweep ran.
+            if at.saturating_add(EXPIRED_REFRESH_KEPT_MS) > now {
                 break;
             }
             let (_, token) = self.refresh_queue.pop_front().expect("front exists");
@@ -519,7 +524,19 @@ mod tests {
         store.issue_access(grantee(), 3, TTLS);
         assert!(store.remember_jti("c".into(), "j", 60_000, 3));
         assert!(!store.remember_jti("c".into(), "j", 60_000, 4));
+        // Just past its lifetime a swept refresh token is still known, as expired.
         store.sweep(TTLS.refresh + 10);
+        assert!(matches!(
+            store.refresh(
+                &pair.refresh_token,
+                "c",
+                TTLS.refresh + 10,
+                TTLS,
+                &mut reused
+            ),
+            Err(BoxError::RefreshTokenExpired)
+        ));
+        store.sweep(TTLS.refresh + EXPIRED_REFRESH_KEPT_MS + 10);
         assert_eq!(store.sizes(), StoreSizes::default());
         assert!(
             store.children.is_empty(),
