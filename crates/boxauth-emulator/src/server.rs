@@ -88,16 +88,16 @@ impl Emulator {
         };
         let state = Arc::new(AppState::new(&config));
         let faults = Faults::default();
-        let stamped = crate::stamp::Stamped {
-            inner: crate::routes::router(state.clone(), config.limits.max_body_bytes),
-            state: state.clone(),
-        };
-        let service = FaultLayer(faults.clone()).layer(stamped);
+        let service = FaultLayer(faults.clone()).layer(crate::routes::router(
+            state.clone(),
+            config.limits.max_body_bytes,
+        ));
         let (stop, stopped) = watch::channel(false);
         let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
         let server = tokio::spawn(serve(
             listener,
             service,
+            state.clone(),
             acceptor,
             config.limits,
             stopped.clone(),
@@ -130,6 +130,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 async fn serve<S>(
     listener: TcpListener,
     service: S,
+    state: Arc<AppState>,
     tls: Option<TlsAcceptor>,
     limits: ServerLimits,
     mut stopped: watch::Receiver<bool>,
@@ -173,10 +174,15 @@ async fn serve<S>(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(Timed {
-            inner: service.clone(),
-            timeout: limits.request_timeout,
-            max_body_bytes: limits.max_body_bytes,
+        // Stamped outermost: every answer, the limits' 408 and 413 and the injected faults too,
+        // carries `Date` and `box-request-id` and is in the request log.
+        let service = TowerToHyperService::new(crate::stamp::Stamped {
+            inner: Timed {
+                inner: service.clone(),
+                timeout: limits.request_timeout,
+                max_body_bytes: limits.max_body_bytes,
+            },
+            state: state.clone(),
         });
         let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
         let closing = closed.opened();

@@ -1,6 +1,8 @@
 //! What every answer carries: a `Date` from the emulator's clock (clients correct their clock skew
 //! from it, as with Box) and a `box-request-id`; and, when the request log is on, its record. A
-//! plain tower service around the router: no boxing, and the date text is formatted once a second.
+//! plain tower service, the outermost of each connection's (so the server limits' 408 and 413 and
+//! the injected faults are stamped and logged too): no boxing, and the date text is formatted
+//! once a second.
 
 use std::cell::RefCell;
 use std::future::Future;

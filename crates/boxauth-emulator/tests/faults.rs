@@ -75,6 +75,12 @@ async fn a_429_carries_retry_after_and_boxs_rate_limit_body() {
         (api.status, api.retry_after.as_deref(), api.error.as_deref()),
         (429, Some("7"), Some("rate_limit_exceeded"))
     );
+    // Stamped like every answer of Box's: a request ID to quote, and the server's clock.
+    assert!(
+        api.request_id.as_deref().is_some_and(|id| id.len() == 16),
+        "{api:?}"
+    );
+    assert!(api.date.is_some(), "{api:?}");
 }
 
 #[tokio::test]

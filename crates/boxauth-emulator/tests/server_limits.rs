@@ -18,9 +18,29 @@ const CCG: &str = "grant_type=client_credentials&client_id=boxauthemulatorclient
 async fn start(limits: ServerLimits) -> EmulatorHandle {
     emu::start_with(EmulatorConfig {
         limits,
+        keep_requests: 10,
         ..EmulatorConfig::default()
     })
     .await
+}
+
+/// The answer carries `Date` and `box-request-id`, as every answer of Box's, and the request log
+/// recorded it with its status.
+fn stamped_and_logged(emulator: &EmulatorHandle, answer: &str, status: u16) {
+    let head = answer.to_ascii_lowercase();
+    assert!(head.contains("\r\ndate: "), "{answer:?}");
+    let id = head
+        .split("\r\nbox-request-id: ")
+        .nth(1)
+        .and_then(|rest| rest.split("\r\n").next())
+        .unwrap_or_else(|| panic!("no box-request-id in {answer:?}"));
+    let logged = emulator.requests();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.status == status && e.request_id == id && e.path == "/oauth2/token"),
+        "{logged:?}"
+    );
 }
 
 fn limits(header: Duration, request: Duration, connections: usize) -> ServerLimits {
@@ -109,12 +129,13 @@ async fn a_stalled_body_gets_408_and_its_connection_closed() {
         .unwrap();
     let answer = until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    stamped_and_logged(&emulator, &answer, 408);
     a_token_is_issued(&emulator).await;
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_unread() {
-    let emulator = emu::start().await;
+    let emulator = start(ServerLimits::default()).await;
     let mut stream = connect(&emulator).await;
     stream
         .write_all(
@@ -124,6 +145,7 @@ async fn a_body_over_the_limit_is_refused_unread() {
         .unwrap();
     let answer = until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+    stamped_and_logged(&emulator, &answer, 413);
 }
 
 #[tokio::test]
