@@ -17,7 +17,10 @@ pub fn token_answer(status: u16, body: &[u8]) {
         too_large: false,
     };
     if incoming.status.as_u16() >= 400 {
-        let error = decode_error(&incoming, &["a-sent-secret".to_owned()]);
+        let error = decode_error(
+            &incoming,
+            &[zeroize::Zeroizing::new("a-sent-secret".to_owned())],
+        );
         let _ = (error.to_string(), error.report(), format!("{error:?}"));
     } else if let Err(error) = parse_json_body::<AccessToken>(&incoming) {
         let _ = (error.to_string(), error.report(), format!("{error:?}"));

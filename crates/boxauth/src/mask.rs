@@ -149,11 +149,12 @@ pub fn printable(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// The secret values of a form body (what [`form`] masks), for [`server_text`].
-pub fn form_secrets(encoded: &str) -> Vec<String> {
+/// The secret values of a form body (what [`form`] masks), for [`server_text`]; wiped from memory
+/// when dropped.
+pub fn form_secrets(encoded: &str) -> Vec<zeroize::Zeroizing<String>> {
     url::form_urlencoded::parse(encoded.as_bytes())
         .filter(|(name, _)| is_secret(name))
-        .map(|(_, value)| value.into_owned())
+        .map(|(_, value)| zeroize::Zeroizing::new(value.into_owned()))
         .collect()
 }
 
@@ -168,8 +169,8 @@ mod tests {
             "bad \\u{1b}[2J\\u{1b}]0;title\\u{7}x\\nend"
         );
         let secrets = form_secrets("client_id=abc&client_secret=S3cr3tValue&grant_type=x");
-        assert_eq!(secrets, ["S3cr3tValue"]);
-        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = secrets.iter().map(|s| s.as_str()).collect();
+        assert_eq!(refs, ["S3cr3tValue"]);
         assert_eq!(
             server_text("you sent client_secret=S3cr3tValue, wrong", &refs),
             "you sent client_secret=***, wrong"

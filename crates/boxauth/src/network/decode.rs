@@ -11,8 +11,8 @@ const SNIPPET_CHARS: usize = 160;
 
 /// The error for an answer with status 400 or more. `sent` are the secrets the request carried:
 /// a server echoing them in its text gets them masked.
-pub(crate) fn decode_error(incoming: &Incoming, sent: &[String]) -> Error {
-    let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
+pub(crate) fn decode_error(incoming: &Incoming, sent: &[zeroize::Zeroizing<String>]) -> Error {
+    let sent: Vec<&str> = sent.iter().map(|s| s.as_str()).collect();
     let mut raw_body = String::from_utf8_lossy(&incoming.body).into_owned();
     for secret in sent.iter().filter(|s| s.len() >= 4) {
         if raw_body.contains(secret) {

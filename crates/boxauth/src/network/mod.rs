@@ -101,13 +101,13 @@ pub(crate) struct Outgoing<'a> {
 
 impl Outgoing<'_> {
     /// The secrets this request carries (a server may echo them in its error text).
-    fn sent_secrets(&self) -> Vec<String> {
+    fn sent_secrets(&self) -> Vec<Zeroizing<String>> {
         let mut secrets = self
             .form
             .as_ref()
             .map(|form| mask::form_secrets(form))
             .unwrap_or_default();
-        secrets.extend(self.bearer.map(str::to_owned));
+        secrets.extend(self.bearer.map(|b| Zeroizing::new(b.to_owned())));
         secrets
     }
 }
