@@ -7,8 +7,9 @@
 //! 8.9 MiB baseline, of which `malloc_trim(0)` (which also returns free pages in the middle of
 //! the heap) gave back all but 0.6 MiB. So the server counts closed connections and, once
 //! [`TRIM_AFTER_CLOSED`] have closed and a second has passed with none closing (or, while they
-//! keep closing, every [`TRIM_AT_MOST_EVERY`]), asks glibc to return what is free. A server whose clients keep their connections (any load generator, any SDK
-//! with a connection pool) never trims. On other C libraries this does nothing.
+//! keep closing, every [`TRIM_AT_MOST_EVERY`]), asks glibc to return what is free. A server whose
+//! clients keep their connections (any load generator, any SDK with a connection pool) never
+//! trims. On other C libraries this does nothing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
