@@ -3,7 +3,7 @@
 //! (`tests/fixtures/python_sdk_wire.json`, made by `scripts/capture_python_sdk_wire.py`; `.ci/run`
 //! captures it again from the SDK and fails if it drifts).
 
-mod common;
+use crate::common;
 
 use boxauth::{
     AuthorizationManager, AuthorizeUserArgs, RefreshAccessTokenArgs,
@@ -21,7 +21,7 @@ const CODE: &str = "n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW";
 
 fn python_capture(name: &str) -> Value {
     let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/python_sdk_wire.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/python_sdk_wire.json")).unwrap();
     fixture["requests"]
         .as_array()
         .unwrap()

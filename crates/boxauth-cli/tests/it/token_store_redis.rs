@@ -1,12 +1,12 @@
 //! `--token-store redis://…` on `token` commands and environments.
 
+use crate::common;
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, Grant,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::{RedisServer, tls_fixture};
 use boxauth_test_support::redis_fleet::{RedisCluster, RedisSentinel};
-mod common;
 
 async fn boxauth(config: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let run = common::run(

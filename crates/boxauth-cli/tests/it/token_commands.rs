@@ -1,12 +1,12 @@
 //! `boxauth token get|refresh|revoke|downscope` with each auth source, against the emulator.
 
+use crate::common;
 use boxauth::Authentication;
 use boxauth_emulator::{
     DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
     DEFAULT_ENTERPRISE_ID, EmulatorHandle, Grant,
 };
 use boxauth_test_support::emulator as emu;
-mod common;
 use common::Run;
 
 /// `boxauth ARGS --base-url … --oauth2-url …` against `emulator`, the default app's secret in the

@@ -33,7 +33,7 @@ const ASSERTION_PLACEHOLDER: &str = "<assertion>";
 /// The SDK's captures for `scheme`, in the order it sent them.
 fn python_captures(scheme: &str) -> Vec<Value> {
     let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/python_sdk_wire.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/python_sdk_wire.json")).unwrap();
     let captures: Vec<Value> = fixture["schemes"]
         .as_array()
         .expect("the fixture has a \"schemes\" section")
@@ -306,7 +306,7 @@ async fn developer_token_downscope_and_revoke_send_what_the_sdk_sends() {
 #[test]
 fn the_fixture_has_ccg_jwt_oauth_then_developer_token_captures() {
     let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/python_sdk_wire.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/python_sdk_wire.json")).unwrap();
     let mut schemes: Vec<&str> = fixture["schemes"]
         .as_array()
         .unwrap()

@@ -5,7 +5,7 @@
 
 #![cfg(feature = "redis")]
 
-mod fleet;
+use crate::fleet;
 
 use std::time::{Duration, SystemTime};
 

@@ -22,7 +22,7 @@ use boxauth_emulator::{
 use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn an_emulator_lifetime_that_overflows_is_refused_at_start() {

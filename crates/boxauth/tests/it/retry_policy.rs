@@ -1,6 +1,6 @@
 //! Which answers are retried, how many times, and how long boxauth waits.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! What each kind of refusal or garbage from the token endpoint becomes.
 
-mod common;
+use crate::common;
 
 use boxauth::{Error, RequestAccessTokenArgs, RetryPolicy, RevokeAccessTokenArgs};
 use boxauth_test_support::{RecordingServer, Reply};

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "redis")]
 
-mod fleet;
+use crate::fleet;
 
 use std::time::Duration;
 

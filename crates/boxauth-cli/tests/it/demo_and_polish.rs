@@ -1,6 +1,6 @@
 //! `boxauth demo` (the README's main job), completions, and `--verbose` with secrets masked.
 
-mod common;
+use crate::common;
 
 async fn boxauth(args: &[&str]) -> (i32, String, String) {
     let run = common::run(common::boxauth(None).args(args)).await;

@@ -1,7 +1,7 @@
 //! `boxauth api …` run as a user runs it, against a recording server on loopback.
 
+use crate::common;
 use boxauth_test_support::{RecordingServer, Reply};
-mod common;
 use common::Run;
 
 async fn boxauth(server: &RecordingServer, args: &[&str], env: &[(&str, &str)]) -> Run {

@@ -9,7 +9,7 @@ use boxauth_test_support::browser::Browser;
 use boxauth_test_support::emulator as emu;
 use tokio::process::{Child, Command};
 
-mod common;
+use crate::common;
 
 fn boxauth(config_dir: &std::path::Path) -> Command {
     common::boxauth(Some(config_dir))

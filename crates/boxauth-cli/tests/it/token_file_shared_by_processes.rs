@@ -14,7 +14,7 @@ use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-mod common;
+use crate::common;
 
 /// `boxauth token get --oauth … --token-file <file>` against the emulator.
 fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) -> Command {

@@ -9,7 +9,7 @@ use boxauth_emulator::{EmulatorConfig, Grant};
 use boxauth_test_support::emulator as emu;
 use serde_json::{Value, json};
 
-const EXAMPLE: &str = include_str!("../examples/emulator.toml");
+const EXAMPLE: &str = include_str!("../../examples/emulator.toml");
 
 #[tokio::test]
 async fn the_example_world_loads_and_serves() {

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "redis")]
 
-mod fleet;
+use crate::fleet;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

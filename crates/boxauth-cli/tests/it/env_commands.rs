@@ -4,12 +4,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::common;
 use boxauth_emulator::{
     DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID,
     DEFAULT_SERVICE_ACCOUNT_ID,
 };
 use boxauth_test_support::emulator as emu;
-mod common;
 
 async fn boxauth(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let run = common::run(common::boxauth(Some(dir)).args(args)).await;
@@ -175,7 +175,7 @@ async fn box_clis_environments_are_imported_and_work() {
     config["boxAppSettings"]["appAuth"]["privateKey"] = serde_json::Value::Null;
     let without_key = files.path().join("config_without_key.json");
     std::fs::write(&without_key, config.to_string()).unwrap();
-    let fixture = include_str!("fixtures/box_environments.json")
+    let fixture = include_str!("../fixtures/box_environments.json")
         .replace("@CONFIG_WITHOUT_KEY@", without_key.to_str().unwrap())
         .replace("@CONFIG@", exported.box_config.to_str().unwrap())
         .replace("@KEY@", key.to_str().unwrap())

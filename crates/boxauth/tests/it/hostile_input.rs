@@ -13,7 +13,7 @@
 //! | a token file or directory others can write | `StorageErrorKind::Unsafe` |
 //! | a token file or config that is `/dev/zero`, a FIFO or 2 MiB | regular files of bounded size only |
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! `CachedAuth`: it gets a token, the token is cached, a stampede at expiry sends one request, and
 //! a failing Box is met with back-off, like Box's own schemes. On the emulator's clock.
 
-#[path = "../examples/custom_scheme/downscoped.rs"]
+#[path = "../../examples/custom_scheme/downscoped.rs"]
 mod downscoped;
 
 use std::sync::Arc;

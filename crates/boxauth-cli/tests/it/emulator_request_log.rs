@@ -7,7 +7,7 @@ use boxauth_emulator::{DEFAULT_CLIENT_ID, DEFAULT_ENTERPRISE_ID};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr};
 
-mod common;
+use crate::common;
 
 async fn start(flags: &[&str]) -> (Child, String, Lines<BufReader<ChildStderr>>) {
     let mut child = common::boxauth(None)

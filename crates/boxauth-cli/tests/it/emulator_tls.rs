@@ -7,7 +7,7 @@ use boxauth_emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPR
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
-mod common;
+use crate::common;
 
 /// Starts `boxauth emulator --tls --export-config DIR` and returns it with its https URL once
 /// the banner is complete.

@@ -35,11 +35,15 @@ impl Write for Captured {
 async fn no_secret_reaches_debug_output_or_trace_logs() {
     let logs = Captured::default();
     let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    // This thread's subscriber (the test's runtime runs every task here): the other tests of
+    // the binary log elsewhere.
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
 
     let emulator = emu::start().await;
     let dir = tempfile::tempdir().unwrap();
