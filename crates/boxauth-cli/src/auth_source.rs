@@ -89,7 +89,10 @@ impl std::fmt::Debug for AuthSource {
             .field("token_file", &self.token_file)
             .field(
                 "token_store",
-                &self.token_store.as_deref().map(boxauth::mask::url_password),
+                &self
+                    .token_store
+                    .as_deref()
+                    .map(boxauth::internal::mask::url_password),
             )
             .field("redis_ca_file", &self.redis_ca_file)
             .finish()
@@ -116,13 +119,16 @@ pub fn redis_storage(
     let Some(path) = ca_file else {
         return Ok(storage);
     };
-    let pem = boxauth::private_file::read_regular(path, boxauth::private_file::MAX_CONFIG_BYTES)
-        .map_err(|e| {
-            boxauth::Error::config(format!(
-                "cannot read the Redis CA file {}: {e}",
-                path.display()
-            ))
-        })?;
+    let pem = boxauth::internal::private_file::read_regular(
+        path,
+        boxauth::internal::private_file::MAX_CONFIG_BYTES,
+    )
+    .map_err(|e| {
+        boxauth::Error::config(format!(
+            "cannot read the Redis CA file {}: {e}",
+            path.display()
+        ))
+    })?;
     storage
         .with_root_certificates(&pem)
         .map_err(|e| boxauth::Error::config(format!("{}: {e}", path.display())))
@@ -166,7 +172,7 @@ pub fn check_token_store(store: &str) -> boxauth::Result<()> {
 
 /// A token store as it may be shown: a Redis URL's password replaced by `***`.
 pub fn shown_token_store(store: &str) -> String {
-    boxauth::mask::url_password(store)
+    boxauth::internal::mask::url_password(store)
 }
 
 fn required_secret(
@@ -218,9 +224,9 @@ impl AuthSource {
                     )
                     .with_source(e)
                 };
-                let bytes = boxauth::private_file::read_limited(
+                let bytes = boxauth::internal::private_file::read_limited(
                     std::io::stdin().lock(),
-                    boxauth::private_file::MAX_CONFIG_BYTES,
+                    boxauth::internal::private_file::MAX_CONFIG_BYTES,
                 )
                 .map_err(unreadable)?;
                 let json = String::from_utf8(bytes).map_err(|_| {

@@ -64,14 +64,17 @@ pub fn default_file() -> Option<PathBuf> {
 
 /// Box CLI's environments in `path`, and its default one.
 pub fn read(path: &Path) -> boxauth::Result<(Vec<Imported>, Option<String>)> {
-    let text = boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
-        .map_err(|e| {
-            ConfigError::new(
-                ConfigErrorKind::Unreadable,
-                format!("cannot read Box CLI's environments {}", path.display()),
-            )
-            .with_source(e)
-        })?;
+    let text = boxauth::internal::private_file::read_text(
+        path,
+        boxauth::internal::private_file::MAX_CONFIG_BYTES,
+    )
+    .map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::Unreadable,
+            format!("cannot read Box CLI's environments {}", path.display()),
+        )
+        .with_source(e)
+    })?;
     // serde_json's message may quote the file (a secret): only the position is kept.
     let file: BoxCliFile = serde_json::from_str(&text).map_err(|e| {
         Error::config(format!(
@@ -161,8 +164,11 @@ fn convert(env: BoxCliEnvironment) -> Result<Environment, String> {
 /// The config JSON of `config_file` with its private key taken from `key_path`.
 fn with_key_from(config_file: &Path, key_path: &Path) -> Result<String, String> {
     let read = |path: &Path| {
-        boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        boxauth::internal::private_file::read_text(
+            path,
+            boxauth::internal::private_file::MAX_CONFIG_BYTES,
+        )
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
     let mut config: Value = serde_json::from_str(&read(config_file)?)
         .map_err(|_| format!("{} is not JSON", config_file.display()))?;

@@ -51,11 +51,17 @@ impl std::fmt::Debug for ConnectionArgs {
         f.debug_struct("ConnectionArgs")
             .field(
                 "base_url",
-                &self.base_url.as_deref().map(boxauth::mask::url_password),
+                &self
+                    .base_url
+                    .as_deref()
+                    .map(boxauth::internal::mask::url_password),
             )
             .field(
                 "oauth2_url",
-                &self.oauth2_url.as_deref().map(boxauth::mask::url_password),
+                &self
+                    .oauth2_url
+                    .as_deref()
+                    .map(boxauth::internal::mask::url_password),
             )
             .field("ca_file", &self.ca_file)
             .field("headers", &names)
@@ -90,15 +96,17 @@ impl ConnectionArgs {
             builder = builder.header(name, value);
         }
         if let Some(path) = &self.ca_file {
-            let pem =
-                boxauth::private_file::read_regular(path, boxauth::private_file::MAX_CONFIG_BYTES)
-                    .map_err(|e| {
-                        ConfigError::new(
-                            ConfigErrorKind::Unreadable,
-                            format!("cannot read the CA file {} (--ca-file)", path.display()),
-                        )
-                        .with_source(e)
-                    })?;
+            let pem = boxauth::internal::private_file::read_regular(
+                path,
+                boxauth::internal::private_file::MAX_CONFIG_BYTES,
+            )
+            .map_err(|e| {
+                ConfigError::new(
+                    ConfigErrorKind::Unreadable,
+                    format!("cannot read the CA file {} (--ca-file)", path.display()),
+                )
+                .with_source(e)
+            })?;
             builder = builder.add_root_certificates(pem);
         }
         builder

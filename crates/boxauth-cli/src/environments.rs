@@ -33,7 +33,7 @@ impl std::fmt::Debug for Environment {
             .field("auth", &self.auth)
             .field(
                 "token_store",
-                &boxauth::mask::url_password(&self.token_store),
+                &boxauth::internal::mask::url_password(&self.token_store),
             )
             .field("redis_ca_file", &self.redis_ca_file)
             .field("base_url", &self.base_url)
@@ -127,9 +127,9 @@ impl Store {
     /// Every environment (none when the file does not exist yet).
     pub fn load(&self) -> Result<Environments, Error> {
         let path = self.file();
-        let text = match boxauth::private_file::read_text(
+        let text = match boxauth::internal::private_file::read_text(
             &path,
-            boxauth::private_file::MAX_CONFIG_BYTES,
+            boxauth::internal::private_file::MAX_CONFIG_BYTES,
         ) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -175,7 +175,8 @@ impl Store {
         let json =
             serde_json::to_vec_pretty(environments).map_err(|e| Error::config(e.to_string()))?;
         let path = self.file();
-        boxauth::private_file::write_private(&path, &json).map_err(|e| io("write", &path, e))
+        boxauth::internal::private_file::write_private(&path, &json)
+            .map_err(|e| io("write", &path, e))
     }
 
     /// Environment `name`, or the current one; with its name.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use pkcs8::pkcs5::pbes2::{EncryptionScheme, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf};
 use serde_json::json;
 
-use boxauth::private_file::write_private;
+use boxauth::internal::private_file::write_private;
 
 use crate::server::EmulatorHandle;
 use crate::tokens::random_bytes;

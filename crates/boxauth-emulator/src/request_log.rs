@@ -70,7 +70,7 @@ const MAX_TEXT: usize = 120;
 
 /// `text` as it may be printed: at most [`MAX_TEXT`] characters, control characters escaped.
 pub(crate) fn shown(text: &str) -> String {
-    boxauth::mask::printable(text, MAX_TEXT)
+    boxauth::internal::mask::printable(text, MAX_TEXT)
 }
 
 /// The log of one emulator.

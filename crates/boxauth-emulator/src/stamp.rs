@@ -78,7 +78,7 @@ impl Pending {
     fn of<B>(request: &Request<B>, clock: &Clock) -> Self {
         let uri = request.uri();
         let path = match uri.query() {
-            Some(query) => boxauth::mask::url(&format!("{}?{query}", uri.path())),
+            Some(query) => boxauth::internal::mask::url(&format!("{}?{query}", uri.path())),
             None => uri.path().to_owned(),
         };
         Self {

@@ -31,8 +31,15 @@ pub struct User {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Calls Box's API (`{base_url}/2.0/…`) with an auth scheme's token. A 401 makes the scheme drop
-/// that token (only if it is still its current one) and the call is sent once more with a new one.
+/// A small Box API client, for checking an identity and for the few calls boxauth itself needs
+/// (`/2.0/users/me`, a `GET` of your own under `/2.0`): it sends an auth scheme's token
+/// to `{base_url}/2.0/…`, and a 401 makes the scheme drop that token (only if it is still its
+/// current one) and the call is sent once more with a new one.
+///
+/// It is not a Box SDK: it has no types for files, folders or the rest of Box's API. For those,
+/// keep your own HTTP client and let boxauth add the token (`BoxAuthMiddleware` with the
+/// `reqwest-middleware` feature, `BoxAuthLayer` with `tower`), or call
+/// [`Authentication::authorization_header`] yourself.
 ///
 /// ```no_run
 /// # async fn run(auth: boxauth::CcgAuth) -> boxauth::Result<()> {

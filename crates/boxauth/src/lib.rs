@@ -23,7 +23,7 @@
 //! ## Contents
 //!
 //! 0. [Auth schemes](#0-auth-schemes)
-//!    - [The refresh protocol](#the-refresh-protocol), [when Box fails](#when-box-fails)
+//!    - [The refresh protocol](#the-refresh-protocol)
 //!    - [A scheme of your own](#a-scheme-of-your-own), [time](#time)
 //! 1. [Send a user to Box's consent page](#1-send-a-user-to-boxs-consent-page)
 //! 2. [Exchange the code](#2-exchange-the-code)
@@ -77,36 +77,12 @@
 //!
 //! ### The refresh protocol
 //!
-//! 1. A cached token valid beyond the margin (default 60 s, never more than half the token's
-//!    lifetime) is returned at once: no lock, no allocation.
-//! 2. Inside the margin but not expired: returned at once too, and one refresh starts in the
-//!    background for everyone. Nobody waits for a refresh while the token they hold is valid.
-//! 3. Expired, missing, or refused by a 401: callers join the one refresh in flight (or start
-//!    it), and every one of them gets its outcome, success or error. The refresh runs as a task of
-//!    its own: a caller that gives up cannot cut it short between Box rotating a refresh token
-//!    and the new one being stored.
-//! 4. In the refresh: the storage's lock (a file lock on one host, a Redis lock across hosts),
-//!    then storage is re-read: if another process refreshed, its token is used.
-//! 5. Otherwise a fresh token is fetched and stored durably before anyone gets it.
-//! 6. A 401 drops a token only if it is still the current one.
-//! 7. `invalid_grant` on a refresh that spends a stored refresh token re-reads storage once, then
-//!    gives [`Error::ReauthorizationRequired`].
-//!
-//! ### When Box fails
-//!
-//! 8. After a failed refresh, no new one starts for the back-off interval
-//!    ([`AuthOptions::refresh_backoff`], default 30 s, lengthened at random by up to half so a
-//!    fleet does not retry in step) while a valid token exists; that token keeps being served.
-//! 9. Without a valid token, callers share one attempt at a time. Between attempts they get the
-//!    last attempt's error at once instead of queueing; the wait between attempts starts at 1 s and
-//!    doubles up to the back-off interval.
-//! 10. A `Retry-After` from Box lengthens both waits to what it asks (up to 10 minutes).
-//! 11. A forced [`refresh_token`](Authentication::refresh_token) joins a refresh in flight,
-//!     ignores the back-off, and reports a failure even when a valid token remains.
-//!
-//! With the session's default retries (5 attempts from 1 s), one failed refresh is about 15 s of
-//! retrying: Box sees those requests once per interval, not once per caller
-//! (`benches/outage.rs` measures it).
+//! [`CachedAuth`'s documentation](CachedAuth#the-refresh-protocol) states it, rule by rule: a
+//! cached token is served without a lock; inside the margin one refresh runs in the background
+//! and nobody waits; an expired token is refreshed once for every caller, under the storage's
+//! lock, and stored before anyone gets it (a write storage did not confirm is served from memory
+//! and written again); `invalid_grant` re-reads storage once; while Box fails, refreshes back off
+//! and a valid token keeps being served.
 //!
 //! ### A scheme of your own
 //!
@@ -291,7 +267,7 @@
 #![warn(missing_docs)]
 
 mod api;
-pub mod auth;
+mod auth;
 mod auth_config;
 mod authorization;
 mod error;
@@ -300,13 +276,14 @@ mod future;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod mask;
+#[doc(hidden)]
+pub mod internal;
 #[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
 mod middleware;
 mod network;
-pub mod private_file;
 mod schemas;
 mod secret;
+mod source;
 mod storage;
 mod time;
 mod token;
@@ -315,7 +292,9 @@ mod urls;
 
 pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
-pub use auth::jwt::{JwtAuth, JwtConfig, JwtSource};
+pub use auth::jwt::{
+    DEFAULT_ASSERTION_LIFETIME, JwtAuth, JwtConfig, JwtSource, MAX_ASSERTION_LIFETIME,
+};
 pub use auth::{
     AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CachedAuth, CcgAuth,
     CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
@@ -347,12 +326,11 @@ pub use schemas::{
 pub use secret::{
     Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, ConfigJson, Passphrase, Token,
 };
+pub use source::{FetchContext, TokenSource};
 #[cfg(feature = "redis")]
 pub use storage::RedisStorage;
 pub use storage::{FileStorage, MemoryStorage, RefreshLock, TokenStorage};
 pub use time::{SharedTimeSource, SystemTimeSource, TimeSource};
 pub use token::{DEFAULT_TOKEN_LIFETIME, StoredToken};
-pub use token_manager::{
-    DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN, FetchContext, TokenSource,
-};
+pub use token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN};
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};

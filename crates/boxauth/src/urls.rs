@@ -108,7 +108,7 @@ impl BoxUrls {
 fn checked(what: &str, value: &str) -> Result<String> {
     let trimmed = value.trim().trim_end_matches('/');
     // A password in the URL's userinfo is never repeated in a message.
-    let shown = crate::mask::url_password(value);
+    let shown = crate::internal::mask::url_password(value);
     let parsed = Url::parse(trimmed).map_err(|e| {
         let example = if what == "base URL" {
             DEFAULT_BASE_URL

@@ -374,8 +374,11 @@ impl EmulatorConfig {
 
     /// Reads a TOML world description (see `examples/emulator.toml`).
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = boxauth::private_file::read_text(path, boxauth::private_file::MAX_CONFIG_BYTES)
-            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let text = boxauth::internal::private_file::read_text(
+            path,
+            boxauth::internal::private_file::MAX_CONFIG_BYTES,
+        )
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
         Self::from_toml_str(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
     }
 

@@ -5,8 +5,8 @@ use crate::authorization::{RequestAccessTokenArgs, RequestAccessTokenBoxSubjectT
 use crate::error::Result;
 use crate::future::BoxFuture;
 use crate::secret::ClientSecret;
+use crate::source::{FetchContext, TokenSource};
 use crate::token::StoredToken;
-use crate::token_manager::{FetchContext, TokenSource};
 
 /// What Client Credentials Grant needs.
 #[derive(Debug, Clone)]

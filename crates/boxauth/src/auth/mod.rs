@@ -4,15 +4,16 @@
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
+mod cached;
 mod ccg;
 mod developer_token;
-pub mod jwt;
+pub(crate) mod jwt;
 mod oauth;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::token_manager::CachedAuth;
+pub use cached::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};
 pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
 pub use oauth::{AuthorizationRequest, AuthorizeOptions, OAuth, OAuthConfig};

@@ -8,8 +8,8 @@ use crate::authorization::{AuthorizeUserArgs, RefreshAccessTokenArgs, RequestAcc
 use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result};
 use crate::future::BoxFuture;
 use crate::secret::{AuthorizationCode, ClientSecret};
+use crate::source::{FetchContext, TokenSource};
 use crate::token::StoredToken;
-use crate::token_manager::{FetchContext, TokenSource};
 
 /// An OAuth 2.0 app's credentials.
 #[derive(Debug, Clone)]

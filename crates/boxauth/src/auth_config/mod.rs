@@ -292,15 +292,17 @@ impl AuthMethod {
                 "a JWT method takes config_file or config_json, not both",
             )),
             (Some(path), None) => {
-                let text =
-                    crate::private_file::read_text(path, crate::private_file::MAX_CONFIG_BYTES)
-                        .map_err(|e| {
-                            ConfigError::new(
-                                ConfigErrorKind::Unreadable,
-                                format!("cannot read the Box config file {}", path.display()),
-                            )
-                            .with_source(e)
-                        })?;
+                let text = crate::internal::private_file::read_text(
+                    path,
+                    crate::internal::private_file::MAX_CONFIG_BYTES,
+                )
+                .map_err(|e| {
+                    ConfigError::new(
+                        ConfigErrorKind::Unreadable,
+                        format!("cannot read the Box config file {}", path.display()),
+                    )
+                    .with_source(e)
+                })?;
                 Ok((text, Some(path.clone())))
             }
             (None, Some(json)) => Ok((zeroize::Zeroizing::new(json.secret().to_owned()), None)),
@@ -332,7 +334,11 @@ impl AuthMethod {
 
 /// The bytes of a file a config names, or an error naming it.
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    crate::private_file::read_regular(path, crate::private_file::MAX_CONFIG_BYTES).map_err(|e| {
+    crate::internal::private_file::read_regular(
+        path,
+        crate::internal::private_file::MAX_CONFIG_BYTES,
+    )
+    .map_err(|e| {
         ConfigError::new(
             ConfigErrorKind::Unreadable,
             format!("cannot read the {what} file {}", path.display()),

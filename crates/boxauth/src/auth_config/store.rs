@@ -37,7 +37,7 @@ impl TokenStore {
         match self {
             Self::Memory => "memory".to_owned(),
             Self::File(path) => format!("file:{}", path.display()),
-            Self::Redis(url) => crate::mask::url_password(url),
+            Self::Redis(url) => crate::internal::mask::url_password(url),
         }
     }
 
@@ -69,7 +69,7 @@ fn redis(url: &str, _: &str, _: Option<&Path>) -> Result<Option<Arc<dyn TokenSto
     Err(Error::config(format!(
         "the token store {} is Redis, and this build of boxauth has no Redis support: enable the \
          `redis` feature",
-        crate::mask::url_password(url)
+        crate::internal::mask::url_password(url)
     )))
 }
 
@@ -101,7 +101,7 @@ impl FromStr for TokenStore {
         Err(Error::config(format!(
             "{:?} is not a token store: give memory, file:PATH, redis://HOST:PORT/DB or \
              rediss://HOST:PORT/DB",
-            crate::mask::url_password(text)
+            crate::internal::mask::url_password(text)
         )))
     }
 }

@@ -177,7 +177,7 @@ impl Error {
     }
 
     pub(crate) fn network(url: &str, source: reqwest::Error) -> Self {
-        let url = crate::mask::url_password(url.split('?').next().unwrap_or(url));
+        let url = crate::internal::mask::url_password(url.split('?').next().unwrap_or(url));
         let source = source.without_url();
         Self::Network {
             message: describe_transport_error(&source).to_owned(),

@@ -114,8 +114,8 @@ fn shown(
     sent: &[&str],
 ) -> (Option<String>, Option<String>) {
     (
-        error.map(|e| crate::mask::server_text(&e, sent)),
-        description.map(|d| crate::mask::server_text(&d, sent)),
+        error.map(|e| crate::internal::mask::server_text(&e, sent)),
+        description.map(|d| crate::internal::mask::server_text(&d, sent)),
     )
 }
 
@@ -206,7 +206,7 @@ fn api_error(
         error_description,
         request_id: header(&incoming.headers, "box-request-id")
             .or(body_request_id)
-            .map(|id| crate::mask::server_text(&id, &[])),
+            .map(|id| crate::internal::mask::server_text(&id, &[])),
         retry_after: header(&incoming.headers, RETRY_AFTER),
         date: header(&incoming.headers, DATE),
         raw_body,

@@ -18,11 +18,11 @@ pub use builder::NetworkSessionBuilder;
 pub use retry::RetryPolicy;
 
 use crate::error::{Error, Result};
-use crate::mask;
+use crate::internal::mask;
 use crate::urls::BoxUrls;
 
 pub(crate) use decode::{decode_error, parse_json_body, unprintable_token};
-pub(crate) use retry::{parse_retry_after, unit_random};
+pub(crate) use retry::{certificate_refused, parse_retry_after, unit_random};
 
 /// boxauth's `User-Agent`: `boxauth-rust/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("boxauth-rust/", env!("CARGO_PKG_VERSION"));

@@ -129,7 +129,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 }
 
 /// Whether a TLS certificate error is among `error`'s causes.
-fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(inner) = cause {
         if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
@@ -141,10 +141,15 @@ fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
             );
         }
         // An io::Error's source() skips the error it wraps (rustls's, inside one or two
-        // io::Errors on the way up): follow the wrapped one.
-        cause = match inner.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|wrapped| wrapped as _),
-            None => inner.source(),
+        // io::Errors on the way up), and an error shared in an Arc (redis's) is that Arc to
+        // downcast_ref: follow the wrapped one.
+        type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+        cause = if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            io.get_ref().map(|wrapped| wrapped as _)
+        } else if let Some(shared) = inner.downcast_ref::<Shared>() {
+            Some(&**shared as _)
+        } else {
+            inner.source()
         };
     }
     false

@@ -18,7 +18,7 @@ use super::{RefreshLock, TokenStorage};
 use crate::error::{Error, Result, StorageError, StorageErrorKind};
 use crate::failpoint;
 use crate::future::BoxFuture;
-use crate::private_file::{create_new_private, sync_directory};
+use crate::internal::private_file::{create_new_private, sync_directory};
 use crate::token::StoredToken;
 
 /// A token file shared by processes on one host.
@@ -167,7 +167,7 @@ fn check_directory(path: &Path) -> Result<()> {
 
 fn read(path: &Path) -> Result<Option<StoredToken>> {
     check_directory(path)?;
-    let file = match crate::private_file::open_no_follow(path) {
+    let file = match crate::internal::private_file::open_no_follow(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error("open the token file", path, e)),
@@ -178,8 +178,11 @@ fn read(path: &Path) -> Result<Option<StoredToken>> {
     if metadata.is_file() {
         check_private(path, &metadata, "file")?;
     }
-    let bytes = crate::private_file::read_opened(file, crate::private_file::MAX_TOKEN_FILE_BYTES)
-        .map_err(|e| io_error("read the token file", path, e))?;
+    let bytes = crate::internal::private_file::read_opened(
+        file,
+        crate::internal::private_file::MAX_TOKEN_FILE_BYTES,
+    )
+    .map_err(|e| io_error("read the token file", path, e))?;
     let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
     drop(zeroize::Zeroizing::new(bytes));
     if text.trim().is_empty() {

@@ -131,7 +131,7 @@ async fn a_huge_error_description_is_kept_bounded() {
     let api = error.as_api().unwrap();
     assert_eq!(
         api.error_description.as_ref().unwrap().chars().count(),
-        boxauth::mask::MAX_SERVER_TEXT + 1
+        boxauth::internal::mask::MAX_SERVER_TEXT + 1
     );
     assert!(error.to_string().len() < 4096);
 }

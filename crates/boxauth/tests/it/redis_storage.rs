@@ -251,39 +251,6 @@ async fn a_redis_that_refuses_wait_says_what_to_do_and_the_new_token_is_still_se
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
 }
 
-#[tokio::test]
-async fn a_token_under_the_pre_hash_tag_key_is_read_once_then_moved() {
-    let redis = RedisServer::start_in_memory();
-    let json = serde_json::to_string(&token("from-0.1")).unwrap();
-    assert_eq!(
-        redis
-            .command(&format!("SET boxauth:test:old:token '{json}'"))
-            .as_deref(),
-        Some("+OK")
-    );
-    let storage = RedisStorage::new(&redis.url(), "boxauth:test:old").unwrap();
-    assert_eq!(
-        secret(storage.load().await.unwrap()),
-        "from-0.1",
-        "an upgrade keeps its login"
-    );
-    storage.store(&token("T2")).await.unwrap();
-    assert_eq!(
-        redis.command("EXISTS boxauth:test:old:token").as_deref(),
-        Some(":0"),
-        "the old key is gone once the new one is written"
-    );
-    assert_eq!(
-        redis.command("EXISTS {boxauth:test:old}:token").as_deref(),
-        Some(":1")
-    );
-    // A cleared token does not come back from the old key either.
-    redis.command(&format!("SET boxauth:test:old:token '{json}'"));
-    let fresh = RedisStorage::new(&redis.url(), "boxauth:test:old").unwrap();
-    fresh.clear().await.unwrap();
-    assert!(fresh.load().await.unwrap().is_none());
-}
-
 #[test]
 fn a_bad_url_or_namespace_is_refused_without_showing_the_password() {
     let error = RedisStorage::new("http://user:hunter2@example.com", "ns")

@@ -93,14 +93,17 @@ impl JwtConfig {
     /// Reads Box's app config file (`config.json` from the Developer Console).
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = crate::private_file::read_text(path, crate::private_file::MAX_CONFIG_BYTES)
-            .map_err(|e| {
-                ConfigError::new(
-                    ConfigErrorKind::Unreadable,
-                    format!("cannot read the Box config file {}", path.display()),
-                )
-                .with_source(e)
-            })?;
+        let text = crate::internal::private_file::read_text(
+            path,
+            crate::internal::private_file::MAX_CONFIG_BYTES,
+        )
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read the Box config file {}", path.display()),
+            )
+            .with_source(e)
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 

@@ -3,12 +3,11 @@
 mod assertion;
 mod config;
 /// The RSA private key: every PEM format Box and OpenSSL write, parsed once.
-pub mod key;
+pub(crate) mod key;
 mod pem;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-pub use assertion::AUDIENCE;
 pub use config::{DEFAULT_ASSERTION_LIFETIME, JwtConfig, MAX_ASSERTION_LIFETIME};
 
 use super::{AuthOptions, CachedAuth, Subject};
@@ -16,9 +15,9 @@ use crate::authorization::RequestAccessTokenArgs;
 use crate::error::{ApiError, Error, Result};
 use crate::future::BoxFuture;
 use crate::secret::ClientSecret;
+use crate::source::{FetchContext, TokenSource};
 use crate::time::unix_seconds;
 use crate::token::StoredToken;
-use crate::token_manager::{FetchContext, TokenSource};
 
 /// JWT auth: the cache layer over a [`JwtSource`]. Cloning shares the cache and storage.
 ///

@@ -4,16 +4,17 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Settings, TokenManager, TokenSource};
-use crate::auth::{AuthOptions, Authentication, downscope};
+use super::{AuthOptions, Authentication, downscope};
 use crate::authorization::{AuthorizationManager, RevokeAccessTokenArgs};
 use crate::error::Result;
 use crate::future::{BoxFuture, TokenFuture};
 use crate::network::NetworkSession;
 use crate::schemas::AccessToken;
 use crate::secret::Token;
+use crate::source::TokenSource;
 use crate::storage::MemoryStorage;
 use crate::token::StoredToken;
+use crate::token_manager::{Settings, TokenManager};
 
 /// An [`Authentication`] over a [`TokenSource`]: the source says how to fetch a token; this adds
 /// the cache, refresh inside the margin, one refresh for every caller (and for every process
@@ -22,6 +23,64 @@ use crate::token::StoredToken;
 /// Box's schemes are this type: [`CcgAuth`](crate::CcgAuth) is `CachedAuth<CcgConfig>`,
 /// [`OAuth`](crate::OAuth) is `CachedAuth<OAuthConfig>`, [`JwtAuth`](crate::JwtAuth) is
 /// `CachedAuth<JwtSource>`. Cloning is cheap and shares the cache and storage.
+///
+/// # The refresh protocol
+///
+/// Every token boxauth hands out is kept by these rules. This is their one statement; the code
+/// and the tests name them (`[one-flight]`).
+///
+/// **Serving a token**
+///
+/// - `[fast-path]` A cached token valid beyond the margin ([`AuthOptions::refresh_margin`],
+///   default 60 s, never more than half the token's lifetime) is returned at once: no lock, no
+///   allocation.
+/// - `[refresh-ahead]` Inside the margin but not expired, it is returned at once too, and one
+///   refresh starts in the background for everyone. Nobody waits for a refresh while the token
+///   they hold is valid.
+/// - `[one-flight]` Expired, missing, or refused by a 401: callers join the one refresh in flight
+///   (or start it), and every one of them gets its outcome, success or error. The refresh runs
+///   as a task of its own: a caller that gives up cannot cut it short between Box rotating a
+///   refresh token and the new one being stored.
+/// - `[stale-401]` A 401 on an API call with token T drops T only if T is still the current
+///   token (and T is never handed out again).
+///
+/// **Inside a refresh**
+///
+/// - `[lock-then-reread]` The storage's lock (a file lock on one host, a Redis lock across
+///   hosts), then storage is re-read: if another process refreshed meanwhile, its token is used.
+/// - `[store-before-use]` Otherwise a fresh token is fetched and stored durably before anyone
+///   gets it, so a crash at any point loses no usable token. A write storage refuses is an
+///   error, and that token is not handed out.
+/// - `[unconfirmed-write]` A write whose fate is unknown (storage stopped answering mid-write)
+///   or that storage kept without the replicas it was asked for (Redis `WAIT`: a failover could
+///   lose it) is not refused: the token is already fetched, and for OAuth the refresh token that
+///   bought it is spent. It is served from memory and written again: while storage lacks it, it
+///   is rewritten under the lock (a flight that kept its lock rewrites through it, so nobody
+///   else refreshes meanwhile), and every flight of this process writes it first; once storage
+///   holds it, it is watched for a minute more (on the auth's clock) for a failover that loses
+///   it; once storage holds a newer token, it is dropped. A process that exits meanwhile takes
+///   the only copy with it.
+/// - `[invalid-grant-reread]` `invalid_grant` on a refresh that spends a stored refresh token
+///   (OAuth 2.0): storage is re-read once (another process may have rotated it) and the refresh
+///   retried with what is there; if that fails too, [`Error::ReauthorizationRequired`](crate::Error::ReauthorizationRequired).
+///
+/// **When Box fails**
+///
+/// - `[backoff-with-token]` After a failed refresh, no new one starts for the back-off interval
+///   ([`AuthOptions::refresh_backoff`], default 30 s, lengthened at random by up to half so a
+///   fleet does not retry in step) while a valid token exists; that token keeps being served.
+/// - `[backoff-without-token]` Without a valid token, callers share one attempt at a time.
+///   Between attempts they get the last attempt's error at once instead of queueing; the wait
+///   between attempts starts at 1 s and doubles up to the back-off interval.
+/// - `[retry-after]` A `Retry-After` from Box lengthens both waits to what it asks (up to 10
+///   minutes).
+/// - `[forced-refresh]` [`refresh_token`](Authentication::refresh_token) joins a refresh in
+///   flight, ignores the back-off, and reports a failure even when a valid token remains.
+///
+/// Every expiry and every wait above is decided on [`AuthOptions::time_source`]. With the
+/// session's default retries (5 attempts from 1 s), one failed refresh is about 15 s of
+/// retrying: Box sees those requests once per interval, not once per caller
+/// (`benches/outage.rs` measures it).
 pub struct CachedAuth<S> {
     inner: Arc<Inner<S>>,
 }
