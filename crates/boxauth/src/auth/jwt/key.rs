@@ -1,22 +1,7 @@
 //! The RSA private key that signs JWT assertions: read from any PEM Box or OpenSSL writes, parsed
 //! once, then used for every signature.
 //!
-//! Read, chosen by the PEM label and headers (never by trying one after another):
-//!
-//! | PEM | what wrote it |
-//! |---|---|
-//! | `BEGIN ENCRYPTED PRIVATE KEY` | Box's console (PBES2, PBKDF2-HMAC-SHA1, DES-EDE3-CBC); `openssl pkcs8 -topk8` (PBKDF2 with HMAC-SHA1 or SHA-2, DES-EDE3-CBC or AES-128/192/256-CBC) |
-//! | `BEGIN PRIVATE KEY` | `openssl genpkey`: unencrypted PKCS#8 |
-//! | `BEGIN RSA PRIVATE KEY` | `openssl genrsa` before OpenSSL 3: unencrypted PKCS#1 |
-//! | `BEGIN RSA PRIVATE KEY` + `Proc-Type: 4,ENCRYPTED` | `openssl genrsa -des3` before OpenSSL 3, `openssl rsa -aes256 -traditional`: DES-EDE3-CBC or AES-128/192/256-CBC, key from `EVP_BytesToKey` (MD5) |
-//!
-//! Line endings, surrounding whitespace and text around the PEM do not matter, and a PEM whose
-//! newlines are still JSON escapes (`\n`, as copied out of Box's `config.json`) reads too.
-//!
-//! Refused, on purpose: RSA keys under 2048 bits (breakable; aws-lc-rs does not sign with them);
-//! scrypt-encrypted PKCS#8 (its memory cost comes from the file, so a hostile file could ask for
-//! gigabytes, and neither Box nor `openssl` writes it by default); PBES1 and single DES (broken).
-//! Such a key can be re-encrypted with `openssl pkcs8 -topk8 -v2 aes-256-cbc`.
+//! [`PrivateKey`]'s docs list the formats it reads and refuses.
 
 use std::fmt;
 
@@ -81,6 +66,23 @@ impl JwtAlgorithm {
 /// An RSA private key, parsed once, that signs JWT assertions.
 ///
 /// `Debug` prints `PrivateKey { bits: 2048 }`, never key material.
+///
+/// Read, chosen by the PEM label and headers (never by trying one after another):
+///
+/// | PEM | what wrote it |
+/// |---|---|
+/// | `BEGIN ENCRYPTED PRIVATE KEY` | Box's console (PBES2, PBKDF2-HMAC-SHA1, DES-EDE3-CBC); `openssl pkcs8 -topk8` (PBKDF2 with HMAC-SHA1 or SHA-2, DES-EDE3-CBC or AES-128/192/256-CBC) |
+/// | `BEGIN PRIVATE KEY` | `openssl genpkey`: unencrypted PKCS#8 |
+/// | `BEGIN RSA PRIVATE KEY` | `openssl genrsa` before OpenSSL 3: unencrypted PKCS#1 |
+/// | `BEGIN RSA PRIVATE KEY` + `Proc-Type: 4,ENCRYPTED` | `openssl genrsa -des3` before OpenSSL 3, `openssl rsa -aes256 -traditional`: DES-EDE3-CBC or AES-128/192/256-CBC, key from `EVP_BytesToKey` (MD5) |
+///
+/// Line endings, surrounding whitespace and text around the PEM do not matter, and a PEM whose
+/// newlines are still JSON escapes (`\n`, as copied out of Box's `config.json`) reads too.
+///
+/// Refused, on purpose: RSA keys under 2048 bits (breakable; aws-lc-rs does not sign with them);
+/// scrypt-encrypted PKCS#8 (its memory cost comes from the file, so a hostile file could ask for
+/// gigabytes, and neither Box nor `openssl` writes it by default); PBES1 and single DES (broken).
+/// Such a key can be re-encrypted with `openssl pkcs8 -topk8 -v2 aes-256-cbc`.
 pub struct PrivateKey {
     key_pair: RsaKeyPair,
     bits: usize,
@@ -88,7 +90,7 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Reads a PEM in any format listed in the [module docs](self). `passphrase` decrypts
+    /// Reads a PEM in any format listed [above](PrivateKey). `passphrase` decrypts
     /// `BEGIN ENCRYPTED PRIVATE KEY` and `Proc-Type: 4,ENCRYPTED` keys; it is ignored for
     /// unencrypted ones.
     ///
