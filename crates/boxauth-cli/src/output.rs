@@ -28,18 +28,18 @@ pub fn print_json(value: &impl serde::Serialize) -> boxauth::Result<()> {
     Ok(())
 }
 
-/// Prints an error on stderr: what happened, each cause once, and what to do about it on the
-/// command line when there is something to say.
+/// Prints an error on stderr: what happened, each cause once, and what to do about it (with this
+/// CLI's commands and flags where they are the answer, else the library's hint).
 pub fn print_error(error: &Error) {
     let style = Style::for_stderr();
     eprintln!("{} {}", style.fail("error:"), error.report());
-    if let Some(hint) = hint(error) {
+    if let Some(hint) = cli_hint(error).or_else(|| error.hint()) {
         eprintln!("{} {hint}", style.bold("hint:"));
     }
 }
 
 /// What to do about `error` with this CLI's commands and flags (the library names none).
-fn hint(error: &Error) -> Option<&'static str> {
+fn cli_hint(error: &Error) -> Option<&'static str> {
     match error {
         Error::ReauthorizationRequired(_) => {
             Some("log in again: boxauth login (or boxauth login --env NAME)")

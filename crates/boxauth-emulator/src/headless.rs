@@ -9,7 +9,7 @@ use reqwest::redirect::Policy;
 #[non_exhaustive]
 pub enum ConsentError {
     /// The request failed.
-    #[error("could not reach the consent page: {0}")]
+    #[error("could not reach the consent page")]
     Http(#[from] reqwest::Error),
     /// The page refused the request (an error page, or the login was refused).
     #[error("the consent page answered HTTP {status}: {message}")]

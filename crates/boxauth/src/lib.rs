@@ -308,7 +308,8 @@ pub use authorization::{
 };
 pub use error::{
     ApiError, ConfigError, ConfigErrorKind, Error, InvalidResponseError, KeyError, KeyErrorKind,
-    ReauthorizationError, ReauthorizationKind, Result, StorageError, StorageErrorKind,
+    NetworkError, NetworkErrorKind, ReauthorizationError, ReauthorizationKind, Result,
+    StorageError, StorageErrorKind,
 };
 pub use future::{BoxFuture, TokenFuture};
 #[cfg(feature = "reqwest-middleware")]

@@ -169,7 +169,7 @@ async fn a_kill_between_boxs_answer_and_the_journal_loses_the_rotation_and_says_
     let out = token_get(&emulator, &file, None).output().await.unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("authorize the app again"), "{stderr}");
+    assert!(stderr.contains("Box refused the refresh token"), "{stderr}");
     assert!(
         stderr.contains("caused by: Box answered HTTP 400: invalid_grant"),
         "Box's refusal, with its request id, is printed once as the cause: {stderr}"

@@ -32,7 +32,8 @@ impl ApiError {
         self.error.as_deref() == Some(code)
     }
 
-    /// What to do about this error, when boxauth knows.
+    /// What to do about this error, when boxauth knows (not part of its `Display`, which says
+    /// what Box answered).
     pub fn hint(&self) -> Option<&'static str> {
         let description = self.error_description.as_deref().unwrap_or_default();
         let hint = match (self.error.as_deref()?, description) {
@@ -89,9 +90,6 @@ impl fmt::Display for ApiError {
         }
         if let Some(id) = &self.request_id {
             write!(f, " (box-request-id {id})")?;
-        }
-        if let Some(hint) = self.hint() {
-            write!(f, "; {hint}")?;
         }
         Ok(())
     }
@@ -155,10 +153,7 @@ impl fmt::Display for InvalidResponseError {
         if let Some(snippet) = &self.snippet {
             write!(f, "; the body starts: {snippet:?}")?;
         }
-        write!(
-            f,
-            "; if a proxy or firewall sits between you and Box, check the base URL and proxy settings"
-        )
+        Ok(())
     }
 }
 
@@ -194,12 +189,17 @@ mod tests {
     }
 
     #[test]
-    fn display_names_status_fields_request_id_and_next_step() {
-        let shown = api(400, "invalid_grant", "Refresh token has expired").to_string();
+    fn display_names_status_fields_and_request_id_and_the_hint_is_apart() {
+        let error = api(400, "invalid_grant", "Refresh token has expired");
         assert_eq!(
-            shown,
-            "Box answered HTTP 400: invalid_grant: Refresh token has expired (box-request-id abc123); \
-             the refresh token was already used, revoked or is older than 60 days: log in again"
+            error.to_string(),
+            "Box answered HTTP 400: invalid_grant: Refresh token has expired (box-request-id abc123)"
+        );
+        assert_eq!(
+            error.hint(),
+            Some(
+                "the refresh token was already used, revoked or is older than 60 days: log in again"
+            )
         );
     }
 

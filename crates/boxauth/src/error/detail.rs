@@ -197,11 +197,7 @@ impl ReauthorizationError {
 
 impl fmt::Display for ReauthorizationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}; authorize the app again (the OAuth 2.0 flow: authorize_url, then exchange_code)",
-            self.reason
-        )
+        f.write_str(&self.reason)
     }
 }
 

@@ -6,8 +6,7 @@
 mod api;
 mod detail;
 mod key;
-
-use std::sync::Arc;
+mod network;
 
 pub use api::{ApiError, InvalidResponseError};
 pub use detail::{
@@ -15,6 +14,7 @@ pub use detail::{
     StorageErrorKind,
 };
 pub use key::{KeyError, KeyErrorKind};
+pub use network::{NetworkError, NetworkErrorKind};
 
 /// `Result` with boxauth's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -32,20 +32,10 @@ pub enum Error {
     /// proxy, a truncated body, a field of the wrong type).
     #[error(transparent)]
     InvalidResponse(Box<InvalidResponseError>),
-    /// The request never got an answer: DNS, connect, TLS, timeout, a dropped connection. The
-    /// transport's own error (and its causes) is the `source()`.
-    #[error(
-        "could not reach {url}: {message}; check the network, the proxy settings and the base URL"
-    )]
-    Network {
-        /// The URL without its query string.
-        url: String,
-        /// What went wrong, in a few words (`the connection failed`, `the request timed out`).
-        message: String,
-        /// The transport error (its URL removed).
-        #[source]
-        source: Arc<reqwest::Error>,
-    },
+    /// The request never got an answer: DNS, connect, TLS, timeout, a dropped connection.
+    /// [`NetworkError::kind`] says which; the transport's own error is its `source()`.
+    #[error(transparent)]
+    Network(NetworkError),
     /// The caller's input or configuration is wrong; the message says what to change.
     #[error(transparent)]
     Config(ConfigError),
@@ -177,26 +167,33 @@ impl Error {
     }
 
     pub(crate) fn network(url: &str, source: reqwest::Error) -> Self {
-        let url = crate::internal::mask::url_password(url.split('?').next().unwrap_or(url));
-        let source = source.without_url();
-        Self::Network {
-            message: describe_transport_error(&source).to_owned(),
-            url,
-            source: Arc::new(source),
+        Self::Network(NetworkError::new(url, source))
+    }
+
+    /// The kind of a network error.
+    pub fn network_error_kind(&self) -> Option<NetworkErrorKind> {
+        match self {
+            Self::Network(error) => Some(error.kind()),
+            _ => None,
         }
     }
-}
 
-/// This layer of a transport failure; the details are the error's `source()` chain.
-fn describe_transport_error(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "the request timed out"
-    } else if error.is_connect() {
-        "the connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "the response body could not be read"
-    } else {
-        "the request failed"
+    /// What to do about this error, when boxauth knows: a separate line from the message, which
+    /// says what happened. Names library calls, never a CLI's flags.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Api(api) => api.hint(),
+            Self::InvalidResponse(_) => Some(
+                "if a proxy or firewall sits between you and Box, check the base URL and the \
+                 proxy settings",
+            ),
+            Self::Network(network) => Some(network.hint()),
+            Self::ReauthorizationRequired(_) => Some(
+                "authorize the app again: the OAuth 2.0 flow (OAuth::authorize_url, then \
+                 OAuth::complete_authorization)",
+            ),
+            _ => None,
+        }
     }
 }
 
