@@ -1,16 +1,15 @@
 //! Which identity a command acts as: auth flags on the command line, or a saved environment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use boxauth::{
-    AuthMethod, AuthOptions, Authentication, ConfigError, ConfigErrorKind, FileStorage, JwtConfig,
-    NetworkSession, RedisStorage,
+    AuthConfig, AuthMethod, Authentication, ConfigError, ConfigErrorKind, JwtConfig, TokenStore,
 };
 use clap::{ArgGroup, Args};
 
 use crate::connection::ConnectionArgs;
-use crate::environments::{Environment, Store};
+use crate::environments::Store;
 
 /// One auth source per call (or none, to use an environment).
 #[derive(Clone, Args)]
@@ -99,82 +98,6 @@ impl std::fmt::Debug for AuthSource {
     }
 }
 
-/// Where a scheme keeps its tokens.
-pub enum TokenPlace<'a> {
-    /// In memory, for this process.
-    Memory,
-    /// In a file.
-    File(&'a Path),
-    /// In Redis at this URL (trusting this CA for TLS), under this namespace.
-    Redis(&'a str, Option<&'a Path>, String),
-}
-
-/// Storage in the Redis at `url`, trusting the CA in `ca_file` (for `rediss://`) if given.
-pub fn redis_storage(
-    url: &str,
-    ca_file: Option<&Path>,
-    namespace: &str,
-) -> boxauth::Result<RedisStorage> {
-    let storage = RedisStorage::new(url, namespace)?;
-    let Some(path) = ca_file else {
-        return Ok(storage);
-    };
-    let pem = boxauth::internal::private_file::read_regular(
-        path,
-        boxauth::internal::private_file::MAX_CONFIG_BYTES,
-    )
-    .map_err(|e| {
-        boxauth::Error::config(format!(
-            "cannot read the Redis CA file {}: {e}",
-            path.display()
-        ))
-    })?;
-    storage
-        .with_root_certificates(&pem)
-        .map_err(|e| boxauth::Error::config(format!("{}: {e}", path.display())))
-}
-
-/// The Redis namespace of an environment's tokens, or of an identity given by flags: processes
-/// anywhere with the same app and subject share it.
-fn namespace(auth: &AuthMethod, environment: Option<&str>) -> boxauth::Result<String> {
-    match environment {
-        Some(name) => Ok(format!("boxauth:env:{name}")),
-        None => auth.identity(),
-    }
-}
-
-/// The URL schemes `--token-store` takes besides `file`.
-const REDIS_SCHEMES: [&str; 6] = [
-    "redis://",
-    "rediss://",
-    "redis-cluster://",
-    "rediss-cluster://",
-    "redis-sentinel://",
-    "rediss-sentinel://",
-];
-
-/// `file` or a Redis URL (one server, a cluster, or Sentinel), as `--token-store` and
-/// environments take it; the URL's form is checked too, so a bad one fails before it is saved.
-pub fn check_token_store(store: &str) -> boxauth::Result<()> {
-    if store == "file" {
-        return Ok(());
-    }
-    if REDIS_SCHEMES.iter().any(|scheme| store.starts_with(scheme)) {
-        return RedisStorage::new(store, "boxauth:check").map(drop);
-    }
-    Err(boxauth::Error::config(format!(
-        "--token-store {:?} must be `file` or a Redis URL such as redis://127.0.0.1:6379/0, \
-         redis-cluster://10.0.0.1:7000,10.0.0.2:7000 or \
-         redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster (rediss… for TLS)",
-        shown_token_store(store)
-    )))
-}
-
-/// A token store as it may be shown: a Redis URL's password replaced by `***`.
-pub fn shown_token_store(store: &str) -> String {
-    boxauth::internal::mask::url_password(store)
-}
-
 fn required_secret(
     value: &Option<boxauth::ClientSecret>,
     source: &str,
@@ -202,8 +125,8 @@ impl AuthSource {
         self.developer_token.is_some() || self.jwt_config.is_some() || self.ccg || self.oauth
     }
 
-    /// The method the flags describe, as an environment would save it.
-    pub fn to_env_auth(&self) -> boxauth::Result<AuthMethod> {
+    /// The method the flags describe.
+    pub fn method(&self) -> boxauth::Result<AuthMethod> {
         if let Some(token) = &self.developer_token {
             // Box needs the app's credentials to revoke a developer token.
             return Ok(AuthMethod::DeveloperToken {
@@ -281,73 +204,61 @@ impl AuthSource {
         ))
     }
 
+    /// The `AuthConfig` the flags describe: the method, and where its tokens live
+    /// (`--token-file`, `--token-store`; `--token-store file` and no flag: memory).
+    pub fn config(&self) -> boxauth::Result<AuthConfig> {
+        let mut config = AuthConfig::new(self.method()?);
+        config.token_store = match (&self.token_file, &self.token_store) {
+            (Some(path), _) => TokenStore::File(path.clone()),
+            (None, Some(store)) if store != "file" => store.parse().map_err(|e| {
+                ConfigError::new(
+                    ConfigErrorKind::Invalid,
+                    format!(
+                        "--token-store {:?} must be `file` or a Redis URL",
+                        boxauth::internal::mask::url_password(store)
+                    ),
+                )
+                .with_source(e)
+            })?,
+            _ => TokenStore::Memory,
+        };
+        config.redis_ca_file = self.redis_ca_file.clone();
+        Ok(config)
+    }
+
     /// The scheme: from the flags if any were given, else from environment `env` (or the
-    /// current one).
+    /// current one), else from the process environment (`BOX_*` variables).
     pub fn resolve(
         &self,
         env: Option<&str>,
         connection: &ConnectionArgs,
     ) -> boxauth::Result<Arc<dyn Authentication>> {
+        connection.build(self.choose(env)?)
+    }
+
+    /// The `AuthConfig` this command acts with.
+    fn choose(&self, env: Option<&str>) -> boxauth::Result<AuthConfig> {
         if self.given() {
-            let session = connection.session()?;
-            let auth = self.to_env_auth()?;
-            let store = match (&self.token_file, &self.token_store) {
-                (Some(path), _) => TokenPlace::File(path),
-                (None, Some(url)) if url != "file" => {
-                    check_token_store(url)?;
-                    TokenPlace::Redis(url, self.redis_ca_file.as_deref(), namespace(&auth, None)?)
-                }
-                _ => TokenPlace::Memory,
-            };
-            if matches!(auth, AuthMethod::Oauth { .. }) && matches!(store, TokenPlace::Memory) {
+            let config = self.config()?;
+            if matches!(config.method, AuthMethod::Oauth { .. }) && config.token_store.is_memory() {
                 return Err(boxauth::Error::config(
                     "--oauth keeps its tokens in --token-file PATH or --token-store redis://… (or log in once with \
                      `boxauth login`, which saves an environment)",
                 ));
             }
-            return build(&auth, session, store);
+            return Ok(config);
         }
         let store = Store::locate()?;
         if env.is_none() && store.load()?.current.is_none() {
-            // No flag, no saved environment: the process environment (BOX_JWT_CONFIG_JSON, …).
-            return from_process_environment(connection);
+            return from_process_environment();
         }
-        let (name, environment) = store.resolve(env)?;
-        from_environment(&store, &name, &environment, connection)
+        Ok(store.resolve(env)?.1.config)
     }
 }
 
-/// The scheme of a saved environment.
-pub fn from_environment(
-    store: &Store,
-    name: &str,
-    environment: &Environment,
-    connection: &ConnectionArgs,
-) -> boxauth::Result<Arc<dyn Authentication>> {
-    let urls = connection.urls(
-        environment.base_url.as_deref(),
-        environment.oauth2_url.as_deref(),
-    )?;
-    let session = connection.session_for(urls)?;
-    let file = store.token_file(name);
-    let tokens = if environment.token_store == "file" {
-        TokenPlace::File(&file)
-    } else {
-        TokenPlace::Redis(
-            &environment.token_store,
-            environment.redis_ca_file.as_deref(),
-            namespace(&environment.auth, Some(name))?,
-        )
-    };
-    build(&environment.auth, session, tokens)
-}
-
-/// The auth `boxauth::AuthConfig::from_env` finds in the process environment, sent through this
-/// command's connection (its URLs, headers and CA; the variables' URLs when no flag is given).
-fn from_process_environment(
-    connection: &ConnectionArgs,
-) -> boxauth::Result<Arc<dyn Authentication>> {
-    let config = boxauth::AuthConfig::from_env().map_err(|error| match error {
+/// The auth method `boxauth::AuthConfig::from_env` finds in the process environment.
+fn from_process_environment() -> boxauth::Result<AuthConfig> {
+    AuthConfig::from_env().map_err(|error| match error {
         boxauth::Error::Config(config) if config.kind() == ConfigErrorKind::Missing => {
             ConfigError::new(
                 ConfigErrorKind::Missing,
@@ -360,24 +271,5 @@ fn from_process_environment(
             .into()
         }
         error => error,
-    })?;
-    let urls = connection.urls(config.base_url.as_deref(), config.oauth2_url.as_deref())?;
-    let options = AuthOptions::default().session(connection.session_for(urls)?);
-    config.build_with(options)
-}
-
-fn build(
-    auth: &AuthMethod,
-    session: NetworkSession,
-    store: TokenPlace<'_>,
-) -> boxauth::Result<Arc<dyn Authentication>> {
-    let mut options = AuthOptions::default().session(session);
-    match store {
-        TokenPlace::Memory => {}
-        TokenPlace::File(path) => options = options.storage(FileStorage::new(path)),
-        TokenPlace::Redis(url, ca_file, namespace) => {
-            options = options.storage(redis_storage(url, ca_file, &namespace)?)
-        }
-    }
-    auth.build(options)
+    })
 }

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use boxauth::{AuthMethod, ConfigError, ConfigErrorKind, Error};
+use boxauth::{AuthConfig, AuthMethod, ConfigError, ConfigErrorKind, Error};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::environments::{Environment, check_name};
+use crate::environments::check_name;
 
 #[derive(Deserialize)]
 struct BoxCliFile {
@@ -50,7 +50,7 @@ pub struct Imported {
     /// Box CLI's name for it.
     pub name: String,
     /// The environment, or what is wrong with it.
-    pub environment: Result<Environment, String>,
+    pub environment: boxauth::Result<AuthConfig>,
     /// Something the user should know (an OAuth environment needs a login).
     pub note: Option<String>,
 }
@@ -95,9 +95,7 @@ pub fn read(path: &Path) -> boxauth::Result<(Vec<Imported>, Option<String>)> {
                 )
             });
             Imported {
-                environment: check_name(&name)
-                    .map_err(|e| e.to_string())
-                    .and_then(|()| convert(env)),
+                environment: check_name(&name).and_then(|()| convert(env)),
                 name,
                 note,
             }
@@ -114,20 +112,22 @@ fn text(value: &Option<Value>) -> Option<String> {
     }
 }
 
-fn convert(env: BoxCliEnvironment) -> Result<Environment, String> {
+fn convert(env: BoxCliEnvironment) -> boxauth::Result<AuthConfig> {
     let auth = match env.auth_method.as_deref() {
         Some("ccg") => AuthMethod::Ccg {
-            client_id: env.client_id.ok_or("no clientId")?,
-            client_secret: env.client_secret.ok_or("no clientSecret")?,
+            client_id: env.client_id.ok_or_else(|| missing("clientId"))?,
+            client_secret: env.client_secret.ok_or_else(|| missing("clientSecret"))?,
             enterprise_id: text(&env.enterprise_id),
             user_id: text(&env.ccg_user),
         },
         Some("oauth20") => AuthMethod::Oauth {
-            client_id: env.client_id.ok_or("no clientId")?,
-            client_secret: env.client_secret.ok_or("no clientSecret")?,
+            client_id: env.client_id.ok_or_else(|| missing("clientId"))?,
+            client_secret: env.client_secret.ok_or_else(|| missing("clientSecret"))?,
         },
         None | Some("jwt") => {
-            let config_file = env.box_config_file_path.ok_or("no boxConfigFilePath")?;
+            let config_file = env
+                .box_config_file_path
+                .ok_or_else(|| missing("boxConfigFilePath"))?;
             match (env.has_in_line_private_key, env.private_key_path) {
                 // The key is in a file of its own: the config is saved with that key in it.
                 (Some(false), Some(key_path)) => AuthMethod::Jwt {
@@ -136,8 +136,7 @@ fn convert(env: BoxCliEnvironment) -> Result<Environment, String> {
                     user_id: None,
                 },
                 _ => {
-                    boxauth::JwtConfig::from_config_file(&config_file)
-                        .map_err(|e| e.to_string())?;
+                    boxauth::JwtConfig::from_config_file(&config_file)?;
                     AuthMethod::Jwt {
                         config_file: Some(config_file),
                         config_json: None,
@@ -147,38 +146,51 @@ fn convert(env: BoxCliEnvironment) -> Result<Environment, String> {
             }
         }
         Some(other) => {
-            return Err(format!(
+            return Err(Error::config(format!(
                 "the auth method {other:?} is not one boxauth knows"
-            ));
+            )));
         }
     };
-    Ok(Environment {
-        auth,
-        token_store: "file".to_owned(),
-        redis_ca_file: None,
-        base_url: None,
-        oauth2_url: None,
-    })
+    Ok(AuthConfig::new(auth))
 }
 
 /// The config JSON of `config_file` with its private key taken from `key_path`.
-fn with_key_from(config_file: &Path, key_path: &Path) -> Result<String, String> {
+fn with_key_from(config_file: &Path, key_path: &Path) -> boxauth::Result<String> {
     let read = |path: &Path| {
         boxauth::internal::private_file::read_text(
             path,
             boxauth::internal::private_file::MAX_CONFIG_BYTES,
         )
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read {}", path.display()),
+            )
+            .with_source(e)
+        })
     };
     let mut config: Value = serde_json::from_str(&read(config_file)?)
-        .map_err(|_| format!("{} is not JSON", config_file.display()))?;
+        .map_err(|_| Error::config(format!("{} is not JSON", config_file.display())))?;
     let key = read(key_path)?;
     config
         .pointer_mut("/boxAppSettings/appAuth")
         .and_then(Value::as_object_mut)
-        .ok_or_else(|| format!("{} has no boxAppSettings.appAuth", config_file.display()))?
+        .ok_or_else(|| missing_in(config_file, "boxAppSettings.appAuth"))?
         .insert("privateKey".to_owned(), Value::String(key.to_string()));
     let json = config.to_string();
-    boxauth::JwtConfig::from_config_json(&json).map_err(|e| e.to_string())?;
+    boxauth::JwtConfig::from_config_json(&json)?;
     Ok(json)
+}
+
+/// A Box CLI environment without `field`.
+fn missing(field: &str) -> Error {
+    ConfigError::new(ConfigErrorKind::Missing, format!("it has no {field}")).into()
+}
+
+fn missing_in(file: &Path, field: &str) -> Error {
+    ConfigError::new(
+        ConfigErrorKind::Missing,
+        format!("{} has no {field}", file.display()),
+    )
+    .into()
 }

@@ -2,9 +2,11 @@
 //! headers.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use boxauth::{
-    BoxUrls, ConfigError, ConfigErrorKind, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession,
+    AuthConfig, AuthOptions, Authentication, BoxUrls, ConfigError, ConfigErrorKind,
+    DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession, NetworkSessionBuilder,
 };
 use clap::Args;
 
@@ -70,60 +72,75 @@ impl std::fmt::Debug for ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// The URLs: a flag or variable wins, then `fallback` (an environment's), then Box's.
-    pub fn urls(
-        &self,
-        fallback_base: Option<&str>,
-        fallback_oauth2: Option<&str>,
-    ) -> boxauth::Result<BoxUrls> {
-        let base = self
-            .base_url
-            .as_deref()
-            .or(fallback_base)
-            .unwrap_or(DEFAULT_BASE_URL);
-        let oauth2 = self
-            .oauth2_url
-            .as_deref()
-            .or(fallback_oauth2)
-            .unwrap_or(DEFAULT_OAUTH2_URL);
-        BoxUrls::new(base, oauth2)
-    }
-
-    /// A session for these URLs (with the `--header`s on every request).
-    pub fn session_for(&self, urls: BoxUrls) -> boxauth::Result<NetworkSession> {
-        let mut builder = NetworkSession::builder().urls(urls);
-        for (name, value) in self.extra_headers()? {
-            builder = builder.header(name, value);
+    /// Settles where `config` sends requests: a flag (or its variable) wins over the config's
+    /// own URLs and CA.
+    pub fn apply(&self, config: &mut AuthConfig) {
+        if let Some(url) = &self.base_url {
+            config.base_url = Some(url.clone());
+        }
+        if let Some(url) = &self.oauth2_url {
+            config.oauth2_url = Some(url.clone());
         }
         if let Some(path) = &self.ca_file {
-            let pem = boxauth::internal::private_file::read_regular(
-                path,
-                boxauth::internal::private_file::MAX_CONFIG_BYTES,
-            )
-            .map_err(|e| {
-                ConfigError::new(
-                    ConfigErrorKind::Unreadable,
-                    format!("cannot read the CA file {} (--ca-file)", path.display()),
-                )
-                .with_source(e)
-            })?;
-            builder = builder.add_root_certificates(pem);
+            config.ca_file = Some(path.clone());
         }
-        builder
-            .build()
-            .map_err(|error| match (&self.ca_file, error) {
-                (Some(path), boxauth::Error::Config(config)) => ConfigError::new(
-                    config.kind(),
-                    format!("--ca-file {}: {}", path.display(), config.message()),
-                )
-                .into(),
-                (_, error) => error,
-            })
     }
 
-    /// A session for Box, or the URLs given on the command line.
+    /// The auth `config` describes, sent as this command line says (its URLs, CA and headers):
+    /// every command builds its auth here, from an `AuthConfig`.
+    pub fn build(&self, mut config: AuthConfig) -> boxauth::Result<Arc<dyn Authentication>> {
+        self.apply(&mut config);
+        let session = self.finish(config.session_builder())?;
+        config.build_with(AuthOptions::default().session(session))
+    }
+
+    /// The session for `config` (its URLs and CA settled by [`apply`](Self::apply)), with the
+    /// `--header`s.
+    pub fn session_for(&self, config: &AuthConfig) -> boxauth::Result<NetworkSession> {
+        self.finish(config.session_builder())
+    }
+
+    /// A session for Box, or the URLs and CA given on the command line (no auth method: the
+    /// `api` commands).
     pub fn session(&self) -> boxauth::Result<NetworkSession> {
-        self.session_for(self.urls(None, None)?)
+        let urls = BoxUrls::new(
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.oauth2_url.as_deref().unwrap_or(DEFAULT_OAUTH2_URL),
+        )?;
+        let builder = NetworkSession::builder().urls(urls);
+        self.finish(match &self.ca_file {
+            Some(path) => builder.add_root_certificates_file(path),
+            None => Ok(builder),
+        })
+    }
+
+    /// `builder` with the `--header`s, built; an error about the CA names the flag that gave it
+    /// (the CA file could not be read, or `build` refused its certificates).
+    fn finish(
+        &self,
+        builder: boxauth::Result<NetworkSessionBuilder>,
+    ) -> boxauth::Result<NetworkSession> {
+        let headers = self.extra_headers()?;
+        let about_the_ca = |error: boxauth::Error| match (&self.ca_file, error) {
+            (Some(path), boxauth::Error::Config(config)) => ConfigError::new(
+                config.kind(),
+                format!("--ca-file {} cannot be used", path.display()),
+            )
+            .with_source(config)
+            .into(),
+            (_, error) => error,
+        };
+        let mut builder = builder.map_err(|error| {
+            if error.config_error_kind() == Some(ConfigErrorKind::Unreadable) {
+                about_the_ca(error)
+            } else {
+                error
+            }
+        })?;
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        builder.build().map_err(about_the_ca)
     }
 
     /// `--header` values split into name and value.

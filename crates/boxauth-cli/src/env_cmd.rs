@@ -3,6 +3,8 @@
 use clap::{Args, Subcommand};
 
 use crate::auth_source::AuthSource;
+use boxauth::{ConfigError, ConfigErrorKind};
+
 use crate::environments::{Environment, Store, check_name};
 use crate::output::{Output, print_json};
 
@@ -86,48 +88,32 @@ impl EnvCommand {
         match self.action {
             Action::Add(add) => {
                 check_name(&add.name)?;
-                let token_store = add
-                    .source
-                    .token_store
-                    .clone()
-                    .unwrap_or_else(|| "file".to_owned());
-                crate::auth_source::check_token_store(&token_store)?;
-                let redis_ca_file = match &add.source.redis_ca_file {
-                    Some(_) if token_store == "file" => {
-                        return Err(boxauth::Error::config(
-                            "--redis-ca-file goes with --token-store rediss://…",
-                        ));
-                    }
-                    Some(path) => Some(std::fs::canonicalize(path).map_err(|e| {
-                        boxauth::Error::config(format!("cannot resolve {}: {e}", path.display()))
-                    })?),
-                    None => None,
-                };
-                if token_store != "file" {
-                    // Checked now, so a wrong URL or CA file is reported when it is saved.
-                    crate::auth_source::redis_storage(
-                        &token_store,
-                        redis_ca_file.as_deref(),
-                        "boxauth:check",
-                    )?;
-                }
                 if add.source.token_file.is_some() {
                     return Err(boxauth::Error::config(
                         "an environment keeps its token file in the config directory: leave out --token-file",
                     ));
                 }
-                if let (Some(base), Some(oauth2)) = (&add.base_url, &add.oauth2_url) {
-                    boxauth::BoxUrls::new(base, oauth2)?;
-                } else if let Some(url) = add.base_url.as_ref().or(add.oauth2_url.as_ref()) {
-                    boxauth::BoxUrls::default().with_base_url(url)?;
+                let mut config = add.source.config()?;
+                if let Some(path) = &config.redis_ca_file {
+                    if !matches!(config.token_store, boxauth::TokenStore::Redis(_)) {
+                        return Err(boxauth::Error::config(
+                            "--redis-ca-file goes with --token-store rediss://…",
+                        ));
+                    }
+                    config.redis_ca_file = Some(std::fs::canonicalize(path).map_err(|e| {
+                        ConfigError::new(
+                            ConfigErrorKind::Unreadable,
+                            format!("cannot resolve {}", path.display()),
+                        )
+                        .with_source(e)
+                    })?);
                 }
-                let environment = Environment {
-                    auth: add.source.to_env_auth()?,
-                    token_store,
-                    redis_ca_file,
-                    base_url: add.base_url,
-                    oauth2_url: add.oauth2_url,
-                };
+                config.base_url = add.base_url;
+                config.oauth2_url = add.oauth2_url;
+                let environment = Environment::new(&store, &add.name, config);
+                // Checked now, so a wrong URL or CA file is reported when it is saved.
+                environment.config.session_builder()?;
+                environment.config.storage()?;
                 let mut all = store.load()?;
                 if all.environments.contains_key(&add.name) && !add.force {
                     return Err(boxauth::Error::config(format!(
@@ -135,7 +121,7 @@ impl EnvCommand {
                         add.name
                     )));
                 }
-                let method = environment.auth.name();
+                let method = environment.config.method.name();
                 all.environments.insert(add.name.clone(), environment);
                 if add.make_current || all.current.is_none() {
                     all.current = Some(add.name.clone());
@@ -154,11 +140,11 @@ impl EnvCommand {
                             serde_json::json!({
                                 "name": name,
                                 "current": all.current.as_deref() == Some(name.as_str()),
-                                "method": env.auth.name(),
-                                "token_store": crate::auth_source::shown_token_store(&env.token_store),
-                                "redis_ca_file": env.redis_ca_file,
-                                "base_url": env.base_url,
-                                "oauth2_url": env.oauth2_url,
+                                "method": env.config.method.name(),
+                                "token_store": env.shown_token_store(),
+                                "redis_ca_file": env.config.redis_ca_file,
+                                "base_url": env.config.base_url,
+                                "oauth2_url": env.config.oauth2_url,
                             })
                         })
                         .collect();
@@ -173,14 +159,18 @@ impl EnvCommand {
                     } else {
                         " "
                     };
-                    let host = env.base_url.as_deref().unwrap_or(boxauth::DEFAULT_BASE_URL);
-                    let mut store = crate::auth_source::shown_token_store(&env.token_store);
-                    if let Some(ca) = &env.redis_ca_file {
+                    let host = env
+                        .config
+                        .base_url
+                        .as_deref()
+                        .unwrap_or(boxauth::DEFAULT_BASE_URL);
+                    let mut store = env.shown_token_store();
+                    if let Some(ca) = &env.config.redis_ca_file {
                         store.push_str(&format!(" (CA {})", ca.display()));
                     }
                     println!(
                         "{mark} {name:<20} {:<16} {host}  tokens: {store}",
-                        env.auth.name()
+                        env.config.method.name()
                     );
                 }
                 Ok(())
@@ -199,9 +189,9 @@ impl EnvCommand {
                         out.note(note);
                     }
                     let environment = match entry.environment {
-                        Ok(environment) => environment,
+                        Ok(config) => Environment::new(&store, &entry.name, config),
                         Err(why) => {
-                            out.note(&format!("skipped {}: {why}", entry.name));
+                            out.note(&format!("skipped {}: {}", entry.name, why.report()));
                             continue;
                         }
                     };
@@ -215,7 +205,7 @@ impl EnvCommand {
                     out.note(&format!(
                         "imported {} ({})",
                         entry.name,
-                        environment.auth.name()
+                        environment.config.method.name()
                     ));
                     all.environments.insert(entry.name, environment);
                     added += 1;

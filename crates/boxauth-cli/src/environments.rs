@@ -1,60 +1,127 @@
-//! Saved environments: an auth method, where its tokens live, and which Box (or emulator) it talks
-//! to. Kept in the platform config directory; every file that holds a secret is mode 0600.
+//! Saved environments: the library's `AuthConfig` (an auth method, where its tokens live, which
+//! Box it talks to) under a name, kept in the platform config directory; every file that holds a
+//! secret is mode 0600.
+//!
+//! On disk an environment is the `AuthConfig`'s JSON, except for the one setting that is the
+//! CLI's own: `"token_store": "file"` (the default) keeps its tokens in `tokens/NAME.json` beside
+//! the environments, and a Redis store keeps them under the namespace `boxauth:env:NAME`. Both
+//! are made full `AuthConfig` settings when the file is read, so every command builds its auth
+//! the library's way, from the `AuthConfig`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use boxauth::{AuthMethod, Error};
+use boxauth::{AuthConfig, ConfigError, ConfigErrorKind, Error, TokenStore};
 use serde::{Deserialize, Serialize};
 
-/// One saved environment.
-#[derive(Clone, Serialize, Deserialize)]
+/// The token store an environment keeps its tokens in when it names none: its own file.
+const FILE: &str = "file";
+
+/// One saved environment, ready to build: its token store is a full path or URL, and a Redis
+/// store has the environment's own namespace.
+#[derive(Debug, Clone)]
 pub struct Environment {
-    /// How it authenticates (the library's description of a method: the same JSON as ever).
-    #[serde(flatten)]
-    pub auth: AuthMethod,
-    /// `file` (the default: a token file in the config directory) or a `redis://` URL.
-    #[serde(default = "file_store")]
-    pub token_store: String,
-    /// The CA certificate (PEM) trusted for a `rediss://` token store, if not the system's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redis_ca_file: Option<PathBuf>,
-    /// Box's API host, if not Box's own (an emulator, a proxy).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// Box's OAuth 2.0 host, if not Box's own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth2_url: Option<String>,
+    /// How it authenticates, where its tokens live, which Box.
+    pub config: AuthConfig,
+    /// Its tokens are in its own file in the config directory (`"token_store": "file"`).
+    own_file: bool,
 }
 
-impl std::fmt::Debug for Environment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Environment")
-            .field("auth", &self.auth)
-            .field(
-                "token_store",
-                &boxauth::internal::mask::url_password(&self.token_store),
-            )
-            .field("redis_ca_file", &self.redis_ca_file)
-            .field("base_url", &self.base_url)
-            .field("oauth2_url", &self.oauth2_url)
-            .finish()
-    }
+/// An environment as the file holds it: the `AuthConfig`, with the token store as the CLI writes
+/// it (`file`, or the store's URL).
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    #[serde(flatten)]
+    config: AuthConfig,
+    /// `file`, or a token store URL (the `AuthConfig`'s own field stays at its default).
+    #[serde(default = "file_store")]
+    token_store: String,
 }
 
 fn file_store() -> String {
-    "file".to_owned()
+    FILE.to_owned()
+}
+
+/// The Redis namespace of environment `name`'s tokens.
+pub fn namespace(name: &str) -> String {
+    format!("boxauth:env:{name}")
+}
+
+impl Environment {
+    /// `config` saved as environment `name` of `store`: with no token store of its own (memory),
+    /// its tokens go in its file; a Redis store gets the environment's namespace.
+    pub fn new(store: &Store, name: &str, mut config: AuthConfig) -> Self {
+        let own_file = config.token_store.is_memory();
+        if own_file {
+            config.token_store = TokenStore::File(store.token_file(name));
+        } else {
+            config.token_namespace = Some(namespace(name));
+        }
+        Self { config, own_file }
+    }
+
+    /// The token store as it may be shown: `file`, or its URL with the password masked.
+    pub fn shown_token_store(&self) -> String {
+        if self.own_file {
+            FILE.to_owned()
+        } else {
+            self.config.token_store.shown()
+        }
+    }
+
+    /// Where its tokens are kept, for a note.
+    pub fn kept_in(&self) -> String {
+        match (&self.config.token_store, &self.config.token_namespace) {
+            (TokenStore::File(path), _) => path.display().to_string(),
+            (_, Some(namespace)) => format!("{namespace} in {}", self.config.token_store.shown()),
+            (store, None) => store.shown(),
+        }
+    }
+
+    fn read(store: &Store, name: &str, saved: Saved) -> Result<Self, Error> {
+        let mut config = saved.config;
+        if saved.token_store != FILE {
+            config.token_store = saved.token_store.parse()?;
+        }
+        Ok(Self::new(store, name, config))
+    }
+
+    fn saved(&self) -> Saved {
+        let mut config = self.config.clone();
+        let token_store = if self.own_file {
+            FILE.to_owned()
+        } else {
+            // Written out in full: a URL's password is part of the store.
+            serde_json::to_value(&config.token_store)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(file_store)
+        };
+        config.token_store = TokenStore::Memory;
+        config.token_namespace = None;
+        Saved {
+            config,
+            token_store,
+        }
+    }
 }
 
 /// Every saved environment, and the current one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Environments {
     /// The environment used when a command names none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<String>,
     /// By name.
-    #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
+}
+
+/// The file's shape.
+#[derive(Default, Serialize, Deserialize)]
+struct File {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    current: Option<String>,
+    #[serde(default)]
+    environments: BTreeMap<String, Saved>,
 }
 
 /// The config directory and its files.
@@ -106,7 +173,12 @@ pub fn check_name(name: &str) -> Result<(), Error> {
 }
 
 fn io(what: &str, path: &Path, error: std::io::Error) -> Error {
-    Error::config(format!("cannot {what} {}: {error}", path.display()))
+    ConfigError::new(
+        ConfigErrorKind::Unreadable,
+        format!("cannot {what} {}", path.display()),
+    )
+    .with_source(error)
+    .into()
 }
 
 impl Store {
@@ -138,7 +210,7 @@ impl Store {
             Err(e) => return Err(io("read", &path, e)),
         };
         // serde's message may quote the file (a client secret): only the position is kept.
-        let environments: Environments = serde_json::from_str(&text).map_err(|e| {
+        let file: File = serde_json::from_str(&text).map_err(|e| {
             Error::config(format!(
                 "{} is damaged (JSON error at line {} column {}); fix it or move it away and \
                  add the environments again",
@@ -148,19 +220,36 @@ impl Store {
             ))
         })?;
         // A hand-edited name like `../../outside` would put its token file outside this directory.
-        for name in environments
-            .environments
-            .keys()
-            .chain(environments.current.iter())
-        {
+        for name in file.environments.keys().chain(file.current.iter()) {
             check_name(name).map_err(|e| {
-                Error::config(format!(
-                    "{} holds an environment name that is not allowed: {e}; rename it in the file",
-                    path.display()
-                ))
+                ConfigError::new(
+                    ConfigErrorKind::Invalid,
+                    format!(
+                        "{} holds an environment name that is not allowed; rename it in the file",
+                        path.display()
+                    ),
+                )
+                .with_source(e)
             })?;
         }
-        Ok(environments)
+        let mut environments = BTreeMap::new();
+        for (name, saved) in file.environments {
+            let environment = Environment::read(self, &name, saved).map_err(|e| {
+                ConfigError::new(
+                    ConfigErrorKind::Invalid,
+                    format!(
+                        "environment {name:?} in {} cannot be used; fix it in the file or add it again",
+                        path.display()
+                    ),
+                )
+                .with_source(e)
+            })?;
+            environments.insert(name, environment);
+        }
+        Ok(Environments {
+            current: file.current,
+            environments,
+        })
     }
 
     /// Saves every environment (mode 0600: the file holds client secrets).
@@ -172,8 +261,18 @@ impl Store {
         builder
             .create(&self.dir)
             .map_err(|e| io("create", &self.dir, e))?;
-        let json =
-            serde_json::to_vec_pretty(environments).map_err(|e| Error::config(e.to_string()))?;
+        let file = File {
+            current: environments.current.clone(),
+            environments: environments
+                .environments
+                .iter()
+                .map(|(name, environment)| (name.clone(), environment.saved()))
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(|e| {
+            ConfigError::new(ConfigErrorKind::Invalid, "cannot write the environments")
+                .with_source(e)
+        })?;
         let path = self.file();
         boxauth::internal::private_file::write_private(&path, &json)
             .map_err(|e| io("write", &path, e))

@@ -8,7 +8,10 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use boxauth::{AuthOptions, AuthorizeOptions, BoxClient, Error, FileStorage, OAuth, OAuthConfig};
+use boxauth::{
+    AuthConfig, AuthOptions, AuthorizeOptions, BoxClient, ConfigError, ConfigErrorKind, Error,
+    OAuth, OAuthConfig,
+};
 use clap::Args;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -111,14 +114,19 @@ async fn bind(port: u16, out: &Output) -> boxauth::Result<TcpListener> {
             out.note(&format!(
                 "port {port} is busy ({error}); listening on a free port instead (Box accepts any port on localhost)"
             ));
-            TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .map_err(|e| Error::config(format!("cannot listen on a loopback port: {e}")))
+            TcpListener::bind(("127.0.0.1", 0)).await.map_err(no_port)
         }
-        Err(error) => Err(Error::config(format!(
-            "cannot listen on a loopback port: {error}"
-        ))),
+        Err(error) => Err(no_port(error)),
     }
+}
+
+fn no_port(error: std::io::Error) -> Error {
+    ConfigError::new(
+        ConfigErrorKind::Unreadable,
+        "cannot listen on a loopback port for Box's redirect",
+    )
+    .with_source(error)
+    .into()
 }
 
 fn open_browser(url: &str) -> bool {
@@ -165,7 +173,7 @@ impl LoginCommand {
             .or_else(|| {
                 all.current.clone().filter(|c| {
                     matches!(
-                        all.environments.get(c).map(|e| &e.auth),
+                        all.environments.get(c).map(|e| &e.config.method),
                         Some(boxauth::AuthMethod::Oauth { .. })
                     )
                 })
@@ -173,7 +181,7 @@ impl LoginCommand {
             .unwrap_or_else(|| "default".to_owned());
         check_name(&name)?;
         let existing = all.environments.get(&name).cloned();
-        let (saved_id, saved_secret) = match existing.as_ref().map(|e| &e.auth) {
+        let (saved_id, saved_secret) = match existing.as_ref().map(|e| &e.config.method) {
             Some(boxauth::AuthMethod::Oauth {
                 client_id,
                 client_secret,
@@ -188,48 +196,36 @@ impl LoginCommand {
             .clone()
             .or(saved_secret)
             .ok_or_else(|| Error::config("give --client-secret (or BOX_CLIENT_SECRET)"))?;
-        let base_url = self
-            .connection
-            .base_url
-            .clone()
-            .or_else(|| existing.as_ref().and_then(|e| e.base_url.clone()));
-        let oauth2_url = self
-            .connection
-            .oauth2_url
-            .clone()
-            .or_else(|| existing.as_ref().and_then(|e| e.oauth2_url.clone()));
-        let urls = self
-            .connection
-            .urls(base_url.as_deref(), oauth2_url.as_deref())?;
-        let session = self.connection.session_for(urls)?;
+        let method = boxauth::AuthMethod::Oauth {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        };
+        // The environment after the login: this app, where the environment kept its tokens (its
+        // file, or the Redis it was saved with), and its URLs unless a flag gives others.
+        let mut environment = match existing {
+            Some(mut environment) => {
+                environment.config.method = method;
+                environment
+            }
+            None => Environment::new(&store, &name, AuthConfig::new(method)),
+        };
+        if let Some(url) = &self.connection.base_url {
+            environment.config.base_url = Some(url.clone());
+        }
+        if let Some(url) = &self.connection.oauth2_url {
+            environment.config.oauth2_url = Some(url.clone());
+        }
+        let mut sent = environment.config.clone();
+        self.connection.apply(&mut sent);
+        let session = self.connection.session_for(&sent)?;
 
         let listener = bind(self.port, out).await?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Error::config(e.to_string()))?
-            .port();
+        let port = listener.local_addr().map_err(no_port)?.port();
         let redirect_uri = format!("http://localhost:{port}/callback");
-        // Where the environment keeps its tokens: its file, or the Redis it was saved with.
-        let token_store = existing
-            .as_ref()
-            .map_or_else(|| "file".to_owned(), |e| e.token_store.clone());
-        let redis_ca_file = existing.as_ref().and_then(|e| e.redis_ca_file.clone());
-        let token_file = store.token_file(&name);
-        let options = AuthOptions::default().session(session);
-        let (options, kept_in) = if token_store == "file" {
-            (
-                options.storage(FileStorage::new(&token_file)),
-                token_file.display().to_string(),
-            )
-        } else {
-            let namespace = format!("boxauth:env:{name}");
-            let redis = crate::auth_source::redis_storage(
-                &token_store,
-                redis_ca_file.as_deref(),
-                &namespace,
-            )?;
-            (options.storage(redis), format!("{namespace} in Redis"))
-        };
+        let mut options = AuthOptions::default().session(session);
+        if let Some(storage) = environment.config.storage()? {
+            options = options.shared_storage(storage);
+        }
         let oauth = OAuth::with_options(
             OAuthConfig::new(client_id.as_str(), client_secret.clone()),
             options,
@@ -276,19 +272,8 @@ impl LoginCommand {
             eprint!("\r\x1b[2K");
         }
         let login = outcome?;
-        all.environments.insert(
-            name.clone(),
-            Environment {
-                auth: boxauth::AuthMethod::Oauth {
-                    client_id,
-                    client_secret,
-                },
-                token_store,
-                redis_ca_file,
-                base_url,
-                oauth2_url,
-            },
-        );
+        let kept_in = environment.kept_in();
+        all.environments.insert(name.clone(), environment);
         all.current = Some(name.clone());
         store.save(&all)?;
         println!("Logged in as {login}");

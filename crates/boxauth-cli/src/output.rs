@@ -1,6 +1,6 @@
 //! How results and errors reach the terminal.
 
-use boxauth::{Error, StorageErrorKind};
+use boxauth::{ConfigError, ConfigErrorKind, Error, StorageErrorKind};
 
 use crate::style::Style;
 
@@ -22,8 +22,13 @@ impl Output {
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> boxauth::Result<()> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::config(format!("could not format the answer as JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::Invalid,
+            "could not format the answer as JSON",
+        )
+        .with_source(e)
+    })?;
     println!("{text}");
     Ok(())
 }

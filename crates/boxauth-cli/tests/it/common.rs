@@ -23,6 +23,12 @@ pub fn boxauth(config_dir: Option<&Path>) -> Command {
         "BOXAUTH_FAILPOINT",
         "BOX_CA_FILE",
         "BOX_DEVELOPER_TOKEN",
+        "BOX_JWT_CONFIG",
+        "BOX_JWT_CONFIG_JSON",
+        "BOX_ENTERPRISE_ID",
+        "BOX_USER_ID",
+        "BOX_TOKEN_STORE",
+        "BOX_REDIS_CA_FILE",
     ] {
         command.env_remove(name);
     }

@@ -264,3 +264,81 @@ async fn box_clis_environments_are_imported_and_work() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(listed.contains("\"method\": \"ccg\""));
 }
+
+/// An `environments.json` written by boxauth 0.1 (before environments were `AuthConfig`s) loads
+/// and works: every method and token store in it is listed as it was, its environments get
+/// tokens, and saving it again (adding an environment) keeps the others as they were.
+#[tokio::test]
+async fn environments_written_by_an_earlier_boxauth_still_load() {
+    let emulator = emu::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let export = emulator.export_config(&dir.path().join("export")).unwrap();
+    let written = include_str!("../fixtures/environments-written-by-0.1.json")
+        .replace("@BASE_URL@", emulator.base_url())
+        .replace("@CONFIG@", export.box_config.to_str().unwrap());
+    let file = config.join("environments.json");
+    std::fs::write(&file, &written).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let (code, listed, err) = boxauth(&config, &["env", "list", "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let shown: Vec<(String, String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|env| {
+            let field = |name: &str| env[name].as_str().unwrap().to_owned();
+            (field("name"), field("method"), field("token_store"))
+        })
+        .collect();
+    let expected = [
+        ("dev", "developer-token", "file"),
+        ("emu-ccg", "ccg", "file"),
+        ("emu-ccg-user", "ccg", "file"),
+        ("emu-jwt", "jwt", "file"),
+        ("fleet", "ccg", "redis://:***@127.0.0.1:1/0"),
+        (
+            "ha",
+            "ccg",
+            "redis-sentinel://127.0.0.1:1,127.0.0.1:2/mymaster",
+        ),
+        ("oauth-app", "oauth", "file"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(shown, expected);
+
+    // The current environment (CCG), the JWT one, and a CCG user: tokens, kept in their files.
+    for (args, user) in [
+        (&["token", "get"][..], DEFAULT_SERVICE_ACCOUNT_ID),
+        (
+            &["token", "get", "--env", "emu-jwt"][..],
+            DEFAULT_SERVICE_ACCOUNT_ID,
+        ),
+        (&["token", "get", "--env", "emu-ccg-user"][..], "200000001"),
+    ] {
+        let (code, token, err) = boxauth(&config, args).await;
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let (status, _, me) = emu::users_me(&emulator, &token, None).await;
+        assert_eq!((status, me["id"].as_str()), (200, Some(user)), "{args:?}");
+    }
+    assert!(config.join("tokens/emu-ccg.json").exists());
+    assert!(config.join("tokens/emu-jwt.json").exists());
+
+    // Saved again: every environment written as before, beside the new one.
+    let (code, _, err) = boxauth(
+        &config,
+        &["env", "add", "another", "--developer-token", "T"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let mut before: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    before["environments"]["another"] =
+        serde_json::json!({"method": "developer_token", "token": "T", "token_store": "file"});
+    assert_eq!(after, before);
+}

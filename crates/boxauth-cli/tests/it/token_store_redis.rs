@@ -198,6 +198,40 @@ async fn the_token_store_may_be_a_redis_cluster_or_sentinel() {
     assert!(held.is_some(), "the token is on the primary Sentinel names");
 }
 
+/// `BOX_TOKEN_STORE` with a cluster or Sentinel URL, with no flag and no saved environment: the
+/// CLI takes everything from `boxauth::AuthConfig::from_env()`, and the token lands on the
+/// primary under the identity's namespace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn box_token_store_may_name_a_redis_cluster_or_sentinel() {
+    let cluster = RedisCluster::start();
+    let sentinel = RedisSentinel::start();
+    let emulator = emu::start().await;
+    let key = format!("{{boxauth:{ID}:enterprise:{DEFAULT_ENTERPRISE_ID}}}:token");
+    for (store, primary) in [
+        (
+            cluster.url(),
+            &cluster.nodes[cluster.primary_of(cluster.slot(&key))],
+        ),
+        (sentinel.url(), &sentinel.data[sentinel.primary()]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = common::run(
+            common::boxauth(Some(dir.path()))
+                .args(["token", "get"])
+                .env("BOX_CLIENT_ID", ID)
+                .env("BOX_CLIENT_SECRET", SECRET)
+                .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID)
+                .env("BOX_BASE_URL", emulator.base_url())
+                .env("BOX_TOKEN_STORE", &store),
+        )
+        .await;
+        assert_eq!(run.code, 0, "{store}: {}", run.stderr);
+        let held: Option<String> = primary.query(redis::cmd("GET").arg(&key)).unwrap();
+        let held: serde_json::Value = serde_json::from_str(&held.expect("stored")).unwrap();
+        assert_eq!(held["access_token"], run.stdout.trim(), "{store}");
+    }
+}
+
 #[tokio::test]
 async fn a_tls_redis_is_used_with_the_ca_that_signed_it() {
     let redis = RedisServer::start_tls();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{AuthConfig, AuthMethod, TokenStore};
 use crate::auth::Authentication;
-use crate::error::{ConfigErrorKind, Error, Result};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
 
 /// The auth the environment describes ([`AuthConfig::from_env`]), built.
 pub fn from_env() -> Result<Arc<dyn Authentication>> {
@@ -24,7 +24,8 @@ impl AuthConfig {
     /// | `BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` + `BOX_ENTERPRISE_ID` or `BOX_USER_ID` | Client Credentials |
     ///
     /// And for any method: `BOX_BASE_URL`, `BOX_OAUTH2_URL`, `BOX_CA_FILE` (a CA to trust for Box),
-    /// `BOX_TOKEN_STORE` (`memory`, `file:PATH`, `redis://…`, `rediss://…`) and `BOX_REDIS_CA_FILE`.
+    /// `BOX_TOKEN_STORE` (`memory`, `file:PATH`, or a Redis URL: `redis://…`, `redis-cluster://…`,
+    /// `redis-sentinel://…`, `rediss…` for TLS) and `BOX_REDIS_CA_FILE`.
     /// An empty variable counts as unset. OAuth 2.0 is not read from the environment: its tokens
     /// come from a login.
     pub fn from_env() -> Result<Self> {
@@ -94,9 +95,13 @@ impl AuthConfig {
 
         let mut config = AuthConfig::new(method);
         if let Some(store) = var("BOX_TOKEN_STORE") {
-            config.token_store = store
-                .parse::<TokenStore>()
-                .map_err(|e| Error::config(format!("BOX_TOKEN_STORE: {e}")))?;
+            config.token_store = store.parse::<TokenStore>().map_err(|e| {
+                ConfigError::new(
+                    e.config_error_kind().unwrap_or(ConfigErrorKind::Invalid),
+                    "BOX_TOKEN_STORE names no token store boxauth can use",
+                )
+                .with_source(e)
+            })?;
         }
         config.redis_ca_file = var("BOX_REDIS_CA_FILE").map(PathBuf::from);
         config.base_url = var("BOX_BASE_URL");

@@ -33,8 +33,9 @@ use crate::auth::{
     OAuth, OAuthConfig, Subject,
 };
 use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
-use crate::network::NetworkSession;
+use crate::network::{NetworkSession, NetworkSessionBuilder};
 use crate::secret::{ClientSecret, ConfigJson, Token};
+use crate::storage::TokenStorage;
 use crate::urls::BoxUrls;
 
 /// How to authenticate. Serialised with a `method` tag (`developer_token`, `jwt`, `ccg`,
@@ -102,6 +103,11 @@ pub struct AuthConfig {
     /// The CA (PEM) that signed a `rediss://` token store's certificate, if not the system's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redis_ca_file: Option<PathBuf>,
+    /// The identity's namespace in a shared token store (Redis keys `{namespace}:token`…), if
+    /// not [`AuthMethod::identity`] (the app's client ID and subject): a name of your own, such
+    /// as `boxauth:myapp:prod`, for processes that must share one token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_namespace: Option<String>,
     /// Box's API host, if not `https://api.box.com` (an emulator, a proxy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
@@ -120,6 +126,7 @@ impl AuthConfig {
             method,
             token_store: TokenStore::Memory,
             redis_ca_file: None,
+            token_namespace: None,
             base_url: None,
             oauth2_url: None,
             ca_file: None,
@@ -144,15 +151,19 @@ impl AuthConfig {
             options.session = Some(self.session()?);
         }
         if options.storage.is_none() {
-            options.storage = self
-                .token_store
-                .storage(&self.method, self.redis_ca_file.as_deref())?;
+            options.storage = self.storage()?;
         }
         self.method.build(options)
     }
 
     /// A session for the config's URLs and CA.
     pub fn session(&self) -> Result<NetworkSession> {
+        self.session_builder()?.build()
+    }
+
+    /// A session builder with the config's URLs and CA, to add to (headers, retries, a proxy)
+    /// before building.
+    pub fn session_builder(&self) -> Result<NetworkSessionBuilder> {
         let urls = BoxUrls::from_vars(|name| match name {
             "BOX_BASE_URL" => self.base_url.clone(),
             "BOX_OAUTH2_URL" => self.oauth2_url.clone(),
@@ -160,9 +171,21 @@ impl AuthConfig {
         })?;
         let mut builder = NetworkSession::builder().urls(urls);
         if let Some(path) = &self.ca_file {
-            builder = builder.add_root_certificates(read_file(path, "CA")?);
+            builder = builder.add_root_certificates_file(path)?;
         }
-        builder.build()
+        Ok(builder)
+    }
+
+    /// The token storage the config names (`None`: this process's memory), under the
+    /// identity's namespace.
+    pub fn storage(&self) -> Result<Option<Arc<dyn TokenStorage>>> {
+        self.token_store.storage(
+            || match &self.token_namespace {
+                Some(namespace) => Ok(namespace.clone()),
+                None => self.method.identity(),
+            },
+            self.redis_ca_file.as_deref(),
+        )
     }
 }
 

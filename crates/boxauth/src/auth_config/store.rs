@@ -1,5 +1,6 @@
 //! Where an [`AuthConfig`](super::AuthConfig)'s tokens live, written as one string:
-//! `memory`, `file:PATH`, or a `redis://` / `rediss://` URL.
+//! `memory`, `file:PATH`, or a Redis URL in any form `RedisStorage` takes (one server, a
+//! cluster, Sentinel; TLS or not).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::AuthMethod;
 use crate::error::{Error, Result};
 use crate::storage::{FileStorage, TokenStorage};
 
@@ -21,8 +21,10 @@ pub enum TokenStore {
     Memory,
     /// A token file shared by the processes of one host (`file:PATH`).
     File(PathBuf),
-    /// Redis, shared by hosts (`redis://…` or `rediss://…`; feature `redis`), one namespace per
-    /// identity ([`AuthMethod::identity`]).
+    /// Redis, shared by hosts (feature `redis`): `redis://…`, `rediss://…`, `redis-cluster://…`,
+    /// `redis-sentinel://…` (and their `rediss-` forms), one namespace per identity
+    /// ([`AuthMethod::identity`], unless [`AuthConfig::token_namespace`](super::AuthConfig::token_namespace)
+    /// names another).
     Redis(String),
 }
 
@@ -41,19 +43,29 @@ impl TokenStore {
         }
     }
 
-    /// The storage for `method`'s tokens (`None`: memory), trusting `redis_ca` for `rediss://`.
-    pub fn storage(
+    /// The storage for tokens under `namespace` (`None`: memory), trusting `redis_ca` for TLS.
+    pub(super) fn storage(
         &self,
-        method: &AuthMethod,
+        namespace: impl FnOnce() -> Result<String>,
         redis_ca: Option<&Path>,
     ) -> Result<Option<Arc<dyn TokenStorage>>> {
         match self {
             Self::Memory => Ok(None),
             Self::File(path) => Ok(Some(Arc::new(FileStorage::new(path)))),
-            Self::Redis(url) => redis(url, &method.identity()?, redis_ca),
+            Self::Redis(url) => redis(url, &namespace()?, redis_ca),
         }
     }
 }
+
+/// The URL schemes of Redis token stores.
+const REDIS_SCHEMES: [&str; 6] = [
+    "redis://",
+    "rediss://",
+    "redis-cluster://",
+    "rediss-cluster://",
+    "redis-sentinel://",
+    "rediss-sentinel://",
+];
 
 #[cfg(feature = "redis")]
 fn redis(url: &str, namespace: &str, ca: Option<&Path>) -> Result<Option<Arc<dyn TokenStorage>>> {
@@ -71,6 +83,18 @@ fn redis(url: &str, _: &str, _: Option<&Path>) -> Result<Option<Arc<dyn TokenSto
          `redis` feature",
         crate::internal::mask::url_password(url)
     )))
+}
+
+/// Whether `RedisStorage` takes `url` (its form is checked without connecting).
+#[cfg(feature = "redis")]
+fn check_redis_url(url: &str) -> Result<()> {
+    crate::storage::RedisStorage::new(url, "boxauth:check").map(drop)
+}
+
+/// Without Redis support the URL is kept as written; using it says what to enable.
+#[cfg(not(feature = "redis"))]
+fn check_redis_url(_: &str) -> Result<()> {
+    Ok(())
 }
 
 impl fmt::Debug for TokenStore {
@@ -95,12 +119,14 @@ impl FromStr for TokenStore {
             }
             return Ok(Self::File(PathBuf::from(path)));
         }
-        if text.starts_with("redis://") || text.starts_with("rediss://") {
+        if REDIS_SCHEMES.iter().any(|scheme| text.starts_with(scheme)) {
+            check_redis_url(text)?;
             return Ok(Self::Redis(text.to_owned()));
         }
         Err(Error::config(format!(
-            "{:?} is not a token store: give memory, file:PATH, redis://HOST:PORT/DB or \
-             rediss://HOST:PORT/DB",
+            "{:?} is not a token store: give memory, file:PATH, or a Redis URL such as \
+             redis://HOST:PORT/DB, redis-cluster://HOST:PORT,HOST:PORT or \
+             redis-sentinel://HOST:PORT,HOST:PORT/MASTER_NAME (rediss… for TLS)",
             crate::internal::mask::url_password(text)
         )))
     }
@@ -134,6 +160,8 @@ mod tests {
             "file:/var/lib/app/t.json",
             "redis://:pw@h:6379/0",
             "rediss://h:6380/1",
+            "redis-cluster://:pw@10.0.0.1:7000,10.0.0.2:7000",
+            "rediss-sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster",
         ] {
             let store: TokenStore = text.parse().unwrap();
             assert_eq!(serde_json::to_value(&store).unwrap(), text);
@@ -145,5 +173,18 @@ mod tests {
             .unwrap_err();
         assert!(!wrong.to_string().contains("hunter2"), "{wrong}");
         assert!("file:".parse::<TokenStore>().is_err());
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_redis_url_is_checked_by_the_redis_storage() {
+        let malformed = "redis-cluster://:hunter2@10.0.0.1"
+            .parse::<TokenStore>()
+            .unwrap_err();
+        assert_eq!(
+            malformed.config_error_kind(),
+            Some(crate::ConfigErrorKind::Invalid)
+        );
+        assert!(!malformed.to_string().contains("hunter2"), "{malformed}");
     }
 }

@@ -98,6 +98,25 @@ impl NetworkSessionBuilder {
         self
     }
 
+    /// Trusts the CA certificates in the PEM file at `path`, as
+    /// [`add_root_certificates`](Self::add_root_certificates) does; the file must be a regular
+    /// file of at most 1 MiB.
+    pub fn add_root_certificates_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let pem = crate::internal::private_file::read_regular(
+            path,
+            crate::internal::private_file::MAX_CONFIG_BYTES,
+        )
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read the CA file {}", path.display()),
+            )
+            .with_source(e)
+        })?;
+        Ok(self.add_root_certificates(pem))
+    }
+
     /// Sends every request through `client`, built by you (your own TLS settings, pool or
     /// resolver). The session's own connection settings (timeouts, proxy, extra roots) then do
     /// not apply: set them on `client`. Give it `redirect(reqwest::redirect::Policy::none())`:
