@@ -2,6 +2,7 @@
 //! (`boxauth emulator exec -- CMD…`).
 
 mod exec;
+mod health;
 mod ready;
 
 use std::net::SocketAddr;
@@ -83,7 +84,7 @@ pub struct EmulatorCommand {
     ready_json: bool,
     /// The URL clients reach the emulator at, when not its listening address (a container's
     /// published port, a proxy): printed, exported and answered by the control API.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "BOX_EMULATOR_PUBLIC_URL")]
     public_url: Option<String>,
     /// A DNS name or IP address the --tls certificate carries besides 127.0.0.1, ::1 and
     /// localhost (repeatable).
@@ -127,14 +128,22 @@ enum Action {
         )]
         command: Vec<std::ffi::OsString>,
     },
+    /// Exit 0 when the emulator at URL answers GET /__emulator/health with 200, else 1 (a
+    /// container's HEALTHCHECK: the image has no curl).
+    Health {
+        /// The emulator's base URL (http only).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
 }
 
 impl EmulatorCommand {
     pub async fn run(self, verbose: bool) -> boxauth::Result<()> {
-        let exec = self
-            .action
-            .as_ref()
-            .map(|Action::Exec { command }| command.clone());
+        let exec = match &self.action {
+            Some(Action::Health { url }) => return health::check(url),
+            Some(Action::Exec { command }) => Some(command.clone()),
+            None => None,
+        };
         let emulator = self.start(verbose, exec.is_some()).await?;
         let exported = match (&self.export_config, &exec) {
             (Some(dir), _) => Some(export(&emulator, dir)?),
