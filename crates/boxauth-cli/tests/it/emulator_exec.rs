@@ -83,3 +83,29 @@ async fn a_command_that_cannot_run_is_a_clear_error_and_success_is_zero() {
     .await;
     assert_eq!(run.code, 128 + 15, "a signal is reported as shells do");
 }
+
+#[tokio::test]
+async fn the_health_command_is_green_for_a_running_emulator_and_red_otherwise() {
+    let run = common::run(common::boxauth(None).args([
+        "emulator",
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "\"$0\" emulator health --url \"$BOX_BASE_URL\"",
+        env!("CARGO_BIN_EXE_boxauth"),
+    ]))
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "healthy");
+    let port = boxauth_test_support::free_port();
+    let run = common::run(common::boxauth(None).args([
+        "emulator",
+        "health",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+    ]))
+    .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("refused"), "{}", run.stderr);
+}
