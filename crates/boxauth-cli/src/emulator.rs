@@ -1,11 +1,16 @@
-//! `boxauth emulator`: run the Box emulator as a server.
+//! `boxauth emulator`: run the Box emulator as a server, or around a command
+//! (`boxauth emulator exec -- CMD…`).
+
+mod exec;
+mod health;
+mod ready;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use boxauth_emulator::{Emulator, EmulatorConfig, Fault};
-use clap::Args;
+use boxauth_emulator::{AppKey, Emulator, EmulatorConfig, EmulatorHandle, Fault};
+use clap::{Args, Subcommand};
 
 /// Run a local Box authorization server (consent page, /oauth2/token, /oauth2/revoke, /2.0/users/me).
 #[derive(Debug, Args)]
@@ -13,11 +18,23 @@ use clap::Args;
   boxauth emulator                                   # the default world on 127.0.0.1:8080
   boxauth emulator --addr 127.0.0.1:0 --export-config ./emu    # writes emu/box_config.json
   boxauth emulator --config crates/boxauth-emulator/examples/emulator.toml
-  boxauth emulator --fault-rate 0.2 --faults 429,503,drop      # misbehave on 20% of requests")]
+  boxauth emulator --fault-rate 0.2 --faults 429,503,drop      # misbehave on 20% of requests
+  boxauth emulator --ready-json --addr 127.0.0.1:0             # one JSON line when ready
+  boxauth emulator exec -- mvn test                  # BOX_* variables for the command's tests
+
+Control API (loopback peers only unless --allow-remote-control), under /__emulator/:
+  GET health, stats, requests, clock, world, box-config
+  POST clock/advance {\"seconds\": N}, clock/offset {\"seconds\": N}, reset,
+       faults/script {\"faults\": [\"503\"]}, faults/rate {\"rate\": R, \"faults\": [..]}, faults/clear,
+       users, apps, items (config-file entries as JSON), users/ID/revoke-tokens")]
+#[command(args_conflicts_with_subcommands = false)]
 pub struct EmulatorCommand {
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
+    #[command(subcommand)]
+    action: Option<Action>,
+    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080; with exec,
+    /// 127.0.0.1:0].
+    #[arg(long)]
+    addr: Option<SocketAddr>,
     /// A TOML file describing enterprises, users, apps and items (default: the built-in world).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -60,22 +77,135 @@ pub struct EmulatorCommand {
     /// Serve at most this many connections at once (more wait in the listen queue).
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_connections: usize,
+    /// Print one JSON line on stdout when ready (base_url, oauth2_url, control_url, client_id,
+    /// client_secret, enterprise_id, admin_user_id, box_config, emulator_json, ca_file) instead
+    /// of the banner.
+    #[arg(long)]
+    ready_json: bool,
+    /// The URL clients reach the emulator at, when not its listening address (a container's
+    /// published port, a proxy): printed, exported and answered by the control API.
+    #[arg(long, value_name = "URL", env = "BOX_EMULATOR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A DNS name or IP address the --tls certificate carries besides 127.0.0.1, ::1 and
+    /// localhost (repeatable).
+    #[arg(long = "tls-name", value_name = "NAME")]
+    tls_names: Vec<String>,
+    /// The default app's RSA key (unencrypted PKCS#8 PEM): read when the file exists (no key
+    /// generation at start), else generated and written there (mode 0600) for the next start.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Answer the control API (/__emulator/…) to non-loopback peers too (a container's
+    /// published port). Whoever reaches the port can then reset the emulator and read its
+    /// credentials.
+    #[arg(long)]
+    allow_remote_control: bool,
+    /// Start with the clock this many seconds ahead of the system's (negative: behind).
+    #[arg(
+        long,
+        value_name = "SECS",
+        allow_hyphen_values = true,
+        default_value_t = 0
+    )]
+    clock_offset: i64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Start the emulator on a free port, run CMD with BOX_BASE_URL, BOX_OAUTH2_URL,
+    /// BOX_CLIENT_ID, BOX_CLIENT_SECRET, BOX_ENTERPRISE_ID, BOX_JWT_CONFIG, BOX_EMULATOR_URL (and
+    /// BOX_CA_FILE with --tls) set, stop the emulator and exit with CMD's exit code.
+    #[command(after_help = "Examples:
+  boxauth emulator exec -- mvn test
+  boxauth emulator --tls exec -- dotnet test
+  boxauth emulator exec -- sh -c 'curl -s \"$BOX_EMULATOR_URL/__emulator/health\"'")]
+    Exec {
+        /// The command and its arguments.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Exit 0 when the emulator at URL answers GET /__emulator/health with 200, else 1 (a
+    /// container's HEALTHCHECK: the image has no curl).
+    Health {
+        /// The emulator's base URL (http only).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
 }
 
 impl EmulatorCommand {
     pub async fn run(self, verbose: bool) -> boxauth::Result<()> {
+        let exec = match &self.action {
+            Some(Action::Health { url }) => return health::check(url),
+            Some(Action::Exec { command }) => Some(command.clone()),
+            None => None,
+        };
+        let emulator = self.start(verbose, exec.is_some()).await?;
+        let exported = match (&self.export_config, &exec) {
+            (Some(dir), _) => Some(export(&emulator, dir)?),
+            (None, Some(_)) => None, // exec exports into a directory of its own
+            (None, None) => None,
+        };
+        if let Some(command) = exec {
+            return exec::run(emulator, exported, &command).await;
+        }
+        let ca_file = match emulator.ca_pem() {
+            Some(pem) => Some(match exported.as_ref().and_then(|e| e.ca.clone()) {
+                Some(path) => path,
+                None => write_ca(pem)?,
+            }),
+            None => None,
+        };
+        if self.ready_json {
+            println!(
+                "{}",
+                ready::json(&emulator, exported.as_ref(), ca_file.as_deref())
+            );
+        } else {
+            self.banner(&emulator, exported.as_ref(), ca_file.as_deref());
+        }
+        wait_for_stop().await;
+        eprintln!("stopping…");
+        emulator.shutdown().await;
+        eprintln!("stopped");
+        Ok(())
+    }
+
+    /// The configuration the flags describe, started.
+    async fn start(&self, verbose: bool, exec: bool) -> boxauth::Result<EmulatorHandle> {
         if !(0.0..=1.0).contains(&self.fault_rate) {
             return Err(boxauth::Error::config(
                 "--fault-rate must be between 0 and 1",
             ));
         }
-        let mut config = match &self.config {
-            Some(path) => EmulatorConfig::from_toml_file(path)
-                .map_err(|e| boxauth::Error::config(e.to_string()))?,
-            None => EmulatorConfig::default(),
+        let config_error = |e: boxauth_emulator::ConfigError| boxauth::Error::config(e.to_string());
+        let mut config = match (&self.config, &self.key_file) {
+            (Some(_), Some(_)) => {
+                return Err(boxauth::Error::config(
+                    "--key-file sets the default world's key; a --config file names its own keys",
+                ));
+            }
+            (Some(path), None) => EmulatorConfig::from_toml_file(path).map_err(config_error)?,
+            (None, Some(path)) => EmulatorConfig::default_with_key(key_from_file(path)?),
+            (None, None) => EmulatorConfig::default(),
         };
-        config.addr = self.addr;
+        let default_addr = if exec {
+            "127.0.0.1:0"
+        } else {
+            "127.0.0.1:8080"
+        };
+        config.addr = self
+            .addr
+            .unwrap_or_else(|| default_addr.parse().expect("a valid address"));
         config.tls = self.tls;
+        config.tls_names.extend(self.tls_names.iter().cloned());
+        config.public_url = self.public_url.clone();
+        config.allow_remote_control = self.allow_remote_control;
+        config.clock.set_offset_seconds(self.clock_offset);
         config.limits.header_read_timeout = Duration::from_secs(self.header_timeout);
         config.limits.request_timeout = Duration::from_secs(self.request_timeout);
         config.limits.max_connections = self.max_connections;
@@ -84,9 +214,13 @@ impl EmulatorCommand {
             (Some(_), _) | (None, true) => Some(boxauth_emulator::LogFormat::Text),
             (None, false) => None,
         };
-        config.keep_requests = self
-            .keep_requests
-            .unwrap_or(if config.log_format.is_some() { 500 } else { 0 });
+        config.keep_requests =
+            self.keep_requests
+                .unwrap_or(if config.log_format.is_some() || exec {
+                    500
+                } else {
+                    0
+                });
         if let Some(ttl) = self.access_token_ttl {
             config.lifetimes.access_token = Duration::from_secs(ttl);
         }
@@ -96,17 +230,23 @@ impl EmulatorCommand {
         emulator
             .faults()
             .set_rate(self.fault_rate, self.faults.clone());
-        let exported = match &self.export_config {
-            Some(dir) => Some(emulator.export_config(dir).map_err(|e| {
-                boxauth::Error::config(format!("could not export to {}: {e}", dir.display()))
-            })?),
-            None => None,
-        };
+        Ok(emulator)
+    }
+
+    fn banner(
+        &self,
+        emulator: &EmulatorHandle,
+        exported: Option<&boxauth_emulator::ExportedConfig>,
+        ca_file: Option<&std::path::Path>,
+    ) {
         let app = emulator.default_app();
-        let admin = emulator.config().world.users.iter().find(|u| {
-            u.role == boxauth_emulator::Role::Admin && u.enterprise_id == app.enterprise_id
-        });
         println!("Box emulator listening on {}", emulator.base_url());
+        if self.public_url.is_some() {
+            println!(
+                "(bound to {}; --public-url is what clients use)",
+                emulator.addr()
+            );
+        }
         println!();
         println!("  export BOX_BASE_URL={}", emulator.base_url());
         println!("  export BOX_OAUTH2_URL={}", emulator.oauth2_url());
@@ -115,21 +255,17 @@ impl EmulatorCommand {
         println!("  client ID      {}", app.client_id);
         println!("  client secret  {}", app.client_secret);
         println!("  enterprise ID  {}", app.enterprise_id);
-        if let Some(admin) = admin {
+        if let Some(admin) = ready::admin(emulator) {
             println!("  admin login    {} (user {})", admin.login, admin.id);
         }
         for uri in &app.redirect_uris {
             println!("  redirect URI   {uri} (any port on localhost)");
         }
-        if let Some(exported) = &exported {
+        if let Some(exported) = exported {
             println!("  JWT config     {}", exported.box_config.display());
             println!("  world          {}", exported.emulator_json.display());
         }
-        if let Some(pem) = emulator.ca_pem() {
-            let path = match exported.as_ref().and_then(|e| e.ca.clone()) {
-                Some(path) => path,
-                None => write_ca(pem)?,
-            };
+        if let Some(path) = ca_file {
             println!(
                 "  TLS CA         {} (boxauth --ca-file, curl --cacert)",
                 path.display()
@@ -142,13 +278,46 @@ impl EmulatorCommand {
                 self.faults
             );
         }
+        println!(
+            "  control API    {}/__emulator/ (boxauth emulator --help)",
+            emulator.base_url()
+        );
         println!();
         println!("Press Ctrl-C to stop.");
-        wait_for_stop().await;
-        eprintln!("stopping…");
-        emulator.shutdown().await;
-        eprintln!("stopped");
-        Ok(())
+    }
+}
+
+/// Writes DIR/box_config.json, DIR/emulator.json (and the CA with TLS).
+fn export(
+    emulator: &EmulatorHandle,
+    dir: &std::path::Path,
+) -> boxauth::Result<boxauth_emulator::ExportedConfig> {
+    emulator
+        .export_config(dir)
+        .map_err(|e| boxauth::Error::config(format!("could not export to {}: {e}", dir.display())))
+}
+
+/// The key in `path`, or a new one written there (0600) when the file does not exist.
+fn key_from_file(path: &std::path::Path) -> boxauth::Result<AppKey> {
+    let id = boxauth_emulator::DEFAULT_KEY_ID.to_owned();
+    match boxauth::internal::private_file::read_text(path, 64 * 1024) {
+        Ok(pem) => AppKey::from_private_pem(id, &pem)
+            .map_err(|e| boxauth::Error::config(format!("--key-file {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = AppKey::generate(id).map_err(|e| boxauth::Error::config(e.to_string()))?;
+            let pem = key.private_pem().unwrap_or_default();
+            boxauth::internal::private_file::write_private(path, pem.as_bytes()).map_err(|e| {
+                boxauth::Error::config(format!(
+                    "could not write --key-file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(key)
+        }
+        Err(e) => Err(boxauth::Error::config(format!(
+            "cannot read --key-file {}: {e}",
+            path.display()
+        ))),
     }
 }
 

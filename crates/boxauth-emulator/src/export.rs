@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use pkcs8::pkcs5::pbes2::{EncryptionScheme, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use boxauth::internal::private_file::write_private;
 
+use crate::config::App;
+use crate::control::Live;
 use crate::server::EmulatorHandle;
 use crate::tokens::random_bytes;
 
@@ -49,6 +51,35 @@ fn encrypt_like_box_console(pkcs8_der: &[u8], passphrase: &str) -> Result<String
 impl EmulatorHandle {
     /// The default app's JWT config in Box's format, with a fresh passphrase.
     pub fn box_config_json(&self) -> Result<String, std::io::Error> {
+        let config = self.live.box_config_json()?;
+        Ok(serde_json::to_string_pretty(&config).unwrap_or_default())
+    }
+
+    /// The world as `emulator.json`: URLs, enterprise, users, items (files and folders a token
+    /// may be downscoped to, with their shared links), and the default app's credentials. The
+    /// world as it is now, edits included.
+    pub fn emulator_json(&self) -> String {
+        serde_json::to_string_pretty(&self.live.emulator_json()).unwrap_or_default()
+    }
+}
+
+impl Live {
+    fn default_app(&self) -> &App {
+        // An emulator starts only with a world that has an app.
+        self.config
+            .world
+            .apps
+            .first()
+            .expect("the world has an app")
+    }
+
+    /// `{base_url}/api/oauth2`.
+    pub(crate) fn oauth2_url(&self) -> String {
+        format!("{}/api/oauth2", self.base_url)
+    }
+
+    /// The default app's JWT config in Box's format, with a fresh passphrase.
+    pub(crate) fn box_config_json(&self) -> Result<Value, std::io::Error> {
         let app = self.default_app();
         let key = app.keys.iter().find(|k| k.private_pkcs8.is_some()).ok_or_else(|| {
             std::io::Error::other(format!(
@@ -78,13 +109,12 @@ impl EmulatorHandle {
             },
             "enterpriseID": app.enterprise_id,
         });
-        Ok(serde_json::to_string_pretty(&config).unwrap_or_default())
+        Ok(config)
     }
 
-    /// The world as `emulator.json`: URLs, enterprise, users, items (files and folders a token
-    /// may be downscoped to, with their shared links), and the default app's credentials.
-    pub fn emulator_json(&self) -> String {
-        let world = &self.config().world;
+    /// The world as `emulator.json`, edits included.
+    pub(crate) fn emulator_json(&self) -> Value {
+        let world = self.world();
         let app = self.default_app();
         let users: Vec<_> = world
             .users
@@ -115,8 +145,8 @@ impl EmulatorHandle {
                     .map(|link| json!({"url": link, "type": item.kind.as_str(), "id": item.id}))
             })
             .collect();
-        let document = json!({
-            "base_url": self.base_url(),
+        json!({
+            "base_url": self.base_url,
             "oauth2_url": self.oauth2_url(),
             "enterprise_id": app.enterprise_id,
             "users": users,
@@ -129,10 +159,11 @@ impl EmulatorHandle {
                 "redirect_uris": app.redirect_uris,
                 "public_key_ids": app.keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
             },
-        });
-        serde_json::to_string_pretty(&document).unwrap_or_default()
+        })
     }
+}
 
+impl EmulatorHandle {
     /// Writes `DIR/box_config.json` and `DIR/emulator.json` (mode 0600: they hold secrets), and
     /// with TLS `DIR/emulator-ca.pem`, creating `DIR` if needed.
     pub fn export_config(&self, dir: &Path) -> Result<ExportedConfig, std::io::Error> {

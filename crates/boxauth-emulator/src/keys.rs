@@ -61,6 +61,32 @@ impl AppKey {
         Self::from_key_pair(id, &pair)
     }
 
+    /// From an unencrypted PKCS#8 private key in PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub fn from_private_pem(id: String, pem: &str) -> Result<Self, ConfigError> {
+        let der = crate::config::file::pem_der(pem, &["PRIVATE KEY"]).map_err(|why| {
+            ConfigError(format!(
+                "key {id}: the private key {why} (give an unencrypted PKCS#8 key: \
+                 openssl pkcs8 -topk8 -nocrypt -in key.pem)"
+            ))
+        })?;
+        Self::from_private_pkcs8(id, &der)
+    }
+
+    /// The private key as unencrypted PKCS#8 PEM, when known (it is a secret: write it to a
+    /// private file).
+    pub fn private_pem(&self) -> Option<String> {
+        use base64::Engine;
+        let der = self.private_pkcs8.as_deref()?;
+        let text = base64::engine::general_purpose::STANDARD.encode(der.as_slice());
+        let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+        for line in text.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END PRIVATE KEY-----\n");
+        Some(pem)
+    }
+
     /// From a public key only (SubjectPublicKeyInfo or PKCS#1 DER): assertions can be verified, but
     /// no config file can be exported for it.
     pub fn from_public_der(id: String, der: &[u8]) -> Result<Self, ConfigError> {

@@ -48,6 +48,7 @@
 pub mod behaviour;
 mod clock;
 mod config;
+pub mod control;
 mod errors;
 mod export;
 mod faults;

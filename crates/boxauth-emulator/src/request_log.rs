@@ -115,6 +115,14 @@ impl RequestLog {
         }
     }
 
+    /// Forgets the recent exchanges.
+    pub(crate) fn clear(&self) {
+        self.recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// The recent exchanges, oldest first.
     pub(crate) fn recent(&self) -> Vec<Exchange> {
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());

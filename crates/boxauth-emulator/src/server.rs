@@ -16,6 +16,8 @@ use tower::Layer;
 
 use crate::clock::Clock;
 use crate::config::{App, ConfigError, EmulatorConfig, ServerLimits};
+use crate::control::Live;
+use crate::control::http::Peer;
 use crate::faults::{FaultLayer, Faults};
 use crate::state::{AppState, StatsSnapshot};
 use crate::store::StoreSizes;
@@ -49,11 +51,7 @@ pub enum StartError {
 /// open connections to finish.
 pub struct EmulatorHandle {
     addr: SocketAddr,
-    base_url: String,
-    ca_pem: Option<String>,
-    config: Arc<EmulatorConfig>,
-    state: Arc<AppState>,
-    faults: Faults,
+    pub(crate) live: Arc<Live>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
@@ -62,7 +60,7 @@ pub struct EmulatorHandle {
 impl std::fmt::Debug for EmulatorHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmulatorHandle")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.live.base_url)
             .finish_non_exhaustive()
     }
 }
@@ -82,14 +80,27 @@ impl Emulator {
             source,
         })?;
         let tls = if config.tls {
-            Some(crate::tls::make()?)
+            Some(crate::tls::make(&config.tls_names)?)
         } else {
             None
         };
-        let state = Arc::new(AppState::new(&config));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{addr}"));
         let faults = Faults::default();
-        let service = FaultLayer(faults.clone()).layer(crate::routes::router(
-            state.clone(),
+        let config = Arc::new(config);
+        let live = Arc::new(Live::new(
+            AppState::new(&config),
+            faults.clone(),
+            config.clone(),
+            base_url.clone(),
+            tls.as_ref().map(|tls| tls.ca_pem.clone()),
+        ));
+        let state = live.state();
+        let service = FaultLayer(faults).layer(crate::routes::router(
+            live.clone(),
             config.limits.max_body_bytes,
         ));
         let (stop, stopped) = watch::channel(false);
@@ -102,17 +113,11 @@ impl Emulator {
             config.limits,
             stopped.clone(),
         ));
-        let sweeper = tokio::spawn(sweep(state.clone(), config.sweep_interval, stopped));
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let base_url = format!("{scheme}://{addr}");
-        tracing::info!(%base_url, "Box emulator listening");
+        let sweeper = tokio::spawn(sweep(state, config.sweep_interval, stopped));
+        tracing::info!(%base_url, %addr, "Box emulator listening");
         Ok(EmulatorHandle {
             addr,
-            base_url,
-            ca_pem: tls.map(|tls| tls.ca_pem),
-            config: Arc::new(config),
-            state,
-            faults,
+            live,
             stop,
             server: Some(server),
             sweeper,
@@ -165,8 +170,8 @@ async fn serve<S>(
             accepted = listener.accept() => accepted,
             _ = stopped.changed() => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "accept failed; trying again shortly");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -181,6 +186,7 @@ async fn serve<S>(
                 inner: service.clone(),
                 timeout: limits.request_timeout,
                 max_body_bytes: limits.max_body_bytes,
+                peer: Peer(peer),
             },
             state: state.clone(),
         });
@@ -216,12 +222,14 @@ async fn serve<S>(
 
 /// A service whose requests must be read and answered within `timeout`: otherwise `408`, with
 /// the connection closed (the half-read body is dropped with the request). A body announced
-/// larger than `max_body_bytes` gets `413` at once, unread.
+/// larger than `max_body_bytes` gets `413` at once, unread. Each request carries its
+/// connection's [`Peer`] (the control API answers loopback peers only).
 #[derive(Clone)]
 struct Timed<S> {
     inner: S,
     timeout: Duration,
     max_body_bytes: usize,
+    peer: Peer,
 }
 
 /// An answer that closes its connection.
@@ -263,7 +271,8 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: axum::http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.peer);
         let announced = request
             .headers()
             .get(axum::http::header::CONTENT_LENGTH)
@@ -305,74 +314,79 @@ async fn sweep(state: Arc<AppState>, every: Duration, mut stopped: watch::Receiv
 
 impl EmulatorHandle {
     /// `http://127.0.0.1:<port>`: the base URL (Box's `https://api.box.com`).
+    /// With [`EmulatorConfig::public_url`] set, that URL.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.live.base_url
     }
 
     /// The CA certificate (PEM) that signed the emulator's `https://` certificate, when it
     /// serves TLS: give it to the client to trust (`NetworkSession::builder().add_root_certificates`).
     pub fn ca_pem(&self) -> Option<&str> {
-        self.ca_pem.as_deref()
+        self.live.ca_pem.as_deref()
     }
 
     /// `{base_url}/api/oauth2`: the OAuth 2.0 URL (Box's `https://account.box.com/api/oauth2`).
     pub fn oauth2_url(&self) -> String {
-        format!("{}/api/oauth2", self.base_url)
+        self.live.oauth2_url()
     }
 
     /// Both URLs, for a [`boxauth::NetworkSession`].
     pub fn urls(&self) -> boxauth::BoxUrls {
         // Both are well-formed http URLs built just above.
-        boxauth::BoxUrls::new(&self.base_url, &self.oauth2_url())
+        boxauth::BoxUrls::new(self.base_url(), &self.oauth2_url())
             .expect("the emulator's URLs are valid")
     }
 
     /// The recent exchanges (the last [`EmulatorConfig::keep_requests`]), oldest first, secrets
     /// masked: what a client sent and what it was answered.
     pub fn requests(&self) -> Vec<crate::Exchange> {
-        self.state.log.recent()
+        self.live.state().log.recent()
     }
 
-    /// The address it listens on.
+    /// The address it listens on (whatever [`base_url`](Self::base_url) says).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The emulator's clock: move it to expire codes and tokens without waiting.
     pub fn clock(&self) -> &Clock {
-        &self.state.clock
+        &self.live.config.clock
     }
 
     /// Fault injection controls.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        &self.live.faults
     }
 
     /// What the emulator has seen so far.
     pub fn stats(&self) -> StatsSnapshot {
-        self.state.stats.snapshot()
+        self.live.state().stats.snapshot()
     }
 
     /// How many codes, tokens and `jti`s it holds now.
     pub fn store_sizes(&self) -> StoreSizes {
-        self.state.store_sizes()
+        self.live.state().store_sizes()
     }
 
     /// Sweeps expired entries now instead of at the next interval.
     pub fn sweep_now(&self) {
-        let now = self.state.now();
-        self.state.store().sweep(now);
+        let state = self.live.state();
+        let now = state.now();
+        state.store().sweep(now);
     }
 
     /// The configuration it serves.
+    /// The world it started with is [`config().world`](EmulatorConfig::world); the world with
+    /// every edit is [`world`](Self::world).
     pub fn config(&self) -> &EmulatorConfig {
-        &self.config
+        &self.live.config
     }
 
     /// The first app of the world (the default app in the default world).
     pub fn default_app(&self) -> &App {
         // `validate` makes sure at least one app exists only for file configs; the default world has one.
-        self.config
+        self.live
+            .config
             .world
             .apps
             .first()

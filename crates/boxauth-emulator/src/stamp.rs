@@ -160,11 +160,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let pending = self
-            .state
-            .log
-            .enabled()
-            .then(|| Pending::of(&request, &self.state.clock));
+        // The control API's own requests are not logged: the log is the client's traffic.
+        let pending = (self.state.log.enabled()
+            && !crate::control::is_control(request.uri().path()))
+        .then(|| Pending::of(&request, &self.state.clock));
         StampFuture {
             inner: self.inner.call(request),
             state: self.state.clone(),

@@ -36,16 +36,16 @@ pub(crate) struct AppState {
     pub(crate) lifetimes: Lifetimes,
     pub(crate) ttls: Ttls,
     pub(crate) clock: Clock,
-    store: Mutex<Store>,
-    pub(crate) stats: Stats,
+    store: Arc<Mutex<Store>>,
+    pub(crate) stats: Arc<Stats>,
     /// Compared with a dummy hash when the client ID is unknown, so timing does not tell.
     dummy: Client,
     /// Every app's CORS origins.
     cors_origins: std::collections::HashSet<String>,
     /// The request log.
-    pub(crate) log: crate::request_log::RequestLog,
+    pub(crate) log: Arc<crate::request_log::RequestLog>,
     /// The consent pages' CSRF tokens.
-    pub(crate) consent_tokens: crate::routes::consent_tokens::ConsentTokens,
+    pub(crate) consent_tokens: Arc<crate::routes::consent_tokens::ConsentTokens>,
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -65,13 +65,54 @@ fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
     out
 }
 
+/// What every version of the world shares: a world edit swaps the directory, not these.
+struct Shared {
+    lifetimes: Lifetimes,
+    clock: Clock,
+    store: Arc<Mutex<Store>>,
+    stats: Arc<Stats>,
+    log: Arc<crate::request_log::RequestLog>,
+    consent_tokens: Arc<crate::routes::consent_tokens::ConsentTokens>,
+}
+
 fn millis(duration: std::time::Duration) -> Millis {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl AppState {
     pub(crate) fn new(config: &EmulatorConfig) -> Self {
-        let world = config.world.clone();
+        Self::build(
+            config.world.clone(),
+            Shared {
+                lifetimes: config.lifetimes,
+                clock: config.clock.clone(),
+                store: Arc::default(),
+                stats: Arc::default(),
+                log: Arc::new(crate::request_log::RequestLog::new(
+                    config.log_format,
+                    config.keep_requests,
+                )),
+                consent_tokens: Arc::default(),
+            },
+        )
+    }
+
+    /// The same store, clock, counters and log, serving `world` (a world edit).
+    pub(crate) fn with_world(&self, world: Arc<World>) -> Self {
+        Self::build(
+            world,
+            Shared {
+                lifetimes: self.lifetimes,
+                clock: self.clock.clone(),
+                store: self.store.clone(),
+                stats: self.stats.clone(),
+                log: self.log.clone(),
+                consent_tokens: self.consent_tokens.clone(),
+            },
+        )
+    }
+
+    fn build(world: Arc<World>, shared: Shared) -> Self {
         let client = |index: usize, app: &App| {
             let salt = random_bytes::<16>();
             let id: Arc<str> = Arc::from(app.client_id.as_str());
@@ -112,8 +153,8 @@ impl AppState {
             .flat_map(|app| app.cors_origins.iter().cloned())
             .collect();
         Self {
-            log: crate::request_log::RequestLog::new(config.log_format, config.keep_requests),
-            consent_tokens: Default::default(),
+            log: shared.log,
+            consent_tokens: shared.consent_tokens,
             cors_origins,
             users: world
                 .users
@@ -140,15 +181,15 @@ impl AppState {
                 .filter_map(|(i, it)| it.shared_link.clone().map(|link| (link, i)))
                 .collect(),
             clients,
-            lifetimes: config.lifetimes,
+            lifetimes: shared.lifetimes,
             ttls: Ttls {
-                code: millis(config.lifetimes.code),
-                access: millis(config.lifetimes.access_token),
-                refresh: millis(config.lifetimes.refresh_token),
+                code: millis(shared.lifetimes.code),
+                access: millis(shared.lifetimes.access_token),
+                refresh: millis(shared.lifetimes.refresh_token),
             },
-            clock: config.clock.clone(),
-            store: Mutex::new(Store::default()),
-            stats: Stats::default(),
+            clock: shared.clock,
+            store: shared.store,
+            stats: shared.stats,
             dummy,
             world,
         }
@@ -263,6 +304,17 @@ impl Stats {
 
     pub(crate) fn issued(&self, grant: Grant) {
         self.issued[index(grant)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every counter back to zero.
+    pub(crate) fn reset(&self) {
+        for counter in self.requests.iter().chain(&self.issued).chain([
+            &self.refresh_token_reuses,
+            &self.code_replays,
+            &self.revocations,
+        ]) {
+            counter.store(0, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> StatsSnapshot {

@@ -32,8 +32,9 @@ fn failed(error: impl std::fmt::Display) -> TlsError {
     TlsError(error.to_string())
 }
 
-/// A fresh CA, a server certificate for [`TLS_NAMES`] signed by it, and the acceptor.
-pub(crate) fn make() -> Result<TlsIdentity, TlsError> {
+/// A fresh CA, a server certificate for `names` (DNS names or IP addresses; by default
+/// [`TLS_NAMES`]) signed by it, and the acceptor.
+pub(crate) fn make(names: &[String]) -> Result<TlsIdentity, TlsError> {
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -47,8 +48,7 @@ pub(crate) fn make() -> Result<TlsIdentity, TlsError> {
     let ca_cert = ca.self_signed(&ca_key).map_err(failed)?;
     let issuer = Issuer::new(ca, ca_key);
 
-    let mut server =
-        CertificateParams::new(TLS_NAMES.map(str::to_owned).to_vec()).map_err(failed)?;
+    let mut server = CertificateParams::new(names.to_vec()).map_err(failed)?;
     server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let mut name = DistinguishedName::new();

@@ -3,6 +3,7 @@
 //! - [`RecordingServer`]: a loopback HTTP/1.1 server that records requests byte for byte and
 //!   answers from a script (a status, or a dropped connection).
 //! - [`emulator`]: the Box emulator on a free port, with signed assertions and real consent.
+//! - [`control`]: the emulator's control API over HTTP.
 //! - [`browser`]: real headless Chromium through chromedriver.
 //! - [`redis`]: a real `redis-server` on a free port.
 //! - [`redis_fleet`]: a real Redis Cluster (3 primaries, 3 replicas) and a primary with a
@@ -14,6 +15,7 @@
 
 pub mod bench;
 pub mod browser;
+pub mod control;
 pub mod emulator;
 pub mod netns;
 mod recording;

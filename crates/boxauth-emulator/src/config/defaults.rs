@@ -41,7 +41,12 @@ fn user(id: &str, login: &str, name: &str, role: Role) -> User {
 /// The default world.
 pub(crate) fn world() -> World {
     // Generating an RSA key only fails if the system's random source does: nothing to recover.
-    let key = AppKey::default_key(DEFAULT_KEY_ID).expect("generate the default RSA key");
+    world_with_key(AppKey::default_key(DEFAULT_KEY_ID).expect("generate the default RSA key"))
+}
+
+/// The default world with `key` as the app's registered key (its ID becomes [`DEFAULT_KEY_ID`]).
+pub(crate) fn world_with_key(mut key: AppKey) -> World {
+    key.id = DEFAULT_KEY_ID.into();
     World {
         enterprises: vec![Enterprise {
             id: DEFAULT_ENTERPRISE_ID.into(),

@@ -49,7 +49,7 @@ struct EnterpriseEntry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UserEntry {
+pub(crate) struct UserEntry {
     id: String,
     login: String,
     name: String,
@@ -60,7 +60,7 @@ struct UserEntry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AppEntry {
+pub(crate) struct AppEntry {
     name: String,
     client_id: String,
     client_secret: String,
@@ -94,7 +94,7 @@ struct KeyEntry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ItemEntry {
+pub(crate) struct ItemEntry {
     #[serde(rename = "type")]
     kind: String,
     id: String,
@@ -155,7 +155,7 @@ pub(super) fn parse(text: &str) -> Result<EmulatorConfig, ConfigError> {
     Ok(config)
 }
 
-fn user(entry: UserEntry) -> Result<User, ConfigError> {
+pub(crate) fn user(entry: UserEntry) -> Result<User, ConfigError> {
     let role = match entry.role.as_str() {
         "admin" => Role::Admin,
         "coadmin" => Role::Coadmin,
@@ -179,7 +179,7 @@ fn user(entry: UserEntry) -> Result<User, ConfigError> {
     })
 }
 
-fn item(entry: ItemEntry) -> Result<Item, ConfigError> {
+pub(crate) fn item(entry: ItemEntry) -> Result<Item, ConfigError> {
     let kind = match entry.kind.as_str() {
         "file" => ItemKind::File,
         "folder" => ItemKind::Folder,
@@ -201,7 +201,7 @@ fn item(entry: ItemEntry) -> Result<Item, ConfigError> {
     })
 }
 
-fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigError> {
+pub(crate) fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigError> {
     let client_id = entry.client_id;
     let grants = match entry.grants {
         None => Grant::ALL.to_vec(),

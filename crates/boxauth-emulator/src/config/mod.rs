@@ -1,7 +1,7 @@
 //! The world the emulator serves: enterprises, users, apps and items, plus lifetimes and limits.
 
 mod defaults;
-mod file;
+pub(crate) mod file;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -338,6 +338,17 @@ pub struct EmulatorConfig {
     pub keep_requests: usize,
     /// Timeouts and connection limits.
     pub limits: ServerLimits,
+    /// Answer the control API (`/__emulator/…`) to peers other than loopback ones too (default
+    /// false: a container's published port or a proxy needs it; anyone who can reach the port
+    /// can then reset the emulator and read its credentials).
+    pub allow_remote_control: bool,
+    /// The URL clients reach the emulator at, when it is not the address it listens on (a
+    /// container's published port, a proxy): what [`EmulatorHandle::base_url`](crate::EmulatorHandle::base_url)
+    /// and the exported files say. `http(s)://host[:port]`, no path.
+    pub public_url: Option<String>,
+    /// The names (DNS names or IP addresses) the `https://` certificate carries (default
+    /// [`TLS_NAMES`](crate::TLS_NAMES): `127.0.0.1`, `::1`, `localhost`).
+    pub tls_names: Vec<String>,
 }
 
 impl Default for EmulatorConfig {
@@ -369,6 +380,9 @@ impl EmulatorConfig {
             log_format: None,
             keep_requests: 0,
             limits: ServerLimits::default(),
+            allow_remote_control: false,
+            public_url: None,
+            tls_names: crate::tls::TLS_NAMES.map(str::to_owned).to_vec(),
         }
     }
 
@@ -402,8 +416,39 @@ impl EmulatorConfig {
                 self.sweep_interval
             )));
         }
+        if let Some(url) = &self.public_url {
+            check_public_url(url)
+                .map_err(|why| ConfigError(format!("the public URL {url:?} {why}")))?;
+        }
+        if self.tls_names.is_empty() || self.tls_names.iter().any(|n| n.trim().is_empty()) {
+            return Err(ConfigError(
+                "the TLS names must be at least one non-empty DNS name or IP address".into(),
+            ));
+        }
         validate(&self.world)
     }
+
+    /// The default settings and world, with `key` as the default app's key instead of a newly
+    /// generated one (starts faster: no RSA key generation).
+    pub fn default_with_key(key: AppKey) -> Self {
+        Self {
+            world: Arc::new(defaults::world_with_key(key)),
+            ..Self::default_without_world()
+        }
+    }
+}
+
+/// `http(s)://host[:port]` with no path, query or fragment (a trailing `/` is refused too, so
+/// URLs built from it have one slash).
+fn check_public_url(url: &str) -> Result<(), &'static str> {
+    let parsed = url::Url::parse(url).map_err(|_| "is not a URL")?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err("must be an http:// or https:// URL with a host");
+    }
+    if parsed.path() != "/" || url.ends_with('/') || parsed.query().is_some() {
+        return Err("must have no path (scheme://host[:port])");
+    }
+    Ok(())
 }
 
 /// The longest lifetime the emulator takes: ten years, so every expiry fits its clock's
@@ -548,7 +593,15 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
             }
         }
     }
+    let mut items = HashSet::new();
     for item in &world.items {
+        if !items.insert((item.kind, item.id.as_str())) {
+            return Err(ConfigError(format!(
+                "two {}s share the id {:?}",
+                item.kind.as_str(),
+                item.id
+            )));
+        }
         if !world.users.iter().any(|u| u.id == item.owner_id) {
             return Err(ConfigError(format!(
                 "{} {} is owned by {:?}, which is not a user",

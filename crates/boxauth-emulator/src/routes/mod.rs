@@ -19,7 +19,6 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::grants::{Params, multipart};
-use crate::state::AppState;
 
 /// How a token or revoke request's form is encoded, from its `Content-Type`: urlencoded (what
 /// Box documents and its SDKs send, and the default) or `multipart/form-data` (which Box takes
@@ -53,7 +52,7 @@ impl FormEncoding {
 
 pub(crate) use cors::{Origin, decorate as cors_headers};
 
-pub(crate) fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+pub(crate) fn router(live: Arc<crate::control::Live>, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/oauth2/token", post(token::token).options(cors::preflight))
         // Clients have been seen adding a trailing slash; Box answers it the same.
@@ -70,17 +69,10 @@ pub(crate) fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
             "/api/oauth2/authorize",
             get(authorize::show).post(authorize::decide),
         )
-        .route("/__emulator/requests", get(recent_requests))
+        .merge(crate::control::http::router())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
-        .with_state(state)
-}
-
-/// The recent exchanges, as the request log keeps them (empty unless the emulator keeps some).
-async fn recent_requests(
-    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-) -> Response {
-    axum::Json(state.log.recent()).into_response()
+        .with_state(crate::control::RouterState(live))
 }
 
 async fn not_found() -> Response {

@@ -97,6 +97,17 @@ impl AccessTokens {
         Some(record)
     }
 
+    /// The tokens whose record matches `wanted` (a walk over every token: for the control API,
+    /// not for serving).
+    pub(crate) fn keys_where(&self, wanted: impl Fn(&AccessRecord) -> bool) -> Vec<Key> {
+        self.generations
+            .values()
+            .flat_map(|generation| generation.iter())
+            .filter(|(_, record)| wanted(record))
+            .map(|(token, _)| token.clone())
+            .collect()
+    }
+
     /// How many tokens are held.
     pub(crate) fn len(&self) -> usize {
         self.len

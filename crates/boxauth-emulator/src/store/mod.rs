@@ -6,6 +6,7 @@
 //! bounded by the lifetimes, not by the uptime.
 
 mod access;
+mod by_user;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -1,0 +1,62 @@
+//! `boxauth emulator exec -- CMD…`: the emulator around one command, as Firebase's
+//! `emulators:exec` does. The command gets the `BOX_*` variables ([`super::ready::facts`]), the
+//! emulator stops when it ends, and its exit code is this process's (128 + the signal's number
+//! when a signal ended it, as shells report it).
+
+use std::ffi::OsString;
+
+use boxauth_emulator::{EmulatorHandle, ExportedConfig};
+
+/// Runs `command` against `emulator` and exits with its code (never returns on success).
+pub(super) async fn run(
+    emulator: EmulatorHandle,
+    exported: Option<ExportedConfig>,
+    command: &[OsString],
+) -> boxauth::Result<()> {
+    let failed =
+        |what: String| move |e: std::io::Error| boxauth::Error::config(format!("{what}: {e}"));
+    // The exported files live as long as the command, in a private directory of their own,
+    // unless --export-config named one.
+    let dir = tempfile::Builder::new()
+        .prefix("boxauth-emulator-")
+        .tempdir()
+        .map_err(failed("could not create a temporary directory".into()))?;
+    let exported = match exported {
+        Some(exported) => exported,
+        None => super::export(&emulator, dir.path())?,
+    };
+    let (program, args) = command.split_first().ok_or_else(|| {
+        boxauth::Error::config("exec needs a command: boxauth emulator exec -- CMD ARGS…")
+    })?;
+    let mut child = std::process::Command::new(program);
+    child.args(args);
+    for (variable, _, value) in
+        super::ready::facts(&emulator, Some(&exported), exported.ca.as_deref())
+    {
+        if let (Some(variable), Some(value)) = (variable, value) {
+            child.env(variable, value);
+        }
+    }
+    // Waited for on a blocking thread; the emulator serves on the runtime's meanwhile.
+    let status = tokio::task::spawn_blocking(move || child.status())
+        .await
+        .map_err(|e| boxauth::Error::config(format!("the command's waiter failed: {e}")))?
+        .map_err(failed(format!(
+            "could not run {}",
+            program.to_string_lossy()
+        )))?;
+    emulator.shutdown().await;
+    drop(dir);
+    let code = status.code().unwrap_or_else(|| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            128 + status.signal().unwrap_or(0)
+        }
+        #[cfg(not(unix))]
+        {
+            1
+        }
+    });
+    std::process::exit(code)
+}

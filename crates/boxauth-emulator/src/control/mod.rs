@@ -1,0 +1,190 @@
+//! The emulator's controls: one implementation, two surfaces. [`EmulatorHandle`]'s methods are
+//! the Rust surface; `/__emulator/…` over HTTP ([`http`]) is the other, for tests in any language.
+//! Both call the functions here.
+//!
+//! What can change while the emulator runs: the clock, the faults, the store (reset, a user's
+//! tokens revoked) and the world (users, apps and items added; nothing is removed, so what a
+//! token points at stays valid). A world edit builds a new directory of the world and swaps it
+//! in whole: a request in flight finishes with the world it started with.
+
+pub mod edits;
+pub mod http;
+
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use axum::extract::FromRef;
+
+use crate::config::{App, ConfigError, EmulatorConfig, Item, User, World};
+use crate::faults::Faults;
+use crate::server::EmulatorHandle;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// Every control path starts with this: a prefix Box never uses. Requests under it are neither
+/// faulted nor logged.
+pub const CONTROL_PREFIX: &str = "/__emulator/";
+
+/// Whether `path` is a control path.
+pub(crate) fn is_control(path: &str) -> bool {
+    path.starts_with(CONTROL_PREFIX)
+}
+
+/// The most users, apps and items a world may grow to by edits (each edit copies the world).
+pub const MAX_WORLD_ENTRIES: usize = 10_000;
+
+/// The emulator as it runs: the current directory of the world and what the controls reach.
+pub(crate) struct Live {
+    current: ArcSwap<AppState>,
+    /// Serialises world edits (each reads the current world and swaps in the next).
+    edits: Mutex<()>,
+    pub(crate) faults: Faults,
+    pub(crate) config: Arc<EmulatorConfig>,
+    /// The URL clients use: the public URL when one is configured.
+    pub(crate) base_url: String,
+    pub(crate) ca_pem: Option<String>,
+}
+
+impl Live {
+    pub(crate) fn new(
+        state: AppState,
+        faults: Faults,
+        config: Arc<EmulatorConfig>,
+        base_url: String,
+        ca_pem: Option<String>,
+    ) -> Self {
+        Self {
+            current: ArcSwap::from_pointee(state),
+            edits: Mutex::new(()),
+            faults,
+            config,
+            base_url,
+            ca_pem,
+        }
+    }
+
+    /// The current directory of the world, with the shared store, clock, counters and log.
+    pub(crate) fn state(&self) -> Arc<AppState> {
+        self.current.load_full()
+    }
+
+    /// The world as it is now (the configured one plus every edit).
+    pub(crate) fn world(&self) -> Arc<World> {
+        self.current.load().world.clone()
+    }
+
+    /// Tokens, codes, `jti`s, the clock's offset, the faults, the counters and the request log
+    /// cleared; the world kept as it is (edits included).
+    pub(crate) fn reset(&self) {
+        let state = self.state();
+        *state.store() = Store::default();
+        state.stats.reset();
+        state.log.clear();
+        state.clock.set_offset_seconds(0);
+        self.faults.clear();
+    }
+
+    /// Applies `edit` to a copy of the world, checks the result as a config file is checked, and
+    /// serves it. On an error nothing changes.
+    pub(crate) fn edit_world(
+        &self,
+        edit: impl FnOnce(&mut World) -> Result<(), ConfigError>,
+    ) -> Result<(), ConfigError> {
+        let _one_at_a_time = self.edits.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.state();
+        let mut world = World::clone(&current.world);
+        edit(&mut world)?;
+        for (what, count) in [
+            ("users", world.users.len()),
+            ("apps", world.apps.len()),
+            ("items", world.items.len()),
+        ] {
+            if count > MAX_WORLD_ENTRIES {
+                return Err(ConfigError(format!(
+                    "the world would hold {count} {what}; the emulator takes at most \
+                     {MAX_WORLD_ENTRIES} (start it with a config file for a larger world)"
+                )));
+            }
+        }
+        crate::config::validate(&world)?;
+        self.current
+            .store(Arc::new(current.with_world(Arc::new(world))));
+        Ok(())
+    }
+
+    /// Revokes everything issued to act as `user_id`; see [`EmulatorHandle::revoke_user_tokens`].
+    pub(crate) fn revoke_user_tokens(&self, user_id: &str) -> Result<usize, ConfigError> {
+        let state = self.state();
+        if state.user(user_id).is_none() {
+            return Err(ConfigError(format!("there is no user {user_id:?}")));
+        }
+        Ok(state.store().revoke_user(user_id))
+    }
+}
+
+/// The router's state: Box's handlers ask for `State<Arc<AppState>>` and get the current
+/// directory; the control handlers ask for `State<Arc<Live>>`.
+#[derive(Clone)]
+pub(crate) struct RouterState(pub(crate) Arc<Live>);
+
+impl FromRef<RouterState> for Arc<AppState> {
+    fn from_ref(router: &RouterState) -> Self {
+        router.0.state()
+    }
+}
+
+impl FromRef<RouterState> for Arc<Live> {
+    fn from_ref(router: &RouterState) -> Self {
+        router.0.clone()
+    }
+}
+
+/// The Rust surface of the controls (the HTTP one is [`http`]). The clock, faults, counters and
+/// request log have their own accessors: [`clock`](EmulatorHandle::clock),
+/// [`faults`](EmulatorHandle::faults), [`stats`](EmulatorHandle::stats),
+/// [`requests`](EmulatorHandle::requests).
+impl EmulatorHandle {
+    /// Clears every code, token and remembered `jti`, the clock's offset, the faults, the
+    /// counters and the request log: a fresh start for the next test. The world stays as it is,
+    /// edits included.
+    pub fn reset(&self) {
+        self.live.reset();
+    }
+
+    /// The world as it is now: the configured one plus every edit.
+    pub fn world(&self) -> Arc<World> {
+        self.live.world()
+    }
+
+    /// Adds a user (its enterprise must exist; an app user or service account names its app).
+    pub fn add_user(&self, user: User) -> Result<(), ConfigError> {
+        self.live.edit_world(|world| {
+            world.users.push(user);
+            Ok(())
+        })
+    }
+
+    /// Registers an app (its enterprise and service account must exist: add the service account
+    /// first, with [`add_user`](Self::add_user)).
+    pub fn add_app(&self, app: App) -> Result<(), ConfigError> {
+        self.live.edit_world(|world| {
+            world.apps.push(app);
+            Ok(())
+        })
+    }
+
+    /// Adds a file or folder (its owner must exist).
+    pub fn add_item(&self, item: Item) -> Result<(), ConfigError> {
+        self.live.edit_world(|world| {
+            world.items.push(item);
+            Ok(())
+        })
+    }
+
+    /// Revokes every code, access token and refresh token issued to act as `user_id`, by any
+    /// app (as when an admin ends a user's sessions). Returns how many grants were revoked:
+    /// token families, lone access tokens and unused codes.
+    pub fn revoke_user_tokens(&self, user_id: &str) -> Result<usize, ConfigError> {
+        self.live.revoke_user_tokens(user_id)
+    }
+}
