@@ -9,8 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use boxauth::ConfigErrorKind::{Invalid, Unreadable};
 use boxauth_emulator::{AppKey, Emulator, EmulatorConfig, EmulatorHandle, Fault};
 use clap::{Args, Subcommand};
+
+use crate::output::caused_by;
 
 /// Run a local Box authorization server (consent page, /oauth2/token, /oauth2/revoke, /2.0/users/me).
 #[derive(Debug, Args)]
@@ -182,14 +185,14 @@ impl EmulatorCommand {
                 "--fault-rate must be between 0 and 1",
             ));
         }
-        let config_error = |e: boxauth_emulator::ConfigError| boxauth::Error::config(e.to_string());
         let mut config = match (&self.config, &self.key_file) {
             (Some(_), Some(_)) => {
                 return Err(boxauth::Error::config(
                     "--key-file sets the default world's key; a --config file names its own keys",
                 ));
             }
-            (Some(path), None) => EmulatorConfig::from_toml_file(path).map_err(config_error)?,
+            (Some(path), None) => EmulatorConfig::from_toml_file(path)
+                .map_err(|e| caused_by(Invalid, "the --config file cannot be used", e))?,
             (None, Some(path)) => EmulatorConfig::default_with_key(key_from_file(path)?),
             (None, None) => EmulatorConfig::default(),
         };
@@ -226,7 +229,7 @@ impl EmulatorCommand {
         }
         let emulator = Emulator::start(config)
             .await
-            .map_err(|e| boxauth::Error::config(e.to_string()))?;
+            .map_err(|e| caused_by(Invalid, "the emulator could not start", e))?;
         emulator
             .faults()
             .set_rate(self.fault_rate, self.faults.clone());
@@ -292,32 +295,44 @@ fn export(
     emulator: &EmulatorHandle,
     dir: &std::path::Path,
 ) -> boxauth::Result<boxauth_emulator::ExportedConfig> {
-    emulator
-        .export_config(dir)
-        .map_err(|e| boxauth::Error::config(format!("could not export to {}: {e}", dir.display())))
+    emulator.export_config(dir).map_err(|e| {
+        caused_by(
+            Unreadable,
+            format!("could not export to {}", dir.display()),
+            e,
+        )
+    })
 }
 
 /// The key in `path`, or a new one written there (0600) when the file does not exist.
 fn key_from_file(path: &std::path::Path) -> boxauth::Result<AppKey> {
     let id = boxauth_emulator::DEFAULT_KEY_ID.to_owned();
     match boxauth::internal::private_file::read_text(path, 64 * 1024) {
-        Ok(pem) => AppKey::from_private_pem(id, &pem)
-            .map_err(|e| boxauth::Error::config(format!("--key-file {}: {e}", path.display()))),
+        Ok(pem) => AppKey::from_private_pem(id, &pem).map_err(|e| {
+            caused_by(
+                Invalid,
+                format!("--key-file {} holds no usable key", path.display()),
+                e,
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = AppKey::generate(id).map_err(|e| boxauth::Error::config(e.to_string()))?;
+            let key = AppKey::generate(id)
+                .map_err(|e| caused_by(Invalid, "could not make a key for --key-file", e))?;
             let pem = key.private_pem().unwrap_or_default();
             boxauth::internal::private_file::write_private(path, pem.as_bytes()).map_err(|e| {
-                boxauth::Error::config(format!(
-                    "could not write --key-file {}: {e}",
-                    path.display()
-                ))
+                caused_by(
+                    Unreadable,
+                    format!("could not write --key-file {}", path.display()),
+                    e,
+                )
             })?;
             Ok(key)
         }
-        Err(e) => Err(boxauth::Error::config(format!(
-            "cannot read --key-file {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(caused_by(
+            Unreadable,
+            format!("cannot read --key-file {}", path.display()),
+            e,
+        )),
     }
 }
 

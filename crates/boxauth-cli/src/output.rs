@@ -55,3 +55,13 @@ fn cli_hint(error: &Error) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// An error of this CLI's that says what failed, with `cause` as its `source()`: the chain
+/// prints the cause once.
+pub fn caused_by(
+    kind: ConfigErrorKind,
+    message: impl Into<String>,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    ConfigError::new(kind, message).with_source(cause).into()
+}

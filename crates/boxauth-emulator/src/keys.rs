@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKey};
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, ConfigErrorKind};
 
 /// A public key registered for an app under a key ID (`kid`), with its private half when the
 /// emulator made it (so it can export a Box config file).
@@ -32,7 +32,7 @@ impl AppKey {
     /// A fresh RSA-2048 key pair.
     pub fn generate(id: impl Into<String>) -> Result<Self, ConfigError> {
         let pair = KeyPair::generate(KeySize::Rsa2048)
-            .map_err(|_| ConfigError("could not generate an RSA key".into()))?;
+            .map_err(|e| key_error("could not generate an RSA key", e))?;
         Self::from_key_pair(id.into(), &pair)
     }
 
@@ -44,10 +44,10 @@ impl AppKey {
             Some(der) => der,
             None => {
                 let pair = KeyPair::generate(KeySize::Rsa2048)
-                    .map_err(|_| ConfigError("could not generate an RSA key".into()))?;
+                    .map_err(|e| key_error("could not generate an RSA key", e))?;
                 let der = pair
                     .as_der()
-                    .map_err(|_| ConfigError("could not encode the RSA key".into()))?;
+                    .map_err(|e| key_error("could not encode the RSA key", e))?;
                 PKCS8.get_or_init(|| der.as_ref().to_vec())
             }
         };
@@ -57,14 +57,14 @@ impl AppKey {
     /// From an unencrypted PKCS#8 private key.
     pub fn from_private_pkcs8(id: String, der: &[u8]) -> Result<Self, ConfigError> {
         let pair = KeyPair::from_pkcs8(der)
-            .map_err(|e| ConfigError(format!("key {id}: not an RSA PKCS#8 private key ({e})")))?;
+            .map_err(|e| key_error(format!("key {id}: not an RSA PKCS#8 private key"), e))?;
         Self::from_key_pair(id, &pair)
     }
 
     /// From an unencrypted PKCS#8 private key in PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn from_private_pem(id: String, pem: &str) -> Result<Self, ConfigError> {
         let der = crate::config::file::pem_der(pem, &["PRIVATE KEY"]).map_err(|why| {
-            ConfigError(format!(
+            ConfigError::invalid(format!(
                 "key {id}: the private key {why} (give an unencrypted PKCS#8 key: \
                  openssl pkcs8 -topk8 -nocrypt -in key.pem)"
             ))
@@ -91,7 +91,7 @@ impl AppKey {
     /// no config file can be exported for it.
     pub fn from_public_der(id: String, der: &[u8]) -> Result<Self, ConfigError> {
         PublicKey::from_der(der)
-            .map_err(|e| ConfigError(format!("key {id}: not an RSA public key ({e})")))?;
+            .map_err(|e| key_error(format!("key {id}: not an RSA public key"), e))?;
         Ok(Self {
             id,
             public_der: Arc::new(der.to_vec()),
@@ -102,14 +102,22 @@ impl AppKey {
     fn from_key_pair(id: String, pair: &KeyPair) -> Result<Self, ConfigError> {
         let private = pair
             .as_der()
-            .map_err(|_| ConfigError(format!("key {id}: could not encode the private key")))?;
+            .map_err(|e| key_error(format!("key {id}: could not encode the private key"), e))?;
         let public = aws_lc_rs::signature::KeyPair::public_key(pair)
             .as_der()
-            .map_err(|_| ConfigError(format!("key {id}: could not encode the public key")))?;
+            .map_err(|e| key_error(format!("key {id}: could not encode the public key"), e))?;
         Ok(Self {
             id,
             public_der: Arc::new(public.as_ref().to_vec()),
             private_pkcs8: Some(Arc::new(private.as_ref().to_vec())),
         })
     }
+}
+
+/// An RSA key that could not be read, made or encoded ([`ConfigErrorKind::Key`]).
+fn key_error(
+    message: impl Into<String>,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> ConfigError {
+    ConfigError::new(ConfigErrorKind::Key, message).with_source(cause)
 }

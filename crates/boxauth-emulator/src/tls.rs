@@ -23,18 +23,31 @@ pub(crate) struct TlsIdentity {
     pub(crate) acceptor: TlsAcceptor,
 }
 
-/// Why TLS could not be set up (a failure of the crypto library, not of the caller).
+/// Why TLS could not be set up: the certificates could not be made (a name the certificate
+/// cannot carry, a failure of the crypto library), or rustls refused them.
 #[derive(Debug, thiserror::Error)]
-#[error("could not make the emulator's TLS certificate: {0}")]
-pub struct TlsError(String);
-
-fn failed(error: impl std::fmt::Display) -> TlsError {
-    TlsError(error.to_string())
+#[non_exhaustive]
+pub enum TlsError {
+    /// The CA or server certificate could not be made.
+    #[error("could not make the emulator's TLS certificate (names: {names})")]
+    Certificate {
+        /// The names asked for.
+        names: String,
+        /// rcgen's error.
+        source: rcgen::Error,
+    },
+    /// rustls refused the server configuration.
+    #[error("could not set up the emulator's TLS server")]
+    Server(#[source] rustls::Error),
 }
 
 /// A fresh CA, a server certificate for `names` (DNS names or IP addresses; by default
 /// [`TLS_NAMES`]) signed by it, and the acceptor.
 pub(crate) fn make(names: &[String]) -> Result<TlsIdentity, TlsError> {
+    let failed = |source| TlsError::Certificate {
+        names: names.join(", "),
+        source,
+    };
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -60,13 +73,13 @@ pub(crate) fn make(names: &[String]) -> Result<TlsIdentity, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(failed)?
+        .map_err(TlsError::Server)?
         .with_no_client_auth()
         .with_single_cert(
             vec![server_cert.der().clone(), ca_cert.der().clone()],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
         )
-        .map_err(failed)?;
+        .map_err(TlsError::Server)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsIdentity {
         ca_pem: ca_cert.pem(),

@@ -5,7 +5,10 @@
 
 use std::ffi::OsString;
 
+use boxauth::ConfigErrorKind::{Invalid, Unreadable};
 use boxauth_emulator::{EmulatorHandle, ExportedConfig};
+
+use crate::output::caused_by;
 
 /// Runs `command` against `emulator` and exits with its code (never returns on success).
 pub(super) async fn run(
@@ -13,8 +16,7 @@ pub(super) async fn run(
     exported: Option<ExportedConfig>,
     command: &[OsString],
 ) -> boxauth::Result<()> {
-    let failed =
-        |what: String| move |e: std::io::Error| boxauth::Error::config(format!("{what}: {e}"));
+    let failed = |what: String| move |e: std::io::Error| caused_by(Unreadable, what, e);
     // The exported files live as long as the command, in a private directory of their own,
     // unless --export-config named one.
     let dir = tempfile::Builder::new()
@@ -40,7 +42,7 @@ pub(super) async fn run(
     // Waited for on a blocking thread; the emulator serves on the runtime's meanwhile.
     let status = tokio::task::spawn_blocking(move || child.status())
         .await
-        .map_err(|e| boxauth::Error::config(format!("the command's waiter failed: {e}")))?
+        .map_err(|e| caused_by(Invalid, "the command's waiter failed", e))?
         .map_err(failed(format!(
             "could not run {}",
             program.to_string_lossy()

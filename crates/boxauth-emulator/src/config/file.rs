@@ -8,8 +8,8 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::{
-    AccessLevel, App, ConfigError, EmulatorConfig, Enterprise, Grant, Item, ItemKind, Lifetimes,
-    Role, User, World,
+    AccessLevel, App, ConfigError, ConfigErrorKind, EmulatorConfig, Enterprise, Grant, Item,
+    ItemKind, Lifetimes, Role, User, World,
 };
 use crate::keys::AppKey;
 
@@ -107,8 +107,9 @@ pub(crate) struct ItemEntry {
 }
 
 pub(super) fn parse(text: &str) -> Result<EmulatorConfig, ConfigError> {
-    let file: FileConfig =
-        toml::from_str(text).map_err(|e| ConfigError(format!("invalid emulator config: {e}")))?;
+    let file: FileConfig = toml::from_str(text).map_err(|e| {
+        ConfigError::new(ConfigErrorKind::Syntax, "invalid emulator config").with_source(e)
+    })?;
     let mut world = World {
         enterprises: file
             .enterprises
@@ -127,8 +128,8 @@ pub(super) fn parse(text: &str) -> Result<EmulatorConfig, ConfigError> {
         world.apps.push(app);
     }
     if world.apps.is_empty() {
-        return Err(ConfigError(
-            "the config defines no [[apps]]: add at least one".into(),
+        return Err(ConfigError::invalid(
+            "the config defines no [[apps]]: add at least one",
         ));
     }
     super::validate(&world)?;
@@ -163,7 +164,7 @@ pub(crate) fn user(entry: UserEntry) -> Result<User, ConfigError> {
         "app_user" => Role::AppUser,
         "service_account" => Role::ServiceAccount,
         other => {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "user {}: role {other:?} is not one of admin, coadmin, user, app_user, service_account",
                 entry.id
             )));
@@ -184,7 +185,7 @@ pub(crate) fn item(entry: ItemEntry) -> Result<Item, ConfigError> {
         "file" => ItemKind::File,
         "folder" => ItemKind::Folder,
         other => {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "item {}: type {other:?} must be \"file\" or \"folder\"",
                 entry.id
             )));
@@ -209,7 +210,7 @@ pub(crate) fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigE
             .iter()
             .map(|name| {
                 Grant::parse(name).ok_or_else(|| {
-                    ConfigError(format!(
+                    ConfigError::invalid(format!(
                         "app {client_id}: grant {name:?} is not one of authorization_code, \
                          refresh_token, client_credentials, jwt_bearer, token_exchange"
                     ))
@@ -221,7 +222,7 @@ pub(crate) fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigE
         None | Some("app_only") => AccessLevel::AppOnly,
         Some("app_and_enterprise") => AccessLevel::AppAndEnterprise,
         Some(other) => {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "app {client_id}: access_level {other:?} must be \"app_only\" or \"app_and_enterprise\""
             )));
         }
@@ -277,20 +278,20 @@ fn key(client_id: &str, entry: KeyEntry) -> Result<AppKey, ConfigError> {
         (None, None, true) => AppKey::generate(id),
         (Some(pem), None, false) => {
             let der = pem_der(&pem, &["PUBLIC KEY", "RSA PUBLIC KEY"]).map_err(|why| {
-                ConfigError(format!("app {client_id}, key {id}: public_key {why}"))
+                ConfigError::invalid(format!("app {client_id}, key {id}: public_key {why}"))
             })?;
             AppKey::from_public_der(id, &der)
         }
         (None, Some(pem), false) => {
             let der = pem_der(&pem, &["PRIVATE KEY"]).map_err(|why| {
-                ConfigError(format!(
+                ConfigError::invalid(format!(
                     "app {client_id}, key {id}: private_key {why} (give an unencrypted PKCS#8 \
                      key: openssl pkcs8 -topk8 -nocrypt -in key.pem)"
                 ))
             })?;
             AppKey::from_private_pkcs8(id, &der)
         }
-        _ => Err(ConfigError(format!(
+        _ => Err(ConfigError::invalid(format!(
             "app {client_id}, key {id}: give exactly one of public_key, private_key or generate = true"
         ))),
     }

@@ -1,6 +1,7 @@
 //! The world the emulator serves: enterprises, users, apps and items, plus lifetimes and limits.
 
 mod defaults;
+mod error;
 pub(crate) mod file;
 
 use std::collections::HashSet;
@@ -13,6 +14,7 @@ pub use defaults::{
     DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID,
     DEFAULT_REDIRECT_URI, DEFAULT_SERVICE_ACCOUNT_ID,
 };
+pub use error::{ConfigError, ConfigErrorKind};
 
 use crate::clock::Clock;
 use crate::keys::AppKey;
@@ -293,19 +295,19 @@ impl ServerLimits {
             ),
         ] {
             if value.is_zero() || value > hour {
-                return Err(ConfigError(format!(
+                return Err(ConfigError::invalid(format!(
                     "{name} must be between 1 ms and 1 hour (it is {value:?})"
                 )));
             }
         }
         if !(1..=1_000_000).contains(&self.max_connections) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "the connection limit (--max-connections) must be between 1 and 1000000 (it is {})",
                 self.max_connections
             )));
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "the body limit must be between 1 KiB and 64 MiB (it is {} bytes)",
                 self.max_body_bytes
             )));
@@ -362,11 +364,6 @@ impl Default for EmulatorConfig {
     }
 }
 
-/// A configuration that cannot be used, and why.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub(crate) String);
-
 impl EmulatorConfig {
     /// The default settings around an empty world (no key is generated).
     pub(crate) fn default_without_world() -> Self {
@@ -392,8 +389,14 @@ impl EmulatorConfig {
             path,
             boxauth::internal::private_file::MAX_CONFIG_BYTES,
         )
-        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-        Self::from_toml_str(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+        .map_err(|e| {
+            ConfigError::new(
+                ConfigErrorKind::Unreadable,
+                format!("cannot read {}", path.display()),
+            )
+            .with_source(e)
+        })?;
+        Self::from_toml_str(&text).map_err(|e| e.in_context(path.display()))
     }
 
     /// Parses a TOML world description.
@@ -411,18 +414,18 @@ impl EmulatorConfig {
         self.lifetimes.validate()?;
         self.limits.validate()?;
         if self.sweep_interval.is_zero() || self.sweep_interval > Duration::from_secs(3600) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "the sweep interval (sweep_interval_ms) must be between 1 ms and 1 hour (it is {:?})",
                 self.sweep_interval
             )));
         }
         if let Some(url) = &self.public_url {
             check_public_url(url)
-                .map_err(|why| ConfigError(format!("the public URL {url:?} {why}")))?;
+                .map_err(|why| ConfigError::invalid(format!("the public URL {url:?} {why}")))?;
         }
         if self.tls_names.is_empty() || self.tls_names.iter().any(|n| n.trim().is_empty()) {
-            return Err(ConfigError(
-                "the TLS names must be at least one non-empty DNS name or IP address".into(),
+            return Err(ConfigError::invalid(
+                "the TLS names must be at least one non-empty DNS name or IP address",
             ));
         }
         validate(&self.world)
@@ -461,7 +464,7 @@ impl Lifetimes {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let check = |name: &str, value: Duration, min: Duration, max: Duration| {
             if value < min || value > max {
-                Err(ConfigError(format!(
+                Err(ConfigError::invalid(format!(
                     "{name} must be between {} and {} seconds (it is {})",
                     min.as_secs(),
                     max.as_secs(),
@@ -510,10 +513,13 @@ fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), Conf
     let mut seen = HashSet::new();
     for id in ids {
         if id.is_empty() {
-            return Err(ConfigError(format!("a {what} has an empty id")));
+            return Err(ConfigError::invalid(format!("a {what} has an empty id")));
         }
         if !seen.insert(id) {
-            return Err(ConfigError(format!("two {what}s share the id {id:?}")));
+            return Err(ConfigError::new(
+                ConfigErrorKind::Duplicate,
+                format!("two {what}s share the id {id:?}"),
+            ));
         }
     }
     Ok(())
@@ -533,7 +539,7 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
     let enterprise_exists = |id: &str| world.enterprises.iter().any(|e| e.id == id);
     for user in &world.users {
         if !enterprise_exists(&user.enterprise_id) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "user {} names enterprise {:?}, which is not defined",
                 user.id, user.enterprise_id
             )));
@@ -544,7 +550,7 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
                 .iter()
                 .any(|a| Some(&a.client_id) == user.app_client_id.as_ref())
         {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "{} {} must name its app's client_id in `app`",
                 user.role.as_str(),
                 user.id
@@ -553,20 +559,20 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
     }
     for app in &world.apps {
         if !enterprise_exists(&app.enterprise_id) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "app {} names enterprise {:?}, which is not defined",
                 app.client_id, app.enterprise_id
             )));
         }
         if app.client_secret.is_empty() {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "app {} has an empty client_secret",
                 app.client_id
             )));
         }
         let service = world.users.iter().find(|u| u.id == app.service_account_id);
         if !service.is_some_and(|u| u.role == Role::ServiceAccount) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "app {}: service account {:?} is not a user with role service_account",
                 app.client_id, app.service_account_id
             )));
@@ -575,7 +581,7 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
         let mut seen = HashSet::new();
         for origin in &app.cors_origins {
             check_origin(origin).map_err(|why| {
-                ConfigError(format!(
+                ConfigError::invalid(format!(
                     "app {}: CORS origin {origin:?} {why}",
                     app.client_id
                 ))
@@ -583,10 +589,10 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
         }
         for uri in &app.redirect_uris {
             check_redirect_uri(uri).map_err(|why| {
-                ConfigError(format!("app {}: redirect URI {uri:?} {why}", app.client_id))
+                ConfigError::invalid(format!("app {}: redirect URI {uri:?} {why}", app.client_id))
             })?;
             if !seen.insert(uri) {
-                return Err(ConfigError(format!(
+                return Err(ConfigError::invalid(format!(
                     "app {}: redirect URI {uri:?} is listed twice (Box refuses duplicates)",
                     app.client_id
                 )));
@@ -596,14 +602,14 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
     let mut items = HashSet::new();
     for item in &world.items {
         if !items.insert((item.kind, item.id.as_str())) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "two {}s share the id {:?}",
                 item.kind.as_str(),
                 item.id
             )));
         }
         if !world.users.iter().any(|u| u.id == item.owner_id) {
-            return Err(ConfigError(format!(
+            return Err(ConfigError::invalid(format!(
                 "{} {} is owned by {:?}, which is not a user",
                 item.kind.as_str(),
                 item.id,

@@ -9,15 +9,17 @@ use serde_json::{Map, Value, json};
 
 use super::Live;
 use crate::config::file::{self, AppEntry, ItemEntry, UserEntry};
-use crate::config::{ConfigError, Role, World};
+use crate::config::{ConfigError, ConfigErrorKind, Role, World};
 use crate::tokens::{hex, random_bytes};
 
 /// The body as a JSON object.
 fn object(body: &[u8]) -> Result<Map<String, Value>, ConfigError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ConfigError("the body must be a JSON object".into())),
-        Err(e) => Err(ConfigError(format!("the body is not valid JSON: {e}"))),
+        Ok(_) => Err(ConfigError::invalid("the body must be a JSON object")),
+        Err(e) => Err(
+            ConfigError::new(ConfigErrorKind::Syntax, "the body is not valid JSON").with_source(e),
+        ),
     }
 }
 
@@ -31,8 +33,13 @@ fn entry<T: serde::de::DeserializeOwned>(
     what: &str,
     map: Map<String, Value>,
 ) -> Result<T, ConfigError> {
-    serde_json::from_value(Value::Object(map))
-        .map_err(|e| ConfigError(format!("not a {what} entry (as in the config file): {e}")))
+    serde_json::from_value(Value::Object(map)).map_err(|e| {
+        ConfigError::new(
+            ConfigErrorKind::Syntax,
+            format!("not a {what} entry (as in the config file)"),
+        )
+        .with_source(e)
+    })
 }
 
 /// One more than the largest numeric ID among `ids`.

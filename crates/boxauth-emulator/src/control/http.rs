@@ -93,7 +93,17 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, BadRequest> {
 }
 
 fn edited(result: Result<Value, ConfigError>) -> Result<Response, BadRequest> {
-    let value = result.map_err(bad_request)?;
+    // The message and its causes on one line: the caller sent the body, and learns what in it
+    // was wrong.
+    let value = result.map_err(|error| {
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        bad_request(message)
+    })?;
     Ok((StatusCode::CREATED, axum::Json(value)).into_response())
 }
 

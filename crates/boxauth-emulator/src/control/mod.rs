@@ -100,7 +100,7 @@ impl Live {
             ("items", world.items.len()),
         ] {
             if count > MAX_WORLD_ENTRIES {
-                return Err(ConfigError(format!(
+                return Err(ConfigError::invalid(format!(
                     "the world would hold {count} {what}; the emulator takes at most \
                      {MAX_WORLD_ENTRIES} (start it with a config file for a larger world)"
                 )));
@@ -116,7 +116,9 @@ impl Live {
     pub(crate) fn revoke_user_tokens(&self, user_id: &str) -> Result<usize, ConfigError> {
         let state = self.state();
         if state.user(user_id).is_none() {
-            return Err(ConfigError(format!("there is no user {user_id:?}")));
+            return Err(ConfigError::invalid(format!(
+                "there is no user {user_id:?}"
+            )));
         }
         Ok(state.store().revoke_user(user_id))
     }

@@ -63,13 +63,16 @@ async fn the_example_world_loads_and_serves() {
 
 #[test]
 fn mistakes_in_the_file_name_the_problem() {
+    use boxauth_emulator::ConfigErrorKind::{Duplicate, Invalid, Syntax};
     let cases = [
         (
             EXAMPLE.replace("client_secret = \"AcmeSync", "client_secrt = \"AcmeSync"),
+            Syntax,
             "unknown field `client_secrt`",
         ),
         (
             EXAMPLE.replace("role = \"admin\"", "role = \"owner\""),
+            Invalid,
             "role \"owner\"",
         ),
         (
@@ -77,6 +80,7 @@ fn mistakes_in_the_file_name_the_problem() {
                 "enterprise = \"500000001\"\ngrants = [\"jwt",
                 "enterprise = \"5\"\ngrants = [\"jwt",
             ),
+            Invalid,
             "enterprise \"5\"",
         ),
         (
@@ -84,22 +88,38 @@ fn mistakes_in_the_file_name_the_problem() {
                 "\"https://desktop.acme.example/oauth/callback\"",
                 "\"http://desktop.acme.example/cb\"",
             ),
+            Invalid,
             "must be https",
         ),
         (
             EXAMPLE.replace("\"refresh_token\", \"token_exchange\"]", "\"password\"]"),
+            Invalid,
             "grant \"password\"",
         ),
-        ("[settings]\n".to_owned(), "no [[apps]]"),
-        ("this is not toml".to_owned(), "invalid emulator config"),
+        ("[settings]\n".to_owned(), Invalid, "no [[apps]]"),
+        (
+            "this is not toml".to_owned(),
+            Syntax,
+            "invalid emulator config",
+        ),
+        (
+            EXAMPLE.replace("id = \"600000002\"", "id = \"600000001\""),
+            Duplicate,
+            "share the id",
+        ),
     ];
-    for (text, expected) in cases {
-        let error = EmulatorConfig::from_toml_str(&text)
-            .unwrap_err()
-            .to_string();
+    for (text, kind, expected) in cases {
+        let error = EmulatorConfig::from_toml_str(&text).unwrap_err();
+        let mut shown = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            shown.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        assert_eq!(error.kind(), kind, "{shown}");
         assert!(
-            error.contains(expected),
-            "expected {expected:?} in: {error}"
+            shown.contains(expected),
+            "expected {expected:?} in: {shown}"
         );
     }
 }
