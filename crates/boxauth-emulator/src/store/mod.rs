@@ -21,6 +21,10 @@ pub(crate) type Millis = i64;
 /// How long an expired refresh token is remembered as expired (one hour) before it is forgotten.
 const EXPIRED_REFRESH_KEPT_MS: Millis = 3_600_000;
 
+/// How long an expired authorization code is remembered as expired (ten minutes), so that it is
+/// answered "The authorization code has expired" whenever the sweep ran.
+const EXPIRED_CODE_KEPT_MS: Millis = 600_000;
+
 /// A code or token, shared by its map entry and its place in the expiry queue.
 type Key = Arc<str>;
 
@@ -401,11 +405,15 @@ impl Store {
     /// Drops every code, token and `jti` that has expired.
     pub(crate) fn sweep(&mut self, now: Millis) {
         while let Some((at, _)) = self.code_queue.front() {
-            if *at > now {
+            if at.saturating_add(EXPIRED_CODE_KEPT_MS) > now {
                 break;
             }
             let (_, code) = self.code_queue.pop_front().expect("front exists");
-            if self.codes.get(&code).is_some_and(|r| r.expires_at <= now) {
+            if self
+                .codes
+                .get(&code)
+                .is_some_and(|r| r.expires_at.saturating_add(EXPIRED_CODE_KEPT_MS) <= now)
+            {
                 self.codes.remove(&code);
             }
         }

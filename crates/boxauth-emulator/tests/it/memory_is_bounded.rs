@@ -67,12 +67,19 @@ async fn everything_expired_is_swept() {
     let sizes = emulator.store_sizes();
     assert_eq!(
         (sizes.codes, sizes.jtis),
-        (0, 0),
-        "codes live 30 s, jtis until exp"
+        (2, 0),
+        "jtis live until exp; codes 30 s, then ten minutes as expired"
+    );
+    emulator.clock().advance(Duration::from_secs(600));
+    emulator.sweep_now();
+    let sizes = emulator.store_sizes();
+    assert_eq!(
+        sizes.codes, 0,
+        "expired codes are forgotten after ten minutes"
     );
     assert_eq!(sizes.access_tokens, 42);
 
-    emulator.clock().advance(Duration::from_secs(3600));
+    emulator.clock().advance(Duration::from_secs(3000));
     emulator.sweep_now();
     assert_eq!(emulator.store_sizes().access_tokens, 0);
 
