@@ -289,6 +289,7 @@ mod time;
 mod token;
 mod token_manager;
 mod urls;
+mod vault;
 
 pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
@@ -309,7 +310,7 @@ pub use authorization::{
 pub use error::{
     ApiError, ConfigError, ConfigErrorKind, Error, InvalidResponseError, KeyError, KeyErrorKind,
     NetworkError, NetworkErrorKind, ReauthorizationError, ReauthorizationKind, Result,
-    StorageError, StorageErrorKind,
+    StorageError, StorageErrorKind, VaultError, VaultErrorKind,
 };
 pub use future::{BoxFuture, TokenFuture};
 #[cfg(feature = "reqwest-middleware")]
@@ -335,3 +336,10 @@ pub use time::{SharedTimeSource, SystemTimeSource, TimeSource};
 pub use token::{DEFAULT_TOKEN_LIFETIME, StoredToken};
 pub use token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN};
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};
+#[cfg(feature = "postgres")]
+pub use vault::engine::postgres::PostgresOptions;
+pub use vault::{
+    IdentityStatus, IdentitySummary, KeyEnv, KeyFile, KeyProvider, KeySet, ReauthReason,
+    SweepOptions, SweepReport, Vault, VaultApp, VaultBuilder, VaultCounts, VaultEvent, VaultKey,
+    VaultStore,
+};

@@ -46,6 +46,8 @@ use crate::token_manager::{Settings, TokenManager};
 ///
 /// **Inside a refresh**
 ///
+/// - `[read-before-lock]` With nothing cached (a process's first call), storage is read first,
+///   without the lock: a usable token there is taken as it is, at the cost of one read.
 /// - `[lock-then-reread]` The storage's lock (a file lock on one host, a Redis lock across
 ///   hosts), then storage is re-read: if another process refreshed meanwhile, its token is used.
 /// - `[store-before-use]` Otherwise a fresh token is fetched and stored durably before anyone

@@ -8,7 +8,7 @@ mod cached;
 mod ccg;
 mod developer_token;
 pub(crate) mod jwt;
-mod oauth;
+pub(crate) mod oauth;
 
 use std::sync::Arc;
 use std::time::Duration;

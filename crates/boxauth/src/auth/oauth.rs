@@ -80,6 +80,10 @@ impl AuthorizeOptions {
 }
 
 impl AuthorizationRequest {
+    pub(crate) fn new(url: String, state: String) -> Self {
+        Self { url, state }
+    }
+
     /// The `state` sent with the URL.
     pub fn state(&self) -> &str {
         &self.state
@@ -146,7 +150,58 @@ impl TokenSource for OAuthConfig {
     }
 }
 
-fn random_state() -> String {
+/// What Box's redirect to the app carries: the code and `state`, or an error.
+pub(crate) struct Callback {
+    pub(crate) code: Option<String>,
+    pub(crate) state: Option<String>,
+    error: Option<String>,
+    description: Option<String>,
+}
+
+impl Callback {
+    /// The redirect URL, or just its query.
+    pub(crate) fn parse(callback: &str) -> Self {
+        let query = callback
+            .split_once('?')
+            .map_or(callback, |(_, query)| query);
+        let query = query.split('#').next().unwrap_or_default();
+        let mut parsed = Self {
+            code: None,
+            state: None,
+            error: None,
+            description: None,
+        };
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match name.as_ref() {
+                "code" => &mut parsed.code,
+                "state" => &mut parsed.state,
+                "error" => &mut parsed.error,
+                "error_description" => &mut parsed.description,
+                _ => continue,
+            };
+            *slot = Some(value.into_owned());
+        }
+        parsed
+    }
+
+    /// The code; a refusal on the consent page, or neither, is an error. Check `state` first.
+    pub(crate) fn code(self) -> Result<String> {
+        if let Some(error) = self.error {
+            return Err(Error::AccessDenied {
+                error,
+                description: self.description,
+            });
+        }
+        self.code.ok_or_else(|| {
+            Error::config_kind(
+                ConfigErrorKind::Missing,
+                "the callback has neither a code nor an error",
+            )
+        })
+    }
+}
+
+pub(crate) fn random_state() -> String {
     let mut bytes = [0u8; 32];
     // The system generator failing leaves no safe state to use: fail loudly.
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
@@ -201,35 +256,15 @@ impl CachedAuth<OAuthConfig> {
         request: &AuthorizationRequest,
         callback: &str,
     ) -> Result<Arc<StoredToken>> {
-        let query = callback
-            .split_once('?')
-            .map_or(callback, |(_, query)| query);
-        let query = query.split('#').next().unwrap_or_default();
-        let mut code = None;
-        let mut state = None;
-        let mut error = None;
-        let mut description = None;
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            match name.as_ref() {
-                "code" => code = Some(value.into_owned()),
-                "state" => state = Some(value.into_owned()),
-                "error" => error = Some(value.into_owned()),
-                "error_description" => description = Some(value.into_owned()),
-                _ => {}
-            }
-        }
-        if !state.as_deref().is_some_and(|s| request.verify_state(s)) {
+        let callback = Callback::parse(callback);
+        if !callback
+            .state
+            .as_deref()
+            .is_some_and(|s| request.verify_state(s))
+        {
             return Err(Error::StateMismatch);
         }
-        if let Some(error) = error {
-            return Err(Error::AccessDenied { error, description });
-        }
-        let code = code.ok_or_else(|| {
-            Error::config_kind(
-                ConfigErrorKind::Missing,
-                "the callback has neither a code nor an error",
-            )
-        })?;
+        let code = callback.code()?;
         self.exchange_code(code).await
     }
 

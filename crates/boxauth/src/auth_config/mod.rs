@@ -356,6 +356,7 @@ impl AuthMethod {
 }
 
 /// The bytes of a file a config names, or an error naming it.
+#[cfg(feature = "redis")]
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
     crate::internal::private_file::read_regular(
         path,

@@ -166,6 +166,12 @@ pub enum ReauthorizationKind {
     RefreshTokenRefused,
     /// The refresh failed in another way, after a refusal made the stored token unusable.
     RefreshFailed,
+    /// A refresh was under way when the process doing it stopped, after Box had spent the
+    /// refresh token and before the new one was stored: nobody holds a usable one (a token vault
+    /// tells this apart from a refusal).
+    LostInFlight,
+    /// The identity was disconnected (its tokens revoked and forgotten).
+    Disconnected,
 }
 
 impl ReauthorizationError {

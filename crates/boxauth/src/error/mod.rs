@@ -7,6 +7,7 @@ mod api;
 mod detail;
 mod key;
 mod network;
+mod vault;
 
 pub use api::{ApiError, InvalidResponseError};
 pub use detail::{
@@ -15,6 +16,7 @@ pub use detail::{
 };
 pub use key::{KeyError, KeyErrorKind};
 pub use network::{NetworkError, NetworkErrorKind};
+pub use vault::{VaultError, VaultErrorKind};
 
 /// `Result` with boxauth's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -50,6 +52,9 @@ pub enum Error {
     /// refused it): the user must authorize the app again. Box's refusal is the `source()`.
     #[error(transparent)]
     ReauthorizationRequired(ReauthorizationError),
+    /// A token vault operation cannot be done: [`VaultError::kind`] says why.
+    #[error(transparent)]
+    Vault(VaultError),
     /// The refresh this call waited for stopped before it finished: its task panicked (a
     /// [`TokenSource`](crate::TokenSource) that panics), or the Tokio runtime is shutting down.
     /// The next call starts a new one.
@@ -96,6 +101,12 @@ impl From<ConfigError> for Error {
 impl From<StorageError> for Error {
     fn from(error: StorageError) -> Self {
         Self::Storage(error)
+    }
+}
+
+impl From<VaultError> for Error {
+    fn from(error: VaultError) -> Self {
+        Self::Vault(error)
     }
 }
 
@@ -168,6 +179,14 @@ impl Error {
 
     pub(crate) fn network(url: &str, source: reqwest::Error) -> Self {
         Self::Network(NetworkError::new(url, source))
+    }
+
+    /// The kind of a vault error.
+    pub fn vault_error_kind(&self) -> Option<VaultErrorKind> {
+        match self {
+            Self::Vault(error) => Some(error.kind()),
+            _ => None,
+        }
     }
 
     /// The kind of a network error.

@@ -76,6 +76,16 @@ impl TokenManager {
     /// not released, when the new token's write went unanswered: holding it, this process writes
     /// the token again before anyone else may refresh (`[unconfirmed-write]`).
     async fn fly(&self, replace: Option<&Token>) -> (Outcome, Option<Box<dyn RefreshLock>>) {
+        // `[read-before-lock]`: with nothing cached (this process's first call), storage is read
+        // first, without the lock; a usable token there is taken as it is. A failed read falls
+        // through to the locked path, which reports it.
+        if replace.is_none()
+            && self.cache.load().is_none()
+            && let Ok(Some(stored)) = self.storage.load().await
+            && self.usable(&stored, self.clock.now(), None)
+        {
+            return (Outcome::Fresh(Arc::new(stored)), None);
+        }
         let mut lock = match self.storage.lock().await {
             Ok(lock) => lock,
             Err(error) => return (self.failed(error, None), None),

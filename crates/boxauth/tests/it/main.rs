@@ -29,4 +29,5 @@ mod schemes_end_to_end;
 mod schemes_match_python_sdk;
 mod tls_trust;
 mod token_manager_rules;
+mod vault;
 mod wire_matches_python_sdk;

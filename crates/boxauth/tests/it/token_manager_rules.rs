@@ -103,18 +103,24 @@ async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
     assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 2);
 }
 
-/// Storage whose content is replaced by "another process" right after the first read.
+/// Storage whose content is replaced by "another process" right after the first read under the
+/// refresh lock (the process spends what it read there); `reads` counts the reads under it.
 #[derive(Debug, Clone)]
 struct ChangedAfterFirstRead {
     inner: MemoryStorage,
     next: Arc<Mutex<Option<StoredToken>>>,
     reads: Arc<Mutex<usize>>,
+    locked: Arc<Mutex<bool>>,
 }
 
 impl TokenStorage for ChangedAfterFirstRead {
     fn load(&self) -> BoxFuture<'_, boxauth::Result<Option<StoredToken>>> {
         Box::pin(async move {
             let loaded = self.inner.load().await;
+            if !*self.locked.lock().unwrap() {
+                // `[read-before-lock]`: a process's first read, before the lock.
+                return loaded;
+            }
             *self.reads.lock().unwrap() += 1;
             let next = self.next.lock().unwrap().take();
             if let Some(next) = next {
@@ -130,6 +136,7 @@ impl TokenStorage for ChangedAfterFirstRead {
         self.inner.clear()
     }
     fn lock(&self) -> BoxFuture<'_, boxauth::Result<Box<dyn RefreshLock>>> {
+        *self.locked.lock().unwrap() = true;
         self.inner.lock()
     }
 }
@@ -170,6 +177,7 @@ async fn invalid_grant_re_reads_storage_and_uses_what_another_process_stored() {
         inner: MemoryStorage::new(),
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
+        locked: Arc::new(Mutex::new(false)),
     };
     let clock = Clock::system();
     storage
@@ -201,6 +209,7 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
         inner: MemoryStorage::new(),
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
+        locked: Arc::new(Mutex::new(false)),
     };
     let clock = Clock::system();
     storage
@@ -243,6 +252,7 @@ async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
         inner: MemoryStorage::new(),
         next: Arc::new(Mutex::new(None)),
         reads: Arc::new(Mutex::new(0)),
+        locked: Arc::new(Mutex::new(false)),
     };
     let clock = Clock::system();
     storage
@@ -276,7 +286,7 @@ async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
     assert_eq!(
         *storage.reads.lock().unwrap(),
         2,
-        "storage was read once more after the refusal"
+        "under the lock, storage was read once more after the refusal"
     );
 }
 
