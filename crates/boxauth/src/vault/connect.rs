@@ -92,6 +92,18 @@ impl Vault {
         Ok(auth)
     }
 
+    /// Imports tokens your app already holds for `user_key` as they are (an access token with
+    /// its expiry, and the refresh token): stored sealed, no request to Box. Returns its auth.
+    pub async fn import_token(
+        &self,
+        user_key: &str,
+        token: StoredToken,
+    ) -> Result<Arc<dyn Authentication>> {
+        check_user_key(user_key)?;
+        self.oauth()?;
+        self.store_new(user_key, &token).await
+    }
+
     /// Stores a new identity under `user_key` and forgets a live one of the same key.
     async fn store_new(
         &self,

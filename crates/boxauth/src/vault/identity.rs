@@ -283,6 +283,7 @@ impl RefreshLock for RowLock {
                 .await?;
             match written {
                 Some(generation) => {
+                    crate::failpoint::reached("vault::after_write");
                     self.done = true;
                     {
                         let mut cell = storage.cell.lock();

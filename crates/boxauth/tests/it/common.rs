@@ -21,3 +21,18 @@ pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> Authorizatio
 pub fn quick_retries() -> RetryPolicy {
     RetryPolicy::default().base_delay(std::time::Duration::from_millis(10))
 }
+
+/// The path of example `name`, built by `cargo test` next to the test binaries
+/// (target/<profile>/examples/<name>).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} was not built: cargo builds examples when `cargo test` runs without --test filters \
+         (or run `cargo build -p boxauth --all-features --examples` first)",
+        path.display()
+    );
+    path
+}

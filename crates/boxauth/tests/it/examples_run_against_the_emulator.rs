@@ -1,25 +1,14 @@
 //! Each `examples/` program runs against the emulator, as its header says to run it.
 
-use std::path::PathBuf;
-
 use boxauth_emulator::{
     DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID,
 };
 use boxauth_test_support::emulator as emu;
 use tokio::process::Command;
 
-/// `cargo test` builds the examples next to the test binaries: target/<profile>/examples/<name>.
+/// Example `name`, as its header says to run it.
 fn example(name: &str) -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path: PathBuf = profile_dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} was not built: cargo builds examples when `cargo test` runs without --test filters \
-         (or run `cargo build -p boxauth --examples` first)",
-        path.display()
-    );
-    let mut command = Command::new(path);
+    let mut command = Command::new(crate::common::example_binary(name));
     command
         .kill_on_drop(true)
         .env("NO_PROXY", "*")

@@ -27,18 +27,7 @@ pub struct Fleet<'a> {
 
 /// The path of the worker binary, built with the tests.
 pub fn worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path: PathBuf = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples/redis_fleet");
-    assert!(
-        path.exists(),
-        "{} was not built: run `cargo test` without --test filters",
-        path.display()
-    );
-    path
+    crate::common::example_binary("redis_fleet")
 }
 
 impl Fleet<'_> {

@@ -30,4 +30,5 @@ mod schemes_match_python_sdk;
 mod tls_trust;
 mod token_manager_rules;
 mod vault;
+mod vault_postgres;
 mod wire_matches_python_sdk;
