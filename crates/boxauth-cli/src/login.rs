@@ -107,7 +107,7 @@ async fn request_target(stream: &mut TcpStream) -> Option<String> {
         .flatten()
 }
 
-async fn bind(port: u16, out: &Output) -> boxauth::Result<TcpListener> {
+pub async fn bind(port: u16, out: &Output) -> boxauth::Result<TcpListener> {
     match TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => Ok(listener),
         Err(error) if port != 0 => {
@@ -235,42 +235,21 @@ impl LoginCommand {
             options = options.scope(scope.clone());
         }
         let request = oauth.authorize_url(options);
-        println!("Open this URL to log in to Box:");
-        println!("  {}", request.url);
-        if !self.no_browser && !open_browser(&request.url) {
-            out.note("could not open a browser: open the URL above yourself");
-        }
-        let pasted = self.no_browser.then(|| {
-            out.note(
-                "if the browser cannot reach this machine (a login over SSH), paste the address it \
-                 ends on (http://localhost:…/callback?code=…), or just the code, and press Enter",
-            );
-            pasted_lines()
-        });
-        let spinner = spinner();
-        let callback = async {
-            tokio::select! {
-                outcome = wait_for_callback(&listener, &oauth, &request, out) => outcome,
-                outcome = wait_for_paste(pasted, &oauth, &request, out) => outcome,
-            }
+        let completion = OAuthCompletion {
+            oauth: &oauth,
+            request: &request,
         };
-        let outcome = tokio::select! {
-            outcome = tokio::time::timeout(Duration::from_secs(self.timeout), callback) => {
-                outcome.unwrap_or_else(|_| Err(Error::config(format!(
-                    "no callback from the browser within {} s: open the URL above and approve, or run again with a longer --timeout",
-                    self.timeout
-                ))))
-            }
-            _ = tokio::signal::ctrl_c() => {
-                if let Some(spinner) = &spinner { spinner.abort(); }
-                eprintln!("\nlogin cancelled");
-                std::process::exit(130);
-            }
-        };
-        if let Some(spinner) = spinner {
-            spinner.abort();
-            eprint!("\r\x1b[2K");
-        }
+        let outcome = receive(
+            &completion,
+            &request.url,
+            &listener,
+            Browser {
+                open: !self.no_browser,
+                timeout: Duration::from_secs(self.timeout),
+            },
+            out,
+        )
+        .await;
         let login = outcome?;
         let kept_in = environment.kept_in();
         all.environments.insert(name.clone(), environment);
@@ -280,6 +259,103 @@ impl LoginCommand {
         out.note(&format!("tokens saved in environment {name:?} ({kept_in})"));
         Ok(())
     }
+}
+
+/// How a browser login ends: the `state` Box sends back, checked, then the code exchanged.
+pub trait Completion: Sync {
+    /// Whether `state` is this login's.
+    fn state_matches(&self, state: &str) -> bool;
+    /// Finishes the login with Box's redirect (or its query), or a bare code pasted: the user's
+    /// login.
+    fn complete<'a>(&'a self, callback: &'a str)
+    -> boxauth::BoxFuture<'a, boxauth::Result<String>>;
+}
+
+/// An OAuth 2.0 login into `oauth`'s storage.
+struct OAuthCompletion<'a> {
+    oauth: &'a OAuth,
+    request: &'a boxauth::AuthorizationRequest,
+}
+
+impl Completion for OAuthCompletion<'_> {
+    fn state_matches(&self, state: &str) -> bool {
+        self.request.verify_state(state)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        callback: &'a str,
+    ) -> boxauth::BoxFuture<'a, boxauth::Result<String>> {
+        Box::pin(async move {
+            if callback.contains('=') {
+                self.oauth
+                    .complete_authorization(self.request, callback)
+                    .await?;
+            } else {
+                self.oauth.exchange_code(callback).await?;
+            }
+            let me = BoxClient::new(self.oauth.clone()).users_me().await?;
+            Ok(me.login.unwrap_or(me.id))
+        })
+    }
+}
+
+/// How the user's browser is met.
+#[derive(Debug, Clone, Copy)]
+pub struct Browser {
+    /// Open it (else print the URL and also take a pasted redirect).
+    pub open: bool,
+    /// Give up after this long without a callback.
+    pub timeout: Duration,
+}
+
+/// Shows `url` (and opens a browser), then waits for Box's redirect on `listener` (or, without
+/// a browser, a pasted one) until `completion` takes one: the user's login. Ctrl-C ends the
+/// process.
+pub async fn receive(
+    completion: &dyn Completion,
+    url: &str,
+    listener: &TcpListener,
+    browser: Browser,
+    out: &Output,
+) -> boxauth::Result<String> {
+    println!("Open this URL to log in to Box:");
+    println!("  {url}");
+    if browser.open && !open_browser(url) {
+        out.note("could not open a browser: open the URL above yourself");
+    }
+    let pasted = (!browser.open).then(|| {
+        out.note(
+            "if the browser cannot reach this machine (a login over SSH), paste the address it \
+             ends on (http://localhost:…/callback?code=…), or just the code, and press Enter",
+        );
+        pasted_lines()
+    });
+    let spinner = spinner();
+    let callback = async {
+        tokio::select! {
+            outcome = wait_for_callback(listener, completion, out) => outcome,
+            outcome = wait_for_paste(pasted, completion, out) => outcome,
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = tokio::time::timeout(browser.timeout, callback) => {
+            outcome.unwrap_or_else(|_| Err(Error::config(format!(
+                "no callback from the browser within {} s: open the URL above and approve, or run again with a longer --timeout",
+                browser.timeout.as_secs()
+            ))))
+        }
+        _ = tokio::signal::ctrl_c() => {
+            if let Some(spinner) = &spinner { spinner.abort(); }
+            eprintln!("\nlogin cancelled");
+            std::process::exit(130);
+        }
+    };
+    if let Some(spinner) = spinner {
+        spinner.abort();
+        eprint!("\r\x1b[2K");
+    }
+    outcome
 }
 
 /// Lines typed or piped on standard input, read by a thread of their own (a blocking read must
@@ -303,8 +379,7 @@ fn pasted_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
 /// callback may still come.
 async fn wait_for_paste(
     pasted: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
-    oauth: &OAuth,
-    request: &boxauth::AuthorizationRequest,
+    completion: &dyn Completion,
     out: &Output,
 ) -> boxauth::Result<String> {
     let Some(mut pasted) = pasted else {
@@ -316,22 +391,14 @@ async fn wait_for_paste(
         if line.is_empty() {
             continue;
         }
-        let exchanged = if line.contains('=') {
-            oauth.complete_authorization(request, line).await
-        } else {
-            oauth.exchange_code(line).await
-        };
-        match exchanged {
-            Ok(_) => {
-                let me = BoxClient::new(oauth.clone()).users_me().await?;
-                return Ok(me.login.unwrap_or(me.id));
-            }
-            Err(Error::StateMismatch) => {
+        match completion.complete(line).await {
+            Ok(login) => return Ok(login),
+            Err(error) if refused_state(&error) => {
                 out.note(
                     "refused a pasted address with a wrong state (it is not from this login); \
                      paste the one this login's browser ended on",
                 );
-                refused = Some(Error::StateMismatch);
+                refused = Some(error);
             }
             Err(error) => return Err(error),
         }
@@ -340,6 +407,15 @@ async fn wait_for_paste(
         Some(error) => Err(error),
         None => std::future::pending().await,
     }
+}
+
+/// Whether `error` refuses a callback's `state` (a login or a vault connection).
+fn refused_state(error: &Error) -> bool {
+    matches!(error, Error::StateMismatch)
+        || matches!(
+            error.vault_error_kind(),
+            Some(boxauth::VaultErrorKind::StateMismatch | boxauth::VaultErrorKind::StateExpired)
+        )
 }
 
 /// How long one connection may take to send its request line and headers, in all.
@@ -381,8 +457,7 @@ async fn screen(mut stream: TcpStream) -> Option<(TcpStream, String)> {
 /// real callback back.
 async fn wait_for_callback(
     listener: &TcpListener,
-    oauth: &OAuth,
-    request: &boxauth::AuthorizationRequest,
+    completion: &dyn Completion,
     out: &Output,
 ) -> boxauth::Result<String> {
     let (callbacks, mut arrived) = tokio::sync::mpsc::channel(MAX_CONNECTIONS);
@@ -417,7 +492,10 @@ async fn wait_for_callback(
         let state = url::form_urlencoded::parse(query.as_bytes())
             .find(|(n, _)| n == "state")
             .map(|(_, v)| v.into_owned());
-        if !state.as_deref().is_some_and(|s| request.verify_state(s)) {
+        if !state
+            .as_deref()
+            .is_some_and(|s| completion.state_matches(s))
+        {
             out.note(
                 "refused a callback with a wrong state (it is not from this login); still waiting",
             );
@@ -429,12 +507,7 @@ async fn wait_for_callback(
             .await;
             continue;
         }
-        let outcome = async {
-            oauth.complete_authorization(request, query).await?;
-            let me = BoxClient::new(oauth.clone()).users_me().await?;
-            Ok::<_, Error>(me.login.unwrap_or(me.id))
-        }
-        .await;
+        let outcome = completion.complete(query).await;
         match &outcome {
             Ok(login) => {
                 respond(

@@ -15,6 +15,7 @@ mod login;
 mod output;
 mod style;
 mod token;
+mod vault_cmd;
 
 use std::process::ExitCode;
 
@@ -55,6 +56,8 @@ enum Command {
     Api(api::ApiCommand),
     /// Run a local Box authorization server for offline development and tests.
     Emulator(emulator::EmulatorCommand),
+    /// Keep the Box tokens of many users (your app's), sealed in PostgreSQL.
+    Vault(vault_cmd::VaultCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  boxauth completions bash > ~/.local/share/bash-completion/completions/boxauth"
@@ -102,6 +105,7 @@ async fn main() -> ExitCode {
         Command::Env(command) => command.run(&out).await,
         Command::Api(command) => command.run().await,
         Command::Emulator(command) => command.run(cli.verbose).await,
+        Command::Vault(command) => command.run(&out).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -29,6 +29,8 @@ pub fn boxauth(config_dir: Option<&Path>) -> Command {
         "BOX_USER_ID",
         "BOX_TOKEN_STORE",
         "BOX_REDIS_CA_FILE",
+        "BOXAUTH_VAULT_STORE",
+        "BOXAUTH_VAULT_KEY",
     ] {
         command.env_remove(name);
     }
@@ -68,17 +70,32 @@ pub async fn start_login(
     String,
     std::sync::Arc<std::sync::Mutex<String>>,
 ) {
-    let mut child = boxauth(Some(config_dir))
-        .args([
-            "login",
-            "--no-browser",
-            "--port",
-            "0",
-            "--client-id",
-            boxauth_emulator::DEFAULT_CLIENT_ID,
-            "--client-secret",
-            boxauth_emulator::DEFAULT_CLIENT_SECRET,
-        ])
+    let mut command = boxauth(Some(config_dir));
+    command.args([
+        "login",
+        "--no-browser",
+        "--port",
+        "0",
+        "--client-id",
+        boxauth_emulator::DEFAULT_CLIENT_ID,
+        "--client-secret",
+        boxauth_emulator::DEFAULT_CLIENT_SECRET,
+    ]);
+    start_browser_flow(emulator, command, extra).await
+}
+
+/// Starts `command` (a login or a vault connection, its arguments given), against the emulator
+/// with `extra` flags; returns it with the authorization URL it printed and its later stdout.
+pub async fn start_browser_flow(
+    emulator: &boxauth_emulator::EmulatorHandle,
+    mut command: Command,
+    extra: &[&str],
+) -> (
+    tokio::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    let mut child = command
         .args([
             "--base-url",
             emulator.base_url(),
@@ -92,6 +109,7 @@ pub async fn start_login(
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stderr = child.stderr.take().unwrap();
     let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(url) = line
@@ -102,10 +120,15 @@ pub async fn start_login(
                 return url;
             }
         }
-        panic!("login printed no URL");
+        let mut said = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut said)
+            .await
+            .unwrap();
+        panic!("the command printed no URL; it said: {said}");
     })
     .await
     .unwrap();
+    child.stderr = Some(stderr);
     // Keep reading stdout in the background so the process never blocks on a full pipe.
     let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = collected.clone();

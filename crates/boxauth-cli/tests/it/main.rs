@@ -14,3 +14,4 @@ mod login_in_chromium;
 mod token_commands;
 mod token_file_shared_by_processes;
 mod token_store_redis;
+mod vault_commands;

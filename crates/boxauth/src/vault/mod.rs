@@ -117,6 +117,11 @@ impl VaultStore {
     pub fn statements(&self) -> u64 {
         self.0.statements()
     }
+
+    /// Creates the store's schema, or upgrades it ([`Vault::init`] without a vault).
+    pub async fn init(&self) -> Result<()> {
+        self.0.init().await
+    }
 }
 
 /// What happened to an identity, for an app that tells its users (an email when a connection
