@@ -26,10 +26,13 @@ async fn the_demo_walks_through_every_capability_and_exits_0() {
         "JwtAuth",
         "CcgAuth",
         "Single flight",
+        "Vault: three users connect",
+        "one refresh each",
+        "bob disconnects; Box refuses his token",
     ] {
         assert!(out.contains(step), "missing step {step:?} in:\n{out}");
     }
-    assert!(out.contains("15 of 15 steps worked"), "{out}");
+    assert!(out.contains("19 of 19 steps worked"), "{out}");
     assert!(!out.contains('\u{1b}'), "plain text when piped");
     assert!(!out.contains('✗'));
     let (code, json, _) = boxauth(&["demo", "--json"]).await;

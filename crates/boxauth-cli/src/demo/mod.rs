@@ -19,6 +19,8 @@ use clap::Args;
 
 use crate::style::Style;
 
+mod vault;
+
 /// Walk through every part of Box authentication against an in-process emulator.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:
@@ -37,14 +39,14 @@ struct Step {
     millis: f64,
 }
 
-struct Demo {
+pub(crate) struct Demo {
     style: Style,
     json: bool,
     steps: Vec<Step>,
 }
 
 /// The first characters of a secret and its length: enough to tell tokens apart, never to use one.
-fn masked(token: &Token) -> String {
+pub(crate) fn masked(token: &Token) -> String {
     let value = token.secret();
     let shown: String = value.chars().take(4).collect();
     format!("{shown}… ({} chars)", value.chars().count())
@@ -52,7 +54,7 @@ fn masked(token: &Token) -> String {
 
 impl Demo {
     /// Runs one step, prints it, and keeps going; returns the value if it worked.
-    async fn step<T, F>(&mut self, title: &'static str, work: F) -> Option<T>
+    pub(crate) async fn step<T, F>(&mut self, title: &'static str, work: F) -> Option<T>
     where
         F: Future<Output = Result<(T, String), String>>,
     {
@@ -84,7 +86,7 @@ impl Demo {
         value
     }
 
-    fn section(&self, title: &str) {
+    pub(crate) fn section(&self, title: &str) {
         if !self.json {
             println!();
             println!("{}", self.style.heading(title));
@@ -92,7 +94,7 @@ impl Demo {
     }
 }
 
-fn text(error: impl std::fmt::Display) -> String {
+pub(crate) fn text(error: impl std::fmt::Display) -> String {
     error.to_string()
 }
 
@@ -503,6 +505,7 @@ async fn run(demo: &mut Demo) -> bool {
         )
         .await;
     }
+    vault::run(demo, &emulator, &session).await;
     emulator.shutdown().await;
     finish(demo)
 }
