@@ -146,3 +146,112 @@ async fn middleware_examples() {
         );
     }
 }
+
+/// `vault_web`, driven as a browser would: sign in, connect Box through the consent page, see the
+/// Box account, and disconnect; a callback for another signed-in user is refused.
+#[tokio::test]
+async fn vault_web_example() {
+    use tokio::io::AsyncBufReadExt;
+    let emulator = emu::start().await;
+    let mut child = example("vault_web")
+        .env("PORT", "0")
+        .env("BOX_BASE_URL", emulator.base_url())
+        .env("BOX_OAUTH2_URL", emulator.oauth2_url())
+        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
+        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+        .env_remove("BOXAUTH_VAULT_STORE")
+        .env_remove("BOXAUTH_VAULT_KEY")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the app printed its URL");
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+    };
+    let browser = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: String, user: &str| {
+        browser
+            .get(if path.starts_with("http") {
+                path
+            } else {
+                format!("{base}{path}")
+            })
+            .header("Cookie", format!("user={user}"))
+            .send()
+    };
+    let location =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
+    let signed_in = browser
+        .get(format!("{base}/signin?user=alice"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_in.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("user=alice")
+    );
+    let to_box = get("/connect".into(), "alice").await.unwrap();
+    let consent = location(&to_box);
+    assert!(consent.starts_with(&emulator.oauth2_url()), "{consent}");
+    let callback = boxauth_emulator::headless::answer(
+        &consent,
+        DEFAULT_ADMIN_LOGIN,
+        boxauth_emulator::headless::Decision::Approve,
+    )
+    .await
+    .unwrap();
+    // Mallory's browser cannot complete Alice's connection.
+    let forged = get(callback.clone(), "mallory").await.unwrap();
+    assert_eq!(forged.status(), 502);
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("not issued by this vault")
+    );
+    let landed = get(callback, "alice").await.unwrap();
+    assert_eq!(location(&landed), "/me");
+    let me = get("/me".into(), "alice")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(me.contains(boxauth_emulator::DEFAULT_ADMIN_ID), "{me}");
+    let home = get("/".into(), "alice")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Box is connected"), "{home}");
+    let gone = browser
+        .post(format!("{base}/disconnect"))
+        .header("Cookie", "user=alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&gone), "/");
+    let home = get("/".into(), "alice")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Connect Box"), "{home}");
+    child.kill().await.unwrap();
+}
