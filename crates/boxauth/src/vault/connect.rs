@@ -116,7 +116,7 @@ impl Vault {
             .engine
             .put(user_key, tokens, shared.now_millis())
             .await?;
-        self.live().remove(&user_key.to_owned());
+        self.live().remove(user_key);
         self.auth(user_key)
     }
 }

@@ -3,6 +3,7 @@
 //! lookup and, on a hit, a bump of a counter; eviction scans for the oldest, which happens only
 //! when a new identity comes in over the bound.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -24,7 +25,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Lru<K, V> {
     }
 
     /// The value of `key`, marked as just used.
-    pub(crate) fn get(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.clock += 1;
         let clock = self.clock;
         self.entries.get_mut(key).map(|(value, used)| {
@@ -49,7 +53,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Lru<K, V> {
     }
 
     /// Forgets `key`.
-    pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
+    pub(crate) fn remove<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.entries.remove(key).map(|(value, _)| value)
     }
 

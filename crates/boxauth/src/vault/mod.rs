@@ -544,7 +544,7 @@ impl Vault {
     /// (the keep-alive does not push the app's busy identities out).
     fn identity(&self, user_key: &str, remember: bool) -> Result<Arc<dyn Authentication>> {
         check_user_key(user_key)?;
-        if let Some(live) = self.live().get(&user_key.to_owned()) {
+        if let Some(live) = self.live().get(user_key) {
             return Ok(live.auth);
         }
         let oauth = self.oauth()?.clone();
@@ -582,7 +582,7 @@ impl Vault {
     pub fn as_user(&self, box_user_id: &str) -> Result<Arc<dyn Authentication>> {
         check_user_key(box_user_id)?;
         let key = format!("\u{0}as-user:{box_user_id}");
-        if let Some(live) = self.live().get(&key) {
+        if let Some(live) = self.live().get(key.as_str()) {
             return Ok(live.auth);
         }
         let mut options = self.inner.options.clone();
@@ -673,14 +673,14 @@ impl Vault {
         let shared = &self.inner.shared;
         let now = shared.now_millis();
         let Some(row) = shared.engine.begin_disconnect(user_key, now).await? else {
-            self.live().remove(&user_key.to_owned());
+            self.live().remove(user_key);
             return Err(VaultError::new(
                 VaultErrorKind::UnknownIdentity,
                 format!("no identity is stored under {user_key:?}: nothing to disconnect"),
             )
             .into());
         };
-        self.live().remove(&user_key.to_owned());
+        self.live().remove(user_key);
         match shared.keys.open(OAUTH, user_key, &row.sealed) {
             Ok(plain) => {
                 let token: StoredToken = serde_json::from_slice(&plain).map_err(|e| {
