@@ -22,7 +22,10 @@ use boxauth::{
     AuthOptions, Authentication, KeySet, OAuthConfig, StoredToken, SweepOptions, Vault, VaultKey,
     VaultStore,
 };
-use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle, Grant};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle,
+    Grant,
+};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::postgres::{PgOptions, PgServer};
 use tokio::runtime::Runtime;
@@ -53,7 +56,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 /// Times `a` and `b` in alternation, `PAIRS` times each after a warm-up, `n` calls per sample:
 /// the median ns per call of each.
 fn paired(n: u32, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
-    let mut time = |f: &mut dyn FnMut()| {
+    let time = |f: &mut dyn FnMut()| {
         let started = Instant::now();
         for _ in 0..n {
             f();
@@ -82,10 +85,13 @@ fn rss() -> u64 {
 /// `n` identities `prefix-i`, each a refresh token of its own from the emulator, the access
 /// token valid an hour on the emulator's clock.
 async fn identities(emulator: &EmulatorHandle, vault: &Vault, prefix: &str, n: usize) {
-    let pairs = emulator.issue_user_tokens(n);
-    for (i, pair) in pairs.into_iter().enumerate() {
+    for i in 0..n {
+        let pair = emulator.issue_user_tokens(ID, DEFAULT_ADMIN_ID).unwrap();
         let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
-        vault.import_token(&format!("{prefix}-{i}"), token).await.unwrap();
+        vault
+            .import_token(&format!("{prefix}-{i}"), token)
+            .await
+            .unwrap();
     }
 }
 
@@ -100,7 +106,7 @@ fn main() {
     runtime.block_on(identities(&emulator, &memory_vault, "m", 1));
     let plain_storage = boxauth::MemoryStorage::new();
     let plain = runtime.block_on(async {
-        let pair = emulator.issue_user_tokens(1).pop().unwrap();
+        let pair = emulator.issue_user_tokens(ID, DEFAULT_ADMIN_ID).unwrap();
         let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
         boxauth::TokenStorage::store(&plain_storage, &token)
             .await
@@ -132,8 +138,14 @@ fn main() {
             std::hint::black_box(runtime.block_on(plain.retrieve_token()).unwrap());
         },
     );
-    println!("cached   vault.auth(key).retrieve_token(): {vault_ns:.1} ns, plain CachedAuth {plain_ns:.1} ns: {:.2}x", vault_ns / plain_ns);
-    println!("cached   held auth's retrieve_token():     {held_ns:.1} ns, plain CachedAuth {plain2_ns:.1} ns: {:.2}x", held_ns / plain2_ns);
+    println!(
+        "cached   vault.auth(key).retrieve_token(): {vault_ns:.1} ns, plain CachedAuth {plain_ns:.1} ns: {:.2}x",
+        vault_ns / plain_ns
+    );
+    println!(
+        "cached   held auth's retrieve_token():     {held_ns:.1} ns, plain CachedAuth {plain2_ns:.1} ns: {:.2}x",
+        held_ns / plain2_ns
+    );
 
     // 2. A cold load against a bare primary-key SELECT, on PostgreSQL.
     let (pg_keys, line) = keys();
@@ -171,7 +183,11 @@ fn main() {
         },
         || {
             let (client, statement) = &bare;
-            std::hint::black_box(runtime.block_on(client.query_one(statement, &[&"p-0"])).unwrap());
+            std::hint::black_box(
+                runtime
+                    .block_on(client.query_one(statement, &[&"p-0"]))
+                    .unwrap(),
+            );
         },
     );
     println!(

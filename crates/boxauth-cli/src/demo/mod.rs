@@ -146,9 +146,13 @@ async fn run(demo: &mut Demo) -> bool {
         .step(
             "Start the emulator in this process, on a free port",
             async {
-                let emulator = Emulator::start(EmulatorConfig::default())
-                    .await
-                    .map_err(text)?;
+                let emulator = Emulator::start(
+                    EmulatorConfig::default()
+                        .with_generated_users(vault::USERS.len())
+                        .map_err(text)?,
+                )
+                .await
+                .map_err(text)?;
                 let detail = format!(
                     "base URL {}  ·  OAuth 2.0 URL {}",
                     emulator.base_url(),

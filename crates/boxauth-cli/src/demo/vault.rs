@@ -9,13 +9,13 @@ use boxauth::{
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI,
-    EmulatorHandle, Grant,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, EmulatorHandle, Grant,
 };
 
 use super::{Demo, masked, text};
 
-const USERS: [&str; 3] = ["alice", "bob", "carol"];
+/// The app's users; the emulator's generated Box users #0, #1 and #2 sign in as them.
+pub(super) const USERS: [&str; 3] = ["alice", "bob", "carol"];
 
 pub(super) async fn run(demo: &mut Demo, emulator: &EmulatorHandle, session: &NetworkSession) {
     demo.section("Many users: the token vault");
@@ -49,17 +49,17 @@ pub(super) async fn run(demo: &mut Demo, emulator: &EmulatorHandle, session: &Ne
             "Vault: three users connect through the consent page",
             async {
                 let mut lines = Vec::new();
-                for user in USERS {
+                for (index, user) in USERS.into_iter().enumerate() {
                     let request = vault
                         .authorize_url(
                             user,
                             AuthorizeOptions::default().redirect_uri(DEFAULT_REDIRECT_URI),
                         )
                         .map_err(text)?;
-                    let callback =
-                        headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-                            .await
-                            .map_err(text)?;
+                    let login = boxauth_emulator::generated_users::login(index);
+                    let callback = headless::answer(&request.url, &login, Decision::Approve)
+                        .await
+                        .map_err(text)?;
                     let auth = vault
                         .complete_authorization(user, &callback)
                         .await
@@ -68,7 +68,7 @@ pub(super) async fn run(demo: &mut Demo, emulator: &EmulatorHandle, session: &Ne
                         .users_me()
                         .await
                         .map_err(text)?;
-                    lines.push(format!("{user} → Box user {}", me.id));
+                    lines.push(format!("{user} → Box user {} ({login})", me.id));
                 }
                 Ok(((), lines.join("\n")))
             },

@@ -11,13 +11,12 @@ use boxauth::{
     AuthOptions, BoxClient, IdentityStatus, KeySet, OAuthConfig, PostgresOptions, ReauthReason,
     StorageErrorKind, StoredToken, Vault, VaultErrorKind, VaultKey, VaultStore,
 };
+use boxauth_emulator::generated_users;
 use boxauth_emulator::{
-    DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle,
-    Grant,
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle, Grant,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::postgres::{PgOptions, PgServer};
-use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
@@ -41,22 +40,34 @@ fn vault_on(emulator: &EmulatorHandle, store: VaultStore, keys: KeySet) -> Vault
         .unwrap()
 }
 
-/// Identities `prefix-0 … prefix-(n-1)`, each a fresh OAuth pair whose access token expired a
-/// second ago on the system clock (what worker processes decide expiry on).
+/// Identities `prefix-0 … prefix-(n-1)`: the emulator's generated users #0 … #n-1 (the world
+/// needs that many) taken through the consent flow, their access tokens expired a second ago on
+/// the system clock (what worker processes decide expiry on).
 async fn expired_identities(emulator: &EmulatorHandle, vault: &Vault, prefix: &str, n: usize) {
-    let connect = |i: usize| async move {
-        let pair = emu::oauth_pair(emulator).await;
+    for (i, pair) in emu::user_pairs(emulator, 0..n)
+        .await
+        .into_iter()
+        .enumerate()
+    {
         let token: StoredToken = emu::expired_on_the_system_clock(pair);
         vault
             .import_token(&format!("{prefix}-{i}"), token)
             .await
             .unwrap();
-    };
-    // Sixteen consents at a time.
-    futures_util::stream::iter((0..n).map(connect))
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
+    }
+}
+
+/// An emulator whose world has `users` generated users, keeping `log` exchanges.
+async fn emulator_with(users: usize, log: usize) -> EmulatorHandle {
+    emu::start_with(
+        boxauth_emulator::EmulatorConfig {
+            keep_requests: log,
+            ..Default::default()
+        }
+        .with_generated_users(users)
+        .unwrap(),
+    )
+    .await
 }
 
 /// A worker process for `users` (`prefix-0..prefix-N` or a list).
@@ -108,11 +119,7 @@ async fn lines(child: Child) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_share_a_thousand_expired_identities_each_refreshed_once() {
     let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start_with(boxauth_emulator::EmulatorConfig {
-        keep_requests: 20_000,
-        ..Default::default()
-    })
-    .await;
+    let emulator = emulator_with(1000, 20_000).await;
     let (keys, line) = key("k1");
     let vault = vault_on(
         &emulator,
@@ -159,7 +166,8 @@ async fn eight_processes_share_a_thousand_expired_identities_each_refreshed_once
     assert_eq!(fingerprint(token.access_token.secret()), user7.1);
     assert_eq!(
         BoxClient::from_shared(auth).users_me().await.unwrap().id,
-        DEFAULT_ADMIN_ID
+        generated_users::id(7),
+        "user-7 is Box's generated user #7"
     );
 }
 
@@ -174,7 +182,7 @@ async fn killed_at(
     Result<String, boxauth::Error>,
 ) {
     let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (keys, line) = key("k1");
     let vault = vault_on(
         &emulator,
@@ -270,7 +278,7 @@ async fn killed_after_the_commit_the_new_token_is_there() {
 #[tokio::test]
 async fn a_dump_reveals_no_token_and_a_moved_or_broken_row_fails_alone() {
     let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (keys, line) = key("k1");
     let vault = vault_on(
         &emulator,
@@ -331,7 +339,7 @@ async fn a_dump_reveals_no_token_and_a_moved_or_broken_row_fails_alone() {
 #[tokio::test]
 async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
     let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (old_keys, old_line) = key("2026-01");
     let old = vault_on(
         &emulator,
@@ -363,7 +371,7 @@ async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
         let auth = new_only.auth(&format!("user-{i}")).unwrap();
         assert_eq!(
             BoxClient::from_shared(auth).users_me().await.unwrap().id,
-            DEFAULT_ADMIN_ID
+            generated_users::id(i)
         );
     }
     // And the old key alone no longer opens them.
@@ -384,7 +392,7 @@ async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_and_started_under_a_running_vault_loses_nothing() {
     let mut server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (keys, _) = key("k1");
     let vault = vault_on(
         &emulator,
@@ -439,7 +447,7 @@ async fn postgres_stopped_and_started_under_a_running_vault_loses_nothing() {
 #[tokio::test]
 async fn a_refresh_is_two_statements_and_a_cached_token_none() {
     let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (keys, _) = key("k1");
     let store = VaultStore::postgres(&server.url()).unwrap();
     let vault = vault_on(&emulator, store.clone(), keys);
@@ -467,7 +475,7 @@ async fn a_refresh_is_two_statements_and_a_cached_token_none() {
 /// promoted: whether the new token is there.
 async fn refresh_then_promote(remote_apply: bool) -> (EmulatorHandle, Result<(), boxauth::Error>) {
     let pair = PgServer::start_primary_with_standby();
-    let emulator = emu::start().await;
+    let emulator = emulator_with(5, 0).await;
     let (keys, line) = key("k1");
     let vault = vault_on(
         &emulator,
