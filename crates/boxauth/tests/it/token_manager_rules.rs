@@ -508,3 +508,55 @@ async fn an_explicit_refresh_with_nothing_cached_yet_still_refreshes() {
     let kept = storage.load().await.unwrap().unwrap();
     assert_eq!(kept.access_token.secret(), fresh.access_token.secret());
 }
+
+/// Memory storage that counts the refresh locks taken.
+#[derive(Debug, Clone, Default)]
+struct CountedLocks {
+    inner: MemoryStorage,
+    locks: Arc<Mutex<usize>>,
+}
+
+impl TokenStorage for CountedLocks {
+    fn load(&self) -> BoxFuture<'_, boxauth::Result<Option<StoredToken>>> {
+        self.inner.load()
+    }
+    fn store<'a>(&'a self, token: &'a StoredToken) -> BoxFuture<'a, boxauth::Result<()>> {
+        self.inner.store(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, boxauth::Result<()>> {
+        self.inner.clear()
+    }
+    fn lock(&self) -> BoxFuture<'_, boxauth::Result<Box<dyn RefreshLock>>> {
+        *self.locks.lock().unwrap() += 1;
+        self.inner.lock()
+    }
+}
+
+#[tokio::test]
+async fn a_processs_first_call_takes_a_usable_stored_token_without_the_lock() {
+    // `[read-before-lock]`: another process stored a fresh token; this one's first call reads it,
+    // takes no lock and asks Box nothing.
+    let emulator = emu::start().await;
+    let storage = CountedLocks::default();
+    storage
+        .inner
+        .store(&issued("theirs", None, emulator.clock()))
+        .await
+        .unwrap();
+    let auth = emu::ccg_auth(&emulator, AuthOptions::default().storage(storage.clone()));
+    assert_eq!(
+        auth.retrieve_token().await.unwrap().access_token.secret(),
+        "theirs"
+    );
+    assert_eq!(*storage.locks.lock().unwrap(), 0, "no lock taken");
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 0);
+    // Expired there: the read finds nothing usable, and the refresh takes the lock.
+    emulator.clock().advance(seconds(3601));
+    let fresh = emu::ccg_auth(&emulator, AuthOptions::default().storage(storage.clone()));
+    assert_ne!(
+        fresh.retrieve_token().await.unwrap().access_token.secret(),
+        "theirs"
+    );
+    assert_eq!(*storage.locks.lock().unwrap(), 1);
+    assert_eq!(emulator.stats().requests(Grant::ClientCredentials), 1);
+}

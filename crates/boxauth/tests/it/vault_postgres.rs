@@ -540,3 +540,98 @@ async fn without_remote_apply_a_promoted_standby_can_lose_it() {
     );
     assert_eq!(emulator.stats().refresh_token_reuses, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sweepers_share_the_due_identities_without_a_leader() {
+    let server = PgServer::start_with(PgOptions::fast());
+    let emulator = emulator_with(200, 0).await;
+    let (keys, line) = key("k1");
+    let first = vault_on(
+        &emulator,
+        VaultStore::postgres(&server.url()).unwrap(),
+        keys,
+    );
+    first.init().await.unwrap();
+    expired_identities(&emulator, &first, "user", 200).await;
+    let second = vault_on(
+        &emulator,
+        VaultStore::postgres(&server.url()).unwrap(),
+        KeySet::parse(&line).unwrap(),
+    );
+    // 40 days on: every refresh token is past the keep-alive age.
+    emulator
+        .clock()
+        .advance(Duration::from_secs(40 * 24 * 3600));
+    assert_eq!(first.counts().await.unwrap().keepalive_due, 200);
+    let options = boxauth::SweepOptions::default().per_second(0.0).batch(10);
+    let (a, b) = tokio::join!(first.sweep(&options), second.sweep(&options));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.claimed + b.claimed, 200, "{a:?} {b:?}");
+    assert_eq!(a.refreshed + b.refreshed, 200, "{a:?} {b:?}");
+    assert!(
+        a.claimed > 0 && b.claimed > 0,
+        "both took a share: {a:?} {b:?}"
+    );
+    assert_eq!(
+        emulator.stats().requests(Grant::RefreshToken),
+        200,
+        "one Box request per identity"
+    );
+    let counts = first.counts().await.unwrap();
+    assert_eq!((counts.active, counts.keepalive_due), (200, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
+    let server = PgServer::start_with(PgOptions::fast());
+    let emulator = emulator_with(1, 0).await;
+    let (keys, line) = key("k1");
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let first = Vault::builder(OAuthConfig::new(ID, SECRET))
+        .store(VaultStore::postgres(&server.url()).unwrap())
+        .keys(keys)
+        .options(emu::options_for(&emulator, AuthOptions::default()))
+        .on_event(move |e| seen.lock().unwrap().push(e.clone()))
+        .build()
+        .unwrap();
+    first.init().await.unwrap();
+    expired_identities(&emulator, &first, "user", 1).await;
+    emulator
+        .revoke_user_tokens(&generated_users::id(0))
+        .unwrap();
+    assert!(
+        first
+            .auth("user-0")
+            .unwrap()
+            .retrieve_token()
+            .await
+            .is_err()
+    );
+    // Other processes, later: no request to Box for the identity.
+    for _ in 0..3 {
+        let other = vault_on(
+            &emulator,
+            VaultStore::postgres(&server.url()).unwrap(),
+            KeySet::parse(&line).unwrap(),
+        );
+        let error = other
+            .auth("user-0")
+            .unwrap()
+            .retrieve_token()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, boxauth::Error::ReauthorizationRequired(_)),
+            "{error:?}"
+        );
+    }
+    assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
+    let needs = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, boxauth::VaultEvent::NeedsReauthorization { .. }))
+        .count();
+    assert_eq!(needs, 1);
+}
