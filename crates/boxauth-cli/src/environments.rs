@@ -23,6 +23,9 @@ const FILE: &str = "file";
 pub struct Environment {
     /// How it authenticates, where its tokens live, which Box.
     pub config: AuthConfig,
+    /// The user its calls act as with `As-User`, as Box CLI's `defaultAsUserId` (a CLI setting:
+    /// the token stays the service account's).
+    pub as_user: Option<String>,
     /// Its tokens are in its own file in the config directory (`"token_store": "file"`).
     own_file: bool,
 }
@@ -36,6 +39,9 @@ struct Saved {
     /// `file`, or a token store URL (the `AuthConfig`'s own field stays at its default).
     #[serde(default = "file_store")]
     token_store: String,
+    /// The user calls act as with `As-User`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    as_user: Option<String>,
 }
 
 fn file_store() -> String {
@@ -57,7 +63,11 @@ impl Environment {
         } else {
             config.token_namespace = Some(namespace(name));
         }
-        Self { config, own_file }
+        Self {
+            config,
+            as_user: None,
+            own_file,
+        }
     }
 
     /// The token store as it may be shown: `file`, or its URL with the password masked.
@@ -83,7 +93,9 @@ impl Environment {
         if saved.token_store != FILE {
             config.token_store = saved.token_store.parse()?;
         }
-        Ok(Self::new(store, name, config))
+        let mut environment = Self::new(store, name, config);
+        environment.as_user = saved.as_user;
+        Ok(environment)
     }
 
     fn saved(&self) -> Saved {
@@ -102,6 +114,7 @@ impl Environment {
         Saved {
             config,
             token_store,
+            as_user: self.as_user.clone(),
         }
     }
 }
