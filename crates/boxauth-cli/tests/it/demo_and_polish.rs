@@ -203,3 +203,53 @@ async fn authorize_user_send_reports_the_status() {
     .ok();
     assert!(run.stderr.contains("HTTP 200"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn the_readmes_command_table_has_every_subcommand() {
+    let readme = include_str!("../../../../README.md");
+    let table = readme
+        .split("## The commands")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").nth(1))
+        .expect("the README's command table");
+    for group in ["token", "env", "api", "emulator"] {
+        let (_, help, _) = boxauth(&[group, "--help"]).await;
+        let commands = help
+            .split("Commands:\n")
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap();
+        for line in commands.lines() {
+            // A command's own line; a description wrapped onto the next one is indented more.
+            let Some(name) = line
+                .strip_prefix("  ")
+                .filter(|l| !l.starts_with(' '))
+                .and_then(|l| l.split_whitespace().next())
+            else {
+                continue;
+            };
+            if name == "help" {
+                continue;
+            }
+            assert!(
+                table.contains(&format!("{group} {name}"))
+                    || table.contains(&format!("/{name}"))
+                    || table.contains(&format!("`boxauth {group} {name}")),
+                "the README's command table lacks `boxauth {group} {name}`:\n{table}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_redis_fleet_example_reads_where_a_login_keeps_the_tokens() {
+    // `boxauth login --env fleet` keeps them under boxauth:env:fleet (tested with Redis in
+    // token_store_redis); the example's default namespace is that one.
+    let example = include_str!("../../../boxauth/examples/redis_fleet.rs");
+    assert!(
+        example.contains(r#"unwrap_or_else(|_| "boxauth:env:fleet".into())"#),
+        "the example's default namespace is not boxauth:env:fleet"
+    );
+}

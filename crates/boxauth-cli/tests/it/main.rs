@@ -16,6 +16,7 @@ mod hostile_input;
 mod identity_precedence;
 mod login_environment;
 mod login_in_chromium;
+mod readme_walkthrough;
 mod token_commands;
 mod token_file_shared_by_processes;
 mod token_store_redis;
