@@ -123,11 +123,15 @@ impl EnvCommand {
                 }
                 let method = environment.config.method.name();
                 all.environments.insert(add.name.clone(), environment);
-                if add.make_current || all.current.is_none() {
+                let made_current = add.make_current || all.current.is_none();
+                if made_current {
                     all.current = Some(add.name.clone());
                 }
                 store.save(&all)?;
                 out.note(&format!("saved environment {} ({method})", add.name));
+                if made_current {
+                    out.note(&format!("{:?} is now the current environment", add.name));
+                }
                 Ok(())
             }
             Action::List { json } => {

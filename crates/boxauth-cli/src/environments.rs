@@ -2,11 +2,13 @@
 //! Box it talks to) under a name, kept in the platform config directory; every file that holds a
 //! secret is mode 0600.
 //!
-//! On disk an environment is the `AuthConfig`'s JSON, except for the one setting that is the
+//! On disk an environment is the `AuthConfig`'s JSON, except for the settings that are the
 //! CLI's own: `"token_store": "file"` (the default) keeps its tokens in `tokens/NAME.json` beside
 //! the environments, and a Redis store keeps them under the namespace `boxauth:env:NAME`. Both
 //! are made full `AuthConfig` settings when the file is read, so every command builds its auth
-//! the library's way, from the `AuthConfig`.
+//! the library's way, from the `AuthConfig`. `"as_user"` is the user Box CLI acted as in an
+//! imported environment (`As-User`): the token stays the service account's, and the CLI sends
+//! the header where it calls Box itself.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -49,6 +49,10 @@ async fn add_list_use_remove_with_private_files() {
     )
     .await;
     assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("\"emu-ccg\" is now the current environment"),
+        "the first one becomes current, and says so: {err}"
+    );
     let (code, _, err) = boxauth(
         &config,
         &[
@@ -65,6 +69,7 @@ async fn add_list_use_remove_with_private_files() {
     )
     .await;
     assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("current environment"), "{err}");
     assert_eq!(
         mode(&config.join("environments.json")),
         0o600,
