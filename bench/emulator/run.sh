@@ -19,13 +19,14 @@
 #
 # Env (all optional):
 #   EMULATOR_CMD         the emulator's command line, run by bash from the repo root with $PORT set;
-#                        default: target/release/boxauth emulator --addr 127.0.0.1:$PORT --access-token-ttl 5
+#                        default: target/profiling/boxauth emulator --addr 127.0.0.1:$PORT --access-token-ttl 5
 #                        (single-quote it when you set it, so that $PORT reaches the script unexpanded)
 #   EMULATOR_TOKEN_PATH  default /oauth2/token (Box's)
 #   EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_ENTERPRISE_ID
 #                        the credentials the emulator accepts: put the emulator's default app here
 #                        (default: the default app of `boxauth emulator`, which it prints at start)
-#   BUILD_EMULATOR       1 (default when EMULATOR_CMD is unset): cargo build --release -p boxauth-cli
+#   BUILD_EMULATOR       1 (default when EMULATOR_CMD is unset): cargo build --profile profiling
+#                        -p boxauth-cli (the release build, with symbols for perf)
 #                        first; 0: use what is there
 #   ALLOW_NO_EMULATOR=1  exit 0 when the emulator could not be built/started (peers only)
 #   DURATION=10 WARMUP=5 CONNS="8 64"    seconds per measurement, warm-up seconds, connection counts
@@ -52,7 +53,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 MODE=${1:-compare}
 
-DEFAULT_EMULATOR_CMD='target/release/boxauth emulator --addr 127.0.0.1:$PORT --access-token-ttl 5'
+DEFAULT_EMULATOR_CMD='target/profiling/boxauth emulator --addr 127.0.0.1:$PORT --access-token-ttl 5'
 if [[ -z ${EMULATOR_CMD:-} ]]; then
   EMULATOR_CMD=$DEFAULT_EMULATOR_CMD
   BUILD_EMULATOR=${BUILD_EMULATOR:-1}
@@ -262,10 +263,10 @@ build_peers() {
 EMULATOR_SKIP_REASON=
 build_emulator() {
   if [[ $BUILD_EMULATOR == 1 ]]; then
-    say "  building the emulator: cargo build --release -p boxauth-cli (BUILD_EMULATOR=0 skips)"
-    if ! ( cd "$ROOT" && cargo build --release -p boxauth-cli -q ) >"$LOGDIR/emulator-build.log" 2>&1; then
+    say "  building the emulator: cargo build --profile profiling -p boxauth-cli (BUILD_EMULATOR=0 skips)"
+    if ! ( cd "$ROOT" && cargo build --profile profiling -p boxauth-cli -q ) >"$LOGDIR/emulator-build.log" 2>&1; then
       tail -n 20 "$LOGDIR/emulator-build.log" | sed 's/^/    | /'
-      EMULATOR_SKIP_REASON="cargo build --release -p boxauth-cli failed"
+      EMULATOR_SKIP_REASON="cargo build --profile profiling -p boxauth-cli failed"
     fi
   fi
 }

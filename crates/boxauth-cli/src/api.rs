@@ -152,8 +152,13 @@ struct RevokeAccessToken {
 }
 
 impl ApiCommand {
-    pub async fn run(self) -> boxauth::Result<()> {
-        let manager = AuthorizationManager::new(self.connection.session()?);
+    pub async fn run(self, out: &crate::output::Output) -> boxauth::Result<()> {
+        let session = self.connection.session()?;
+        let urls = session.urls().clone();
+        let asking = |method: &str, url: String| {
+            crate::output::context(|c| c.asked = Some(format!("{method} {url}")));
+        };
+        let manager = AuthorizationManager::new(session);
         let headers = self.connection.extra_headers()?;
         match self.operation {
             Operation::AuthorizeUser(a) => {
@@ -163,10 +168,11 @@ impl ApiCommand {
                 args.state = a.state;
                 args.scope = a.scope;
                 args.extra_headers = headers.into_iter().collect();
-                println!("{}", manager.authorize_url(&args));
+                crate::outln!("{}", manager.authorize_url(&args))?;
                 if a.send {
-                    manager.authorize_user(args).await?;
-                    eprintln!("sent: Box answered the GET with a success status");
+                    asking("GET", urls.authorize_url());
+                    let status = manager.authorize_user(args).await?;
+                    out.note(&format!("sent: Box answered the GET with HTTP {status}"));
                 }
             }
             Operation::RequestAccessToken(r) => {
@@ -188,12 +194,14 @@ impl ApiCommand {
                 args.box_subject_id = r.box_subject_id;
                 args.box_shared_link = r.box_shared_link;
                 args.extra_headers = headers.into_iter().collect();
+                asking("POST", urls.token_url());
                 print_json(&manager.request_access_token(args).await?)?;
             }
             Operation::RefreshAccessToken(r) => {
                 let mut args =
                     RefreshAccessTokenArgs::new(r.client_id, r.client_secret, r.refresh_token);
                 args.extra_headers = headers.into_iter().collect();
+                asking("POST", urls.token_url());
                 print_json(&manager.refresh_access_token(args).await?)?;
             }
             Operation::RevokeAccessToken(r) => {
@@ -202,8 +210,9 @@ impl ApiCommand {
                 args.client_secret = r.client_secret;
                 args.token = r.token;
                 args.extra_headers = headers.into_iter().collect();
+                asking("POST", urls.revoke_url());
                 manager.revoke_access_token(args).await?;
-                eprintln!("revoked");
+                out.note("revoked");
             }
         }
         Ok(())

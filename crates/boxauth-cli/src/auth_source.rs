@@ -1,26 +1,29 @@
-//! Which identity a command acts as: auth flags on the command line, or a saved environment.
+//! Which identity a command acts as, by one rule applied the same way to every source: auth
+//! flags on the command line (a method, or `--env NAME`), then credentials in the process
+//! environment (`BOX_*` variables, or `BOXAUTH_ENV=NAME`), then the current saved environment.
+//! Two identities at one level are refused, naming both; a lower level that is shadowed is named
+//! in a note on stderr (`--quiet` silences it).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use boxauth::{
-    AuthConfig, AuthMethod, Authentication, ConfigError, ConfigErrorKind, JwtConfig, TokenStore,
-};
+use boxauth::{AuthConfig, AuthMethod, ConfigError, ConfigErrorKind, JwtConfig, TokenStore};
 use clap::{ArgGroup, Args};
 
-use crate::connection::ConnectionArgs;
-use crate::environments::Store;
+mod precedence;
 
-/// One auth source per call (or none, to use an environment).
+pub use precedence::{Acting, Level, Source};
+
+/// One auth source per call (or none: the `BOX_*` variables, else the current environment).
 #[derive(Clone, Args)]
-#[command(next_help_heading = "Auth source (one of; default: the current environment)")]
+#[command(
+    next_help_heading = "Auth source (one of; default: BOX_* variables, else the current environment)"
+)]
 #[command(group(ArgGroup::new("source").args(["developer_token", "jwt_config", "ccg", "oauth"])))]
 pub struct AuthSource {
-    /// A developer token (60 minutes, from the Developer Console).
+    /// A developer token (60 minutes, from the Developer Console; BOX_DEVELOPER_TOKEN without
+    /// this flag).
     #[arg(
         long,
-        env = "BOX_DEVELOPER_TOKEN",
-        hide_env_values = true,
         value_name = "TOKEN",
         value_parser = crate::secret::<boxauth::Token>
     )]
@@ -40,12 +43,13 @@ pub struct AuthSource {
     pub oauth: bool,
 
     /// The app's client ID (CCG, OAuth 2.0; with --developer-token, Box needs it to revoke the
-    /// token).
-    #[arg(long, env = "BOX_CLIENT_ID")]
+    /// token) [default: BOX_CLIENT_ID].
+    #[arg(long)]
     pub client_id: Option<String>,
 
-    /// The app's client secret (CCG, OAuth 2.0; with --developer-token, to revoke it).
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    /// The app's client secret (CCG, OAuth 2.0; with --developer-token, to revoke it) [default:
+    /// BOX_CLIENT_SECRET, which keeps it out of the shell's history].
+    #[arg(long, value_parser = crate::secret::<boxauth::ClientSecret>)]
     pub client_secret: Option<boxauth::ClientSecret>,
 
     /// The enterprise whose service account acts (CCG; JWT takes it from the config file).
@@ -98,25 +102,24 @@ impl std::fmt::Debug for AuthSource {
     }
 }
 
-fn required_secret(
-    value: &Option<boxauth::ClientSecret>,
-    source: &str,
-) -> boxauth::Result<boxauth::ClientSecret> {
-    value
-        .clone()
-        .filter(|v| !v.secret().is_empty())
-        .ok_or_else(|| {
-            boxauth::Error::config(format!(
-                "{source} needs --client-secret (or BOX_CLIENT_SECRET)"
-            ))
-        })
+/// A variable's value; an empty one counts as unset, as `AuthConfig::from_env` has it.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn required(value: &Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {
-    value
-        .clone()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| boxauth::Error::config(format!("{source} needs {flag}")))
+fn required_secret(
+    value: Option<boxauth::ClientSecret>,
+    source: &str,
+) -> boxauth::Result<boxauth::ClientSecret> {
+    value.ok_or_else(|| {
+        boxauth::Error::config(format!(
+            "{source} needs --client-secret (or BOX_CLIENT_SECRET)"
+        ))
+    })
+}
+
+fn required(value: Option<String>, flag: &str, source: &str) -> boxauth::Result<String> {
+    value.ok_or_else(|| boxauth::Error::config(format!("{source} needs {flag}")))
 }
 
 impl AuthSource {
@@ -125,17 +128,43 @@ impl AuthSource {
         self.developer_token.is_some() || self.jwt_config.is_some() || self.ccg || self.oauth
     }
 
+    /// The method flag given, as typed.
+    fn flag(&self) -> &'static str {
+        if self.developer_token.is_some() {
+            "--developer-token"
+        } else if self.jwt_config.is_some() {
+            "--jwt-config"
+        } else if self.ccg {
+            "--ccg"
+        } else {
+            "--oauth"
+        }
+    }
+
+    /// The app's client ID: `--client-id`, else `BOX_CLIENT_ID`.
+    fn client_id(&self) -> Option<String> {
+        self.client_id
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| var("BOX_CLIENT_ID"))
+    }
+
+    /// The app's client secret: `--client-secret`, else `BOX_CLIENT_SECRET`.
+    fn client_secret(&self) -> Option<boxauth::ClientSecret> {
+        self.client_secret
+            .clone()
+            .filter(|v| !v.secret().is_empty())
+            .or_else(|| var("BOX_CLIENT_SECRET").map(Into::into))
+    }
+
     /// The method the flags describe.
     pub fn method(&self) -> boxauth::Result<AuthMethod> {
         if let Some(token) = &self.developer_token {
             // Box needs the app's credentials to revoke a developer token.
             return Ok(AuthMethod::DeveloperToken {
                 token: token.clone(),
-                client_id: self.client_id.clone().filter(|v| !v.is_empty()),
-                client_secret: self
-                    .client_secret
-                    .clone()
-                    .filter(|v| !v.secret().is_empty()),
+                client_id: self.client_id(),
+                client_secret: self.client_secret(),
             });
         }
         if let Some(path) = &self.jwt_config {
@@ -165,6 +194,7 @@ impl AuthSource {
                     user_id: self.user_id.clone(),
                 });
             }
+            crate::output::context(|c| c.jwt_config = Some(path.clone()));
             // Checked now, so a wrong file is reported when it is saved, not when it is used.
             JwtConfig::from_config_file(path)?;
             let config_file = std::fs::canonicalize(path).map_err(|e| {
@@ -187,16 +217,20 @@ impl AuthSource {
                 ));
             }
             return Ok(AuthMethod::Ccg {
-                client_id: required(&self.client_id, "--client-id", "--ccg")?,
-                client_secret: required_secret(&self.client_secret, "--ccg")?,
+                client_id: required(self.client_id(), "--client-id (or BOX_CLIENT_ID)", "--ccg")?,
+                client_secret: required_secret(self.client_secret(), "--ccg")?,
                 enterprise_id: self.enterprise_id.clone(),
                 user_id: self.user_id.clone(),
             });
         }
         if self.oauth {
             return Ok(AuthMethod::Oauth {
-                client_id: required(&self.client_id, "--client-id", "--oauth")?,
-                client_secret: required_secret(&self.client_secret, "--oauth")?,
+                client_id: required(
+                    self.client_id(),
+                    "--client-id (or BOX_CLIENT_ID)",
+                    "--oauth",
+                )?,
+                client_secret: required_secret(self.client_secret(), "--oauth")?,
             });
         }
         Err(boxauth::Error::config(
@@ -204,72 +238,39 @@ impl AuthSource {
         ))
     }
 
-    /// The `AuthConfig` the flags describe: the method, and where its tokens live
-    /// (`--token-file`, `--token-store`; `--token-store file` and no flag: memory).
-    pub fn config(&self) -> boxauth::Result<AuthConfig> {
-        let mut config = AuthConfig::new(self.method()?);
-        config.token_store = match (&self.token_file, &self.token_store) {
-            (Some(path), _) => TokenStore::File(path.clone()),
-            (None, Some(store)) if store != "file" => store.parse().map_err(|e| {
-                ConfigError::new(
-                    ConfigErrorKind::Invalid,
-                    format!(
-                        "--token-store {:?} must be `file` or a Redis URL",
-                        boxauth::internal::mask::url_password(store)
-                    ),
-                )
-                .with_source(e)
-            })?,
-            _ => TokenStore::Memory,
-        };
-        config.redis_ca_file = self.redis_ca_file.clone();
+    /// Whether a flag says where tokens live.
+    fn store_given(&self) -> bool {
+        self.token_file.is_some() || self.token_store.is_some() || self.redis_ca_file.is_some()
+    }
+
+    /// `config` keeping its tokens where `--token-file`, `--token-store` and `--redis-ca-file`
+    /// say (`--token-store file` and no flag: where `config` keeps them).
+    fn with_store_flags(&self, mut config: AuthConfig) -> boxauth::Result<AuthConfig> {
+        match (&self.token_file, &self.token_store) {
+            (Some(path), _) => config.token_store = TokenStore::File(path.clone()),
+            (None, Some(store)) if store != "file" => {
+                config.token_store = store.parse().map_err(|e| {
+                    ConfigError::new(
+                        ConfigErrorKind::Invalid,
+                        format!(
+                            "--token-store {:?} must be `file` or a Redis URL",
+                            boxauth::internal::mask::url_password(store)
+                        ),
+                    )
+                    .with_source(e)
+                })?;
+            }
+            _ => {}
+        }
+        if let Some(path) = &self.redis_ca_file {
+            config.redis_ca_file = Some(path.clone());
+        }
         Ok(config)
     }
 
-    /// The scheme: from the flags if any were given, else from environment `env` (or the
-    /// current one), else from the process environment (`BOX_*` variables).
-    pub fn resolve(
-        &self,
-        env: Option<&str>,
-        connection: &ConnectionArgs,
-    ) -> boxauth::Result<Arc<dyn Authentication>> {
-        connection.build(self.choose(env)?)
+    /// The `AuthConfig` the flags describe: the method, and where its tokens live
+    /// (`--token-file`, `--token-store`; `--token-store file` and no flag: memory).
+    pub fn config(&self) -> boxauth::Result<AuthConfig> {
+        self.with_store_flags(AuthConfig::new(self.method()?))
     }
-
-    /// The `AuthConfig` this command acts with.
-    fn choose(&self, env: Option<&str>) -> boxauth::Result<AuthConfig> {
-        if self.given() {
-            let config = self.config()?;
-            if matches!(config.method, AuthMethod::Oauth { .. }) && config.token_store.is_memory() {
-                return Err(boxauth::Error::config(
-                    "--oauth keeps its tokens in --token-file PATH or --token-store redis://… (or log in once with \
-                     `boxauth login`, which saves an environment)",
-                ));
-            }
-            return Ok(config);
-        }
-        let store = Store::locate()?;
-        if env.is_none() && store.load()?.current.is_none() {
-            return from_process_environment();
-        }
-        Ok(store.resolve(env)?.1.config)
-    }
-}
-
-/// The auth method `boxauth::AuthConfig::from_env` finds in the process environment.
-fn from_process_environment() -> boxauth::Result<AuthConfig> {
-    AuthConfig::from_env().map_err(|error| match error {
-        boxauth::Error::Config(config) if config.kind() == ConfigErrorKind::Missing => {
-            ConfigError::new(
-                ConfigErrorKind::Missing,
-                format!(
-                    "{}; or pass an auth method (--ccg, --jwt-config, --oauth, --developer-token), \
-                     or save one with `boxauth env add NAME …` (or log in: `boxauth login`)",
-                    config.message()
-                ),
-            )
-            .into()
-        }
-        error => error,
-    })
 }

@@ -3,9 +3,15 @@
 //! one comes over without its tokens (a refresh token works once: two tools cannot share it), so
 //! it needs `boxauth login --env NAME`.
 //!
+//! An environment where Box CLI acts as a user with `As-User` (`useDefaultAsUser` and
+//! `defaultAsUserId`, from `box configure:environments:switch-user`) keeps that user: boxauth
+//! sends `As-User` where it calls Box itself (`token get --check`) and says, with each token,
+//! that it is the service account's and which `As-User` header to send with it.
+//!
 //! The file, as Box CLI writes it: `{"default": NAME, "environments": {NAME: {"clientId",
 //! "clientSecret", "enterpriseId", "boxConfigFilePath", "hasInLinePrivateKey", "privateKeyPath",
-//! "authMethod": "ccg" | "oauth20" | absent (JWT), "ccgUser", "defaultAsUserId", …}}}`.
+//! "authMethod": "ccg" | "oauth20" | absent (JWT), "ccgUser", "defaultAsUserId",
+//! "useDefaultAsUser", …}}}`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +49,10 @@ struct BoxCliEnvironment {
     auth_method: Option<String>,
     #[serde(default)]
     ccg_user: Option<Value>,
+    #[serde(default)]
+    use_default_as_user: Option<bool>,
+    #[serde(default)]
+    default_as_user_id: Option<Value>,
 }
 
 /// One Box CLI environment, as boxauth will save it (or why it cannot be).
@@ -51,6 +61,8 @@ pub struct Imported {
     pub name: String,
     /// The environment, or what is wrong with it.
     pub environment: boxauth::Result<AuthConfig>,
+    /// The user Box CLI acts as in it with `As-User`.
+    pub as_user: Option<String>,
     /// Something the user should know (an OAuth environment needs a login).
     pub note: Option<String>,
 }
@@ -69,11 +81,16 @@ pub fn read(path: &Path) -> boxauth::Result<(Vec<Imported>, Option<String>)> {
         boxauth::internal::private_file::MAX_CONFIG_BYTES,
     )
     .map_err(|e| {
-        ConfigError::new(
-            ConfigErrorKind::Unreadable,
-            format!("cannot read Box CLI's environments {}", path.display()),
-        )
-        .with_source(e)
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "there is no Box CLI environments file at {}: set Box CLI up first (`box \
+                 configure:environments:add`), or give the file's path with --file",
+                path.display()
+            )
+        } else {
+            format!("cannot read Box CLI's environments {}", path.display())
+        };
+        ConfigError::new(ConfigErrorKind::Unreadable, message).with_source(e)
     })?;
     // serde_json's message may quote the file (a secret): only the position is kept.
     let file: BoxCliFile = serde_json::from_str(&text).map_err(|e| {
@@ -94,8 +111,13 @@ pub fn read(path: &Path) -> boxauth::Result<(Vec<Imported>, Option<String>)> {
                      once, so Box CLI and boxauth cannot share one): run `boxauth login --env {name}`"
                 )
             });
+            let as_user = match env.use_default_as_user {
+                Some(true) => self::text(&env.default_as_user_id),
+                _ => None,
+            };
             Imported {
                 environment: check_name(&name).and_then(|()| convert(env)),
+                as_user,
                 name,
                 note,
             }

@@ -169,18 +169,17 @@ impl EmulatorCommand {
             }),
             None => None,
         };
-        if self.ready_json {
-            println!(
-                "{}",
-                ready::json(&emulator, exported.as_ref(), ca_file.as_deref())
-            );
+        let ready = if self.ready_json {
+            ready::json(&emulator, exported.as_ref(), ca_file.as_deref()).to_string()
         } else {
-            self.banner(&emulator, exported.as_ref(), ca_file.as_deref());
-        }
+            self.banner(&emulator, exported.as_ref(), ca_file.as_deref())
+        };
+        // A server goes on serving when nobody reads its banner any more (`| head -1`).
+        let _ = crate::output::stdout_line(&ready);
         wait_for_stop().await;
-        eprintln!("stopping…");
+        crate::output::stderr_line("stopping…");
         emulator.shutdown().await;
-        eprintln!("stopped");
+        crate::output::stderr_line("stopped");
         Ok(())
     }
 
@@ -252,25 +251,29 @@ impl EmulatorCommand {
         emulator: &EmulatorHandle,
         exported: Option<&boxauth_emulator::ExportedConfig>,
         ca_file: Option<&std::path::Path>,
-    ) {
+    ) -> String {
+        let mut lines = Vec::new();
         let app = emulator.default_app();
-        println!("Box emulator listening on {}", emulator.base_url());
+        lines.push(format!("Box emulator listening on {}", emulator.base_url()));
         if self.public_url.is_some() {
-            println!(
+            lines.push(format!(
                 "(bound to {}; --public-url is what clients use)",
                 emulator.addr()
-            );
+            ));
         }
-        println!();
-        println!("  export BOX_BASE_URL={}", emulator.base_url());
-        println!("  export BOX_OAUTH2_URL={}", emulator.oauth2_url());
-        println!();
-        println!("  app            {}", app.name);
-        println!("  client ID      {}", app.client_id);
-        println!("  client secret  {}", app.client_secret);
-        println!("  enterprise ID  {}", app.enterprise_id);
+        lines.push(String::new());
+        lines.push(format!("  export BOX_BASE_URL={}", emulator.base_url()));
+        lines.push(format!("  export BOX_OAUTH2_URL={}", emulator.oauth2_url()));
+        lines.push(String::new());
+        lines.push(format!("  app            {}", app.name));
+        lines.push(format!("  client ID      {}", app.client_id));
+        lines.push(format!("  client secret  {}", app.client_secret));
+        lines.push(format!("  enterprise ID  {}", app.enterprise_id));
         if let Some(admin) = ready::admin(emulator) {
-            println!("  admin login    {} (user {})", admin.login, admin.id);
+            lines.push(format!(
+                "  admin login    {} (user {})",
+                admin.login, admin.id
+            ));
         }
         let generated = emulator
             .world()
@@ -288,31 +291,38 @@ impl EmulatorCommand {
             );
         }
         for uri in &app.redirect_uris {
-            println!("  redirect URI   {uri} (any port on localhost)");
+            lines.push(format!("  redirect URI   {uri} (any port on localhost)"));
         }
         if let Some(exported) = exported {
-            println!("  JWT config     {}", exported.box_config.display());
-            println!("  world          {}", exported.emulator_json.display());
+            lines.push(format!(
+                "  JWT config     {}",
+                exported.box_config.display()
+            ));
+            lines.push(format!(
+                "  world          {}",
+                exported.emulator_json.display()
+            ));
         }
         if let Some(path) = ca_file {
-            println!(
+            lines.push(format!(
                 "  TLS CA         {} (boxauth --ca-file, curl --cacert)",
                 path.display()
-            );
+            ));
         }
         if self.fault_rate > 0.0 {
-            println!(
+            lines.push(format!(
                 "  faults         {:.0}% of requests: {:?}",
                 self.fault_rate * 100.0,
                 self.faults
-            );
+            ));
         }
-        println!(
+        lines.push(format!(
             "  control API    {}/__emulator/ (boxauth emulator --help)",
             emulator.base_url()
-        );
-        println!();
-        println!("Press Ctrl-C to stop.");
+        ));
+        lines.push(String::new());
+        lines.push("Press Ctrl-C to stop.".to_owned());
+        lines.join("\n")
     }
 }
 

@@ -123,11 +123,15 @@ impl EnvCommand {
                 }
                 let method = environment.config.method.name();
                 all.environments.insert(add.name.clone(), environment);
-                if add.make_current || all.current.is_none() {
+                let made_current = add.make_current || all.current.is_none();
+                if made_current {
                     all.current = Some(add.name.clone());
                 }
                 store.save(&all)?;
                 out.note(&format!("saved environment {} ({method})", add.name));
+                if made_current {
+                    out.note(&format!("{:?} is now the current environment", add.name));
+                }
                 Ok(())
             }
             Action::List { json } => {
@@ -141,6 +145,7 @@ impl EnvCommand {
                                 "name": name,
                                 "current": all.current.as_deref() == Some(name.as_str()),
                                 "method": env.config.method.name(),
+                                "as_user": env.as_user,
                                 "token_store": env.shown_token_store(),
                                 "redis_ca_file": env.config.redis_ca_file,
                                 "base_url": env.config.base_url,
@@ -153,25 +158,52 @@ impl EnvCommand {
                 if all.environments.is_empty() {
                     out.note("no environments yet: add one with `boxauth env add NAME …`");
                 }
-                for (name, env) in &all.environments {
-                    let mark = if all.current.as_deref() == Some(name.as_str()) {
-                        "*"
-                    } else {
-                        " "
-                    };
-                    let host = env
-                        .config
-                        .base_url
-                        .as_deref()
-                        .unwrap_or(boxauth::DEFAULT_BASE_URL);
-                    let mut store = env.shown_token_store();
-                    if let Some(ca) = &env.config.redis_ca_file {
-                        store.push_str(&format!(" (CA {})", ca.display()));
+                let rows: Vec<[String; 5]> = all
+                    .environments
+                    .iter()
+                    .map(|(name, env)| {
+                        let mark = if all.current.as_deref() == Some(name.as_str()) {
+                            "*"
+                        } else {
+                            " "
+                        };
+                        let host = env
+                            .config
+                            .base_url
+                            .as_deref()
+                            .unwrap_or(boxauth::DEFAULT_BASE_URL);
+                        let mut store = env.shown_token_store();
+                        if let Some(ca) = &env.config.redis_ca_file {
+                            store.push_str(&format!(" (CA {})", ca.display()));
+                        }
+                        let mut method = env.config.method.name().to_owned();
+                        if let Some(user) = &env.as_user {
+                            method.push_str(&format!(" as-user {user}"));
+                        }
+                        [
+                            mark.to_owned(),
+                            name.clone(),
+                            method,
+                            host.to_owned(),
+                            format!("tokens: {store}"),
+                        ]
+                    })
+                    .collect();
+                // Each column as wide as its widest cell, so the next one lines up.
+                let width = |column: usize| {
+                    rows.iter()
+                        .map(|row| row[column].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                };
+                let widths = [width(1), width(2), width(3)];
+                for [mark, rest @ ..] in &rows {
+                    let mut line = format!("{mark} ");
+                    for (cell, width) in rest.iter().zip(widths) {
+                        line.push_str(&format!("{cell:<width$}  "));
                     }
-                    println!(
-                        "{mark} {name:<20} {:<16} {host}  tokens: {store}",
-                        env.config.method.name()
-                    );
+                    line.push_str(&rest[3]);
+                    crate::outln!("{line}")?;
                 }
                 Ok(())
             }
@@ -189,7 +221,11 @@ impl EnvCommand {
                         out.note(note);
                     }
                     let environment = match entry.environment {
-                        Ok(config) => Environment::new(&store, &entry.name, config),
+                        Ok(config) => {
+                            let mut environment = Environment::new(&store, &entry.name, config);
+                            environment.as_user = entry.as_user;
+                            environment
+                        }
                         Err(why) => {
                             out.note(&format!("skipped {}: {}", entry.name, why.report()));
                             continue;
@@ -202,8 +238,15 @@ impl EnvCommand {
                         ));
                         continue;
                     }
+                    let as_user = match &environment.as_user {
+                        Some(user) => format!(
+                            ", acting As-User {user} as in Box CLI: its tokens are the service \
+                             account's, to send with `As-User: {user}`"
+                        ),
+                        None => String::new(),
+                    };
                     out.note(&format!(
-                        "imported {} ({})",
+                        "imported {} ({}{as_user})",
                         entry.name,
                         environment.config.method.name()
                     ));

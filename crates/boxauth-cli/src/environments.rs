@@ -2,11 +2,13 @@
 //! Box it talks to) under a name, kept in the platform config directory; every file that holds a
 //! secret is mode 0600.
 //!
-//! On disk an environment is the `AuthConfig`'s JSON, except for the one setting that is the
+//! On disk an environment is the `AuthConfig`'s JSON, except for the settings that are the
 //! CLI's own: `"token_store": "file"` (the default) keeps its tokens in `tokens/NAME.json` beside
 //! the environments, and a Redis store keeps them under the namespace `boxauth:env:NAME`. Both
 //! are made full `AuthConfig` settings when the file is read, so every command builds its auth
-//! the library's way, from the `AuthConfig`.
+//! the library's way, from the `AuthConfig`. `"as_user"` is the user Box CLI acted as in an
+//! imported environment (`As-User`): the token stays the service account's, and the CLI sends
+//! the header where it calls Box itself.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,9 @@ const FILE: &str = "file";
 pub struct Environment {
     /// How it authenticates, where its tokens live, which Box.
     pub config: AuthConfig,
+    /// The user its calls act as with `As-User`, as Box CLI's `defaultAsUserId` (a CLI setting:
+    /// the token stays the service account's).
+    pub as_user: Option<String>,
     /// Its tokens are in its own file in the config directory (`"token_store": "file"`).
     own_file: bool,
 }
@@ -36,6 +41,9 @@ struct Saved {
     /// `file`, or a token store URL (the `AuthConfig`'s own field stays at its default).
     #[serde(default = "file_store")]
     token_store: String,
+    /// The user calls act as with `As-User`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    as_user: Option<String>,
 }
 
 fn file_store() -> String {
@@ -57,7 +65,11 @@ impl Environment {
         } else {
             config.token_namespace = Some(namespace(name));
         }
-        Self { config, own_file }
+        Self {
+            config,
+            as_user: None,
+            own_file,
+        }
     }
 
     /// The token store as it may be shown: `file`, or its URL with the password masked.
@@ -83,7 +95,9 @@ impl Environment {
         if saved.token_store != FILE {
             config.token_store = saved.token_store.parse()?;
         }
-        Ok(Self::new(store, name, config))
+        let mut environment = Self::new(store, name, config);
+        environment.as_user = saved.as_user;
+        Ok(environment)
     }
 
     fn saved(&self) -> Saved {
@@ -102,6 +116,7 @@ impl Environment {
         Saved {
             config,
             token_store,
+            as_user: self.as_user.clone(),
         }
     }
 }

@@ -25,16 +25,17 @@ use crate::output::Output;
 #[command(after_help = "Examples:
   boxauth login --client-id ID --client-secret S          # opens the browser; saves environment \"default\"
   boxauth login --env work --no-browser                  # print the URL instead; reuse env \"work\"'s app
+  boxauth login --env work --use                          # and make \"work\" the current environment
   boxauth login --client-id ID --client-secret S --base-url http://127.0.0.1:8080 \\
       --oauth2-url http://127.0.0.1:8080/api/oauth2        # against the emulator
 
 The app's redirect URI must be http://localhost:3000/callback (any port on localhost matches).")]
 pub struct LoginCommand {
-    /// The OAuth 2.0 app's client ID (default: the environment's).
-    #[arg(long, env = "BOX_CLIENT_ID")]
+    /// The OAuth 2.0 app's client ID [default: BOX_CLIENT_ID, else the environment's].
+    #[arg(long)]
     client_id: Option<String>,
-    /// The app's client secret (default: the environment's).
-    #[arg(long, env = "BOX_CLIENT_SECRET", hide_env_values = true, value_parser = crate::secret::<boxauth::ClientSecret>)]
+    /// The app's client secret [default: BOX_CLIENT_SECRET, else the environment's].
+    #[arg(long, value_parser = crate::secret::<boxauth::ClientSecret>)]
     client_secret: Option<boxauth::ClientSecret>,
     /// The loopback port to receive Box's redirect on (0: any free port).
     #[arg(long, default_value_t = 3000)]
@@ -44,9 +45,14 @@ pub struct LoginCommand {
     /// cannot reach this machine.
     #[arg(long)]
     no_browser: bool,
-    /// The environment to save the login in (default: the current one, or "default").
-    #[arg(long, env = "BOXAUTH_ENV", value_name = "NAME")]
+    /// The environment to save the login in [default: BOXAUTH_ENV, else the current one if it
+    /// is OAuth 2.0, else "default"].
+    #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    /// Make the environment the current one (a login does so by itself only when there is no
+    /// current environment).
+    #[arg(long = "use")]
+    make_current: bool,
     /// Space-separated scopes to ask for (default: all the app's).
     #[arg(long)]
     scope: Option<String>,
@@ -166,10 +172,15 @@ fn spinner() -> Option<tokio::task::JoinHandle<()>> {
 impl LoginCommand {
     pub async fn run(self, out: &Output) -> boxauth::Result<()> {
         let store = Store::locate()?;
-        let mut all = store.load()?;
+        let all = store.load()?;
         let name = self
             .env
             .clone()
+            .or_else(|| {
+                std::env::var("BOXAUTH_ENV")
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+            })
             .or_else(|| {
                 all.current.clone().filter(|c| {
                     matches!(
@@ -181,27 +192,14 @@ impl LoginCommand {
             .unwrap_or_else(|| "default".to_owned());
         check_name(&name)?;
         let existing = all.environments.get(&name).cloned();
-        let (saved_id, saved_secret) = match existing.as_ref().map(|e| &e.config.method) {
-            Some(boxauth::AuthMethod::Oauth {
-                client_id,
-                client_secret,
-            }) => (Some(client_id.clone()), Some(client_secret.clone())),
-            _ => (None, None),
-        };
-        let client_id = self.client_id.clone().or(saved_id).ok_or_else(|| {
-            Error::config(format!("give --client-id and --client-secret (environment {name:?} has no OAuth 2.0 app saved)"))
-        })?;
-        let client_secret = self
-            .client_secret
-            .clone()
-            .or(saved_secret)
-            .ok_or_else(|| Error::config("give --client-secret (or BOX_CLIENT_SECRET)"))?;
+        let (client_id, client_secret) = self.app(&name, existing.as_ref(), out)?;
         let method = boxauth::AuthMethod::Oauth {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
         };
         // The environment after the login: this app, where the environment kept its tokens (its
-        // file, or the Redis it was saved with), and its URLs unless a flag gives others.
+        // file, or the Redis it was saved with), and its URLs unless a flag or variable gives
+        // others.
         let mut environment = match existing {
             Some(mut environment) => {
                 environment.config.method = method;
@@ -209,11 +207,11 @@ impl LoginCommand {
             }
             None => Environment::new(&store, &name, AuthConfig::new(method)),
         };
-        if let Some(url) = &self.connection.base_url {
-            environment.config.base_url = Some(url.clone());
+        if let Some(url) = self.connection.base_url() {
+            environment.config.base_url = Some(url.value);
         }
-        if let Some(url) = &self.connection.oauth2_url {
-            environment.config.oauth2_url = Some(url.clone());
+        if let Some(url) = self.connection.oauth2_url() {
+            environment.config.oauth2_url = Some(url.value);
         }
         let mut sent = environment.config.clone();
         self.connection.apply(&mut sent);
@@ -252,12 +250,78 @@ impl LoginCommand {
         .await;
         let login = outcome?;
         let kept_in = environment.kept_in();
+        // Read again: another command may have saved an environment while the browser was open.
+        let mut all = store.load()?;
         all.environments.insert(name.clone(), environment);
-        all.current = Some(name.clone());
+        let current = match &all.current {
+            None => None,
+            Some(_) if self.make_current => None,
+            Some(current) => Some(current.clone()),
+        };
+        if current.is_none() {
+            all.current = Some(name.clone());
+        }
         store.save(&all)?;
-        println!("Logged in as {login}");
+        crate::outln!("Logged in as {login}")?;
         out.note(&format!("tokens saved in environment {name:?} ({kept_in})"));
+        match current {
+            None => out.note(&format!("{name:?} is now the current environment")),
+            Some(current) if current != name => out.note(&format!(
+                "the current environment is still {current:?}: use this login with --env {name}, \
+                 or make it current with `boxauth env use {name}`"
+            )),
+            Some(_) => {}
+        }
         Ok(())
+    }
+
+    /// The app to log in with: its client ID from `--client-id`, else `BOX_CLIENT_ID`, else the
+    /// environment's; its secret from the same level (a flag's ID takes `BOX_CLIENT_SECRET` too,
+    /// which keeps the secret out of the shell's history), or the environment's for its own app.
+    fn app(
+        &self,
+        name: &str,
+        existing: Option<&Environment>,
+        out: &Output,
+    ) -> boxauth::Result<(String, boxauth::ClientSecret)> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let saved = match existing.map(|e| &e.config.method) {
+            Some(boxauth::AuthMethod::Oauth {
+                client_id,
+                client_secret,
+            }) => Some((client_id.clone(), client_secret.clone())),
+            _ => None,
+        };
+        let (client_id, from) = match (&self.client_id, var("BOX_CLIENT_ID"), &saved) {
+            (Some(id), _, _) => (id.clone(), "--client-id"),
+            (None, Some(id), _) => (id, "BOX_CLIENT_ID"),
+            (None, None, Some((id, _))) => (id.clone(), "the environment"),
+            (None, None, None) => {
+                return Err(Error::config(format!(
+                    "give --client-id and --client-secret (or BOX_CLIENT_ID and \
+                     BOX_CLIENT_SECRET): environment {name:?} has no OAuth 2.0 app saved"
+                )));
+            }
+        };
+        let saved_secret = saved
+            .as_ref()
+            .filter(|(id, _)| *id == client_id)
+            .map(|(_, secret)| secret.clone());
+        let client_secret = self
+            .client_secret
+            .clone()
+            .or_else(|| var("BOX_CLIENT_SECRET").map(Into::into))
+            .or(saved_secret)
+            .ok_or_else(|| Error::config("give --client-secret (or BOX_CLIENT_SECRET)"))?;
+        if let Some((saved_id, _)) = &saved
+            && *saved_id != client_id
+        {
+            out.note(&format!(
+                "logging in with app {client_id} (from {from}), not environment {name:?}'s app \
+                 {saved_id}: flags come first, then BOX_* variables, then the saved environment"
+            ));
+        }
+        Ok((client_id, client_secret))
     }
 }
 
@@ -319,8 +383,7 @@ pub async fn receive(
     browser: Browser,
     out: &Output,
 ) -> boxauth::Result<String> {
-    println!("Open this URL to log in to Box:");
-    println!("  {url}");
+    crate::outln!("Open this URL to log in to Box:\n  {url}")?;
     if browser.open && !open_browser(url) {
         out.note("could not open a browser: open the URL above yourself");
     }
@@ -347,7 +410,7 @@ pub async fn receive(
         }
         _ = tokio::signal::ctrl_c() => {
             if let Some(spinner) = &spinner { spinner.abort(); }
-            eprintln!("\nlogin cancelled");
+            crate::output::stderr_line("\nlogin cancelled");
             std::process::exit(130);
         }
     };

@@ -11,6 +11,7 @@ mod demo;
 mod emulator;
 mod env_cmd;
 mod environments;
+mod identity;
 mod login;
 mod output;
 mod style;
@@ -33,10 +34,16 @@ use clap::{CommandFactory, Parser, Subcommand};
   boxauth emulator --export-config ./emu")]
 struct Cli {
     /// Print notes only for errors.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     quiet: bool,
     /// Show each HTTP exchange on stderr, with every secret masked.
-    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        conflicts_with = "quiet",
+        help_heading = "Global options"
+    )]
     verbose: bool,
     #[command(subcommand)]
     command: Command,
@@ -103,20 +110,20 @@ async fn main() -> ExitCode {
         Command::Login(command) => command.run(&out).await,
         Command::Token(command) => command.run(&out).await,
         Command::Env(command) => command.run(&out).await,
-        Command::Api(command) => command.run().await,
+        Command::Api(command) => command.run(&out).await,
         Command::Emulator(command) => command.run(cli.verbose).await,
         Command::Vault(command) => command.run(&out).await,
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "boxauth",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // Written whole by stdout_line: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "boxauth", &mut script);
+            let script = String::from_utf8_lossy(&script);
+            output::stdout_line(script.strip_suffix('\n').unwrap_or(&script))
         }
     };
     match result {
+        // A reader that went away (`boxauth demo | head -1`) took what it wanted.
+        _ if output::stdout_closed() => ExitCode::SUCCESS,
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             output::print_error(&error);

@@ -325,7 +325,7 @@ impl VaultCommand {
                     format!("key-{now}")
                 });
                 let (_, line) = VaultKey::generate(id)?;
-                println!("{}", line.as_str());
+                crate::outln!("{}", line.as_str())?;
                 out.note("keep this line secret (a file of mode 0600, or a secret manager): tokens sealed with it open only with it");
                 Ok(())
             }
@@ -370,7 +370,7 @@ impl VaultCommand {
                     out,
                 )
                 .await?;
-                println!("Connected {user_key} as {login}");
+                crate::outln!("Connected {user_key} as {login}")?;
                 Ok(())
             }
             Action::Import(import) => {
@@ -398,7 +398,7 @@ impl VaultCommand {
                 if token.json {
                     return print_json(&got.to_access_token());
                 }
-                println!("{}", got.access_token.secret());
+                crate::outln!("{}", got.access_token.secret())?;
                 Ok(())
             }
             Action::List(list) => {
@@ -415,20 +415,20 @@ impl VaultCommand {
                     for identity in page {
                         let (state, reason) = describe(&identity.status);
                         if list.json {
-                            println!(
+                            crate::outln!(
                                 "{}",
                                 serde_json::json!({
                                     "user_key": identity.user_key,
                                     "state": state,
                                     "reason": reason,
                                 })
-                            );
+                            )?;
                         } else {
-                            println!(
+                            crate::outln!(
                                 "{:<32} {state}{}",
                                 identity.user_key,
                                 reason.map(|r| format!(" ({r})")).unwrap_or_default()
-                            );
+                            )?;
                         }
                     }
                 }

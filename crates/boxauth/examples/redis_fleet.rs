@@ -8,12 +8,18 @@
 //! ```
 //!
 //! `REDIS_URL` may also be `redis-cluster://…` or `redis-sentinel://…/MASTER_NAME`. The tokens
-//! must be in Redis first (a login stores them: `boxauth env add … --token-store redis://…` then
-//! `boxauth login`). Settings (environment): `BOX_BASE_URL`, `REDIS_NAMESPACE` (default
-//! `boxauth:fleet`), `TASKS` (default 50), `RUN_SECS` (0: each task asks once; otherwise every
-//! task asks every 50 ms for that long), `MARGIN_SECS` (refresh margin, default 60),
-//! `LOCK_TTL_MS`, `REDIS_REPLICAS` (how many replicas a new token must reach; the URL's default
-//! otherwise).
+//! must be in Redis first; a login stores them under the namespace the example reads by default:
+//!
+//! ```sh
+//! boxauth env add fleet --oauth --client-id … --client-secret … --token-store redis://127.0.0.1:6379/0
+//! boxauth login --env fleet      # the tokens go to Redis under boxauth:env:fleet
+//! ```
+//!
+//! Settings (environment): `BOX_BASE_URL`, `REDIS_NAMESPACE` (default `boxauth:env:fleet`, where
+//! `boxauth login --env fleet` keeps them), `TASKS` (default 50), `RUN_SECS` (0: each task asks
+//! once; otherwise every task asks every 50 ms for that long), `MARGIN_SECS` (refresh margin,
+//! default 60), `LOCK_TTL_MS`, `REDIS_REPLICAS` (how many replicas a new token must reach; the
+//! URL's default otherwise).
 //! It prints one JSON line: a fingerprint of the token every task ended with (the first 16 hex
 //! digits of its SHA-256: never the token itself), how many distinct tokens it saw, and how many
 //! requests failed.
@@ -51,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = NetworkSession::builder()
         .urls(BoxUrls::from_env()?)
         .build()?;
-    let namespace = std::env::var("REDIS_NAMESPACE").unwrap_or_else(|_| "boxauth:fleet".into());
+    let namespace = std::env::var("REDIS_NAMESPACE").unwrap_or_else(|_| "boxauth:env:fleet".into());
     let mut storage = RedisStorage::new(&var("REDIS_URL")?, &namespace)?;
     if let Ok(ttl) = std::env::var("LOCK_TTL_MS") {
         storage = storage.with_lock_ttl(Duration::from_millis(ttl.parse()?));

@@ -58,6 +58,10 @@ impl Demo {
     where
         F: Future<Output = Result<(T, String), String>>,
     {
+        // Nobody reads any more (`boxauth demo | head -1`): the rest is skipped.
+        if crate::output::stdout_closed() {
+            return None;
+        }
         let started = Instant::now();
         let outcome = work.await;
         let millis = started.elapsed().as_secs_f64() * 1000.0;
@@ -72,10 +76,12 @@ impl Demo {
                 self.style.fail("✗")
             };
             let time = self.style.dim(&format!("{millis:>8.1} ms"));
-            println!("{mark} {time}  {}", self.style.bold(title));
+            let mut shown = format!("{mark} {time}  {}", self.style.bold(title));
             for line in detail.lines() {
-                println!("             {}", self.style.dim(line));
+                shown.push_str(&format!("\n             {}", self.style.dim(line)));
             }
+            // A closed stdout is noticed at the next step, and the command's end.
+            let _ = crate::outln!("{shown}");
         }
         self.steps.push(Step {
             title,
@@ -88,8 +94,7 @@ impl Demo {
 
     pub(crate) fn section(&self, title: &str) {
         if !self.json {
-            println!();
-            println!("{}", self.style.heading(title));
+            let _ = crate::outln!("\n{}", self.style.heading(title));
         }
     }
 }
@@ -114,21 +119,20 @@ impl DemoCommand {
                 .collect();
             crate::output::print_json(&serde_json::json!({"ok": ok, "steps": steps}))?;
         } else {
-            println!();
             let total: f64 = demo.steps.iter().map(|s| s.millis).sum();
             let passed = demo.steps.iter().filter(|s| s.ok).count();
             let summary = format!(
                 "{passed} of {} steps worked in {total:.0} ms",
                 demo.steps.len()
             );
-            println!(
-                "{}",
+            crate::outln!(
+                "\n{}",
                 if ok {
                     demo.style.ok(&summary)
                 } else {
                     demo.style.fail(&summary)
                 }
-            );
+            )?;
         }
         if ok {
             Ok(())

@@ -37,7 +37,7 @@ pub(super) fn check(url: &str) -> boxauth::Result<()> {
     let answer = String::from_utf8_lossy(&head[..read]);
     let status = answer.lines().next().unwrap_or_default();
     if status.split_whitespace().nth(1) == Some("200") {
-        println!("healthy");
+        crate::outln!("healthy")?;
         Ok(())
     } else {
         Err(unhealthy(format!("answered {status:?}")))

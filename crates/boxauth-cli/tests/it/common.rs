@@ -1,10 +1,14 @@
 //! Running the `boxauth` binary in tests: an environment that nothing from the developer's shell
-//! leaks into, and what the run printed.
+//! leaks into, what the run printed, a [`World`] (an emulator and a config directory) most tests
+//! start from, and waits on conditions instead of fixed sleeps.
 
 #![allow(dead_code)] // each test file uses part of it
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use boxauth_emulator::EmulatorHandle;
+use boxauth_test_support::emulator as emu;
 use tokio::io::AsyncBufReadExt;
 use tokio::process::Command;
 
@@ -29,6 +33,7 @@ pub fn boxauth(config_dir: Option<&Path>) -> Command {
         "BOX_USER_ID",
         "BOX_TOKEN_STORE",
         "BOX_REDIS_CA_FILE",
+        "RUST_BACKTRACE",
         "BOXAUTH_VAULT_STORE",
         "BOXAUTH_VAULT_KEY",
     ] {
@@ -48,6 +53,30 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// What it printed on stdout, trimmed: the token of a `token get`.
+    pub fn token(&self) -> &str {
+        self.stdout.trim()
+    }
+
+    /// Its stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: not JSON: {}\n{}", self.stdout, self.stderr))
+    }
+
+    /// Asserts that it exited 0.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
 /// Runs `command` to its end.
 pub async fn run(command: &mut Command) -> Run {
     let out = command.output().await.unwrap();
@@ -58,18 +87,34 @@ pub async fn run(command: &mut Command) -> Run {
     }
 }
 
+/// A `boxauth login` under way: the process, the authorization URL it printed, and the rest of
+/// its stdout (read in the background, so it never blocks on a full pipe).
+pub struct Login {
+    pub child: tokio::process::Child,
+    pub url: String,
+    stdout: tokio::task::JoinHandle<String>,
+}
+
+impl Login {
+    /// Waits for the login to end: its exit code, the rest of its stdout (to its end, so
+    /// nothing it printed last is missed) and its stderr.
+    pub async fn finish(self) -> Run {
+        let out = self.child.wait_with_output().await.unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: self.stdout.await.unwrap(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Starts `boxauth login --no-browser --port 0` for the emulator's default app, with `extra`
-/// flags; returns it with the authorization URL it printed, and what it prints on stdout from then
-/// on (read in the background, so it never blocks on a full pipe).
+/// flags.
 pub async fn start_login(
     emulator: &boxauth_emulator::EmulatorHandle,
     config_dir: &std::path::Path,
     extra: &[&str],
-) -> (
-    tokio::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
+) -> Login {
     let mut command = boxauth(Some(config_dir));
     command.args([
         "login",
@@ -84,17 +129,13 @@ pub async fn start_login(
     start_browser_flow(emulator, command, extra).await
 }
 
-/// Starts `command` (a login or a vault connection, its arguments given), against the emulator
-/// with `extra` flags; returns it with the authorization URL it printed and its later stdout.
+/// Starts `command` (a login or a vault connection, its arguments given) against the emulator,
+/// with `extra` flags.
 pub async fn start_browser_flow(
     emulator: &boxauth_emulator::EmulatorHandle,
     mut command: Command,
     extra: &[&str],
-) -> (
-    tokio::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
+) -> Login {
     let mut child = command
         .args([
             "--base-url",
@@ -129,14 +170,151 @@ pub async fn start_browser_flow(
     .await
     .unwrap();
     child.stderr = Some(stderr);
-    // Keep reading stdout in the background so the process never blocks on a full pipe.
-    let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = collected.clone();
-    tokio::spawn(async move {
+    let stdout = tokio::spawn(async move {
+        let mut rest = String::new();
         while let Ok(Some(line)) = lines.next_line().await {
-            sink.lock().unwrap().push_str(&line);
-            sink.lock().unwrap().push('\n');
+            rest.push_str(&line);
+            rest.push('\n');
         }
+        rest
     });
-    (child, url, collected)
+    Login { child, url, stdout }
+}
+
+/// Waits until `check` gives a value, asking every 20 ms (a condition, not a fixed sleep); panics
+/// after a minute, naming `what`.
+pub async fn until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited a minute for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What most CLI tests start from: the emulator, a config directory of the test's own, and the
+/// emulator's `box_config.json`.
+pub struct World {
+    pub emulator: EmulatorHandle,
+    pub dir: tempfile::TempDir,
+    pub box_config: PathBuf,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let emulator = emu::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let box_config = emulator
+            .export_config(&dir.path().join("export"))
+            .unwrap()
+            .box_config;
+        Self {
+            emulator,
+            dir,
+            box_config,
+        }
+    }
+
+    /// boxauth's config directory (environments, token files).
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    /// `box_config.json`'s path, as an argument.
+    pub fn jwt_config(&self) -> &str {
+        self.box_config.to_str().unwrap()
+    }
+
+    /// `boxauth` with this world's config directory, talking to the emulator (`BOX_BASE_URL`,
+    /// `BOX_OAUTH2_URL`).
+    pub fn boxauth(&self) -> Command {
+        let mut command = boxauth(Some(&self.config_dir()));
+        command
+            .env("BOX_BASE_URL", self.emulator.base_url())
+            .env("BOX_OAUTH2_URL", self.emulator.oauth2_url());
+        command
+    }
+
+    /// `boxauth ARGS`, with the variables `vars` set, to its end.
+    pub async fn run(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        run(self.boxauth().args(args).envs(vars.iter().copied())).await
+    }
+
+    /// The ID of the user `token` acts as (`/2.0/users/me`); panics when Box refuses it.
+    pub async fn whose(&self, token: &str) -> String {
+        let (status, _, me) = emu::users_me(&self.emulator, token, None).await;
+        assert_eq!(status, 200, "users/me refused the token {token:?}: {me}");
+        me["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A token of the default app acting as `user` (Client Credentials), as a developer token
+    /// would.
+    pub async fn token_for(&self, user: &str) -> String {
+        let (status, body) = emu::post_token(
+            &self.emulator,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", boxauth_emulator::DEFAULT_CLIENT_ID),
+                ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
+                ("box_subject_type", "user"),
+                ("box_subject_id", user),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Saves environment `name`: Client Credentials of the default app acting as `user`.
+    pub async fn add_ccg_user(&self, name: &str, user: &str) {
+        self.run(
+            &[
+                "env",
+                "add",
+                name,
+                "--ccg",
+                "--client-id",
+                boxauth_emulator::DEFAULT_CLIENT_ID,
+                "--client-secret",
+                boxauth_emulator::DEFAULT_CLIENT_SECRET,
+                "--user-id",
+                user,
+                "--base-url",
+                self.emulator.base_url(),
+                "--oauth2-url",
+                &self.emulator.oauth2_url(),
+            ],
+            &[],
+        )
+        .await
+        .ok();
+    }
+
+    /// `boxauth login` with `extra` flags, through to its end: the consent page approved as the
+    /// admin and Box's redirect delivered to the login's listener, as a browser does.
+    pub async fn login(&self, extra: &[&str]) -> Run {
+        let login = start_login(&self.emulator, &self.config_dir(), extra).await;
+        let callback = boxauth_emulator::headless::answer(
+            &login.url,
+            boxauth_emulator::DEFAULT_ADMIN_LOGIN,
+            boxauth_emulator::headless::Decision::Approve,
+        )
+        .await
+        .unwrap();
+        let answer = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(&callback)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        login.finish().await
+    }
 }

@@ -129,3 +129,130 @@ async fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+#[tokio::test]
+async fn global_options_have_a_heading_of_their_own_in_every_subcommands_help() {
+    for command in [
+        &["token", "get"][..],
+        &["token", "refresh"],
+        &["env", "add"],
+        &["login"],
+        &["api", "authorize-user"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let (code, out, _) = boxauth(&args).await;
+        assert_eq!(code, 0, "{command:?}");
+        let options = out
+            .split("\nOptions:\n")
+            .nth(1)
+            .map(|rest| rest.split("\n\n").next().unwrap_or_default())
+            .unwrap_or_default();
+        assert!(
+            !options.contains("--quiet") && !options.contains("--verbose"),
+            "{command:?}: -q/-v among the command's own options:\n{out}"
+        );
+        let global = out
+            .split("\nGlobal options:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command:?}: no Global options heading:\n{out}"));
+        assert!(global.contains("--quiet") && global.contains("--verbose"));
+    }
+}
+
+#[tokio::test]
+async fn env_list_lines_its_columns_up() {
+    let world = common::World::start().await;
+    world
+        .add_ccg_user("short", boxauth_emulator::DEFAULT_ADMIN_ID)
+        .await;
+    world
+        .run(
+            &[
+                "env",
+                "add",
+                "a-much-longer-name",
+                "--developer-token",
+                "t",
+                "--base-url",
+                "https://a-much-longer-host.example.com:8443",
+            ],
+            &[],
+        )
+        .await
+        .ok();
+    let listed = world.run(&["env", "list"], &[]).await.ok().stdout;
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    for column in ["tokens:", "http"] {
+        let at: Vec<usize> = lines.iter().map(|l| l.find(column).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] == w[1]), "{column}:\n{listed}");
+    }
+}
+
+#[tokio::test]
+async fn authorize_user_send_reports_the_status() {
+    let emulator = boxauth_test_support::emulator::start().await;
+    let run = common::run(common::boxauth(None).args([
+        "api",
+        "authorize-user",
+        "--client-id",
+        boxauth_emulator::DEFAULT_CLIENT_ID,
+        "--send",
+        "--oauth2-url",
+        &emulator.oauth2_url(),
+    ]))
+    .await
+    .ok();
+    assert!(run.stderr.contains("HTTP 200"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn the_readmes_command_table_has_every_subcommand() {
+    let readme = include_str!("../../../../README.md");
+    let table = readme
+        .split("## The commands")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").nth(1))
+        .expect("the README's command table");
+    for group in ["token", "env", "api", "emulator"] {
+        let (_, help, _) = boxauth(&[group, "--help"]).await;
+        let commands = help
+            .split("Commands:\n")
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap();
+        for line in commands.lines() {
+            // A command's own line; a description wrapped onto the next one is indented more.
+            let Some(name) = line
+                .strip_prefix("  ")
+                .filter(|l| !l.starts_with(' '))
+                .and_then(|l| l.split_whitespace().next())
+            else {
+                continue;
+            };
+            if name == "help" {
+                continue;
+            }
+            assert!(
+                table.contains(&format!("{group} {name}"))
+                    || table.contains(&format!("/{name}"))
+                    || table.contains(&format!("`boxauth {group} {name}")),
+                "the README's command table lacks `boxauth {group} {name}`:\n{table}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_redis_fleet_example_reads_where_a_login_keeps_the_tokens() {
+    // `boxauth login --env fleet` keeps them under boxauth:env:fleet (tested with Redis in
+    // token_store_redis); the example's default namespace is that one.
+    let example = include_str!("../../../boxauth/examples/redis_fleet.rs");
+    assert!(
+        example.contains(r#"unwrap_or_else(|_| "boxauth:env:fleet".into())"#),
+        "the example's default namespace is not boxauth:env:fleet"
+    );
+}

@@ -18,12 +18,12 @@ async fn start(flags: &[&str]) -> (Child, String, Lines<BufReader<ChildStderr>>)
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = stdout.next_line().await.unwrap().unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Box emulator listening on ")
-        .unwrap()
-        .to_owned();
+    let url = loop {
+        let line = stdout.next_line().await.unwrap().expect("a banner");
+        if let Some(url) = line.trim().strip_prefix("Box emulator listening on ") {
+            break url.to_owned();
+        }
+    };
     tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
     let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     (child, url, stderr)

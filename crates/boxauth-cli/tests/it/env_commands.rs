@@ -49,6 +49,10 @@ async fn add_list_use_remove_with_private_files() {
     )
     .await;
     assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("\"emu-ccg\" is now the current environment"),
+        "the first one becomes current, and says so: {err}"
+    );
     let (code, _, err) = boxauth(
         &config,
         &[
@@ -65,6 +69,7 @@ async fn add_list_use_remove_with_private_files() {
     )
     .await;
     assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("current environment"), "{err}");
     assert_eq!(
         mode(&config.join("environments.json")),
         0o600,
@@ -191,7 +196,7 @@ async fn box_clis_environments_are_imported_and_work() {
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("5 environment(s) imported"),
+        run.stderr.contains("6 environment(s) imported"),
         "{}",
         run.stderr
     );
@@ -237,6 +242,60 @@ async fn box_clis_environments_are_imported_and_work() {
             boxauth_test_support::emulator::users_me(&emulator, got.stdout.trim(), None).await;
         assert_eq!((status, me["id"].as_str()), (200, Some(user)), "{env:?}");
     }
+    // Box CLI's As-User comes along: the token is the service account's, sent with
+    // `As-User: ADMIN` it acts as the admin, and each token says so.
+    assert!(
+        run.stderr.contains(&format!(
+            "imported emu-jwt-as-user (jwt, acting As-User {}",
+            boxauth_emulator::DEFAULT_ADMIN_ID
+        )),
+        "{}",
+        run.stderr
+    );
+    let as_user = common::run(token_get(Some("emu-jwt-as-user")).args(["--json", "--check"]))
+        .await
+        .ok();
+    let json = as_user.json();
+    assert_eq!(
+        json["identity"]["as_user"],
+        boxauth_emulator::DEFAULT_ADMIN_ID
+    );
+    assert_eq!(
+        json["identity"]["user"]["id"],
+        boxauth_emulator::DEFAULT_ADMIN_ID,
+        "Box answered /users/me as the admin"
+    );
+    let token = json["access_token"].as_str().unwrap();
+    let (_, _, me) = boxauth_test_support::emulator::users_me(&emulator, token, None).await;
+    assert_eq!(me["id"], boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID);
+    let (_, _, me) = boxauth_test_support::emulator::users_me(
+        &emulator,
+        token,
+        Some(boxauth_emulator::DEFAULT_ADMIN_ID),
+    )
+    .await;
+    assert_eq!(me["id"], boxauth_emulator::DEFAULT_ADMIN_ID);
+    assert!(
+        as_user.stderr.contains(&format!(
+            "send the header `As-User: {}`",
+            boxauth_emulator::DEFAULT_ADMIN_ID
+        )),
+        "{}",
+        as_user.stderr
+    );
+    let listed =
+        common::run(common::boxauth(Some(config_dir.path())).args(["env", "list", "--json"]))
+            .await
+            .json();
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|env| env["name"] == "emu-jwt-as-user")
+        .unwrap()
+        .clone();
+    assert_eq!(listed["as_user"], boxauth_emulator::DEFAULT_ADMIN_ID);
+
     let oauth = common::run(&mut token_get(Some("work-oauth"))).await;
     assert_eq!(
         oauth.code, 1,

@@ -131,7 +131,8 @@ async fn a_malformed_header_is_not_repeated() {
 async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     let emulator = emu::start().await;
     let config = tempfile::tempdir().unwrap();
-    let (mut child, url, _) = common::start_login(&emulator, config.path(), &[]).await;
+    let login = common::start_login(&emulator, config.path(), &[]).await;
+    let url = login.url.clone();
     let redirect = emu::query_value(&url, "redirect_uri").unwrap();
     let port: u16 = url::Url::parse(&redirect).unwrap().port().unwrap();
 
@@ -170,8 +171,7 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Logged in"));
-    let status = child.wait().await.unwrap();
-    assert!(status.success());
+    login.finish().await.ok();
     trickler.abort();
     drop(idle);
 }
@@ -231,9 +231,15 @@ async fn an_emulator_out_of_file_descriptors_backs_off_and_serves_again() {
         held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
     }
     // Connections wait in the listen queue while accept() fails with EMFILE: a spinning loop
-    // would burn a core; backing off, the process is close to idle.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // would burn a core; backing off, the process is close to idle. Measured once the process
+    // has taken every descriptor it may.
+    common::until("the emulator to run out of file descriptors", || {
+        let open = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
+        (open >= limit).then_some(())
+    })
+    .await;
     let (before, started) = (cpu_ticks(pid), std::time::Instant::now());
+    // The window the CPU time is measured over (a rate, not a wait for something to happen).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let ticks_per_second = 100.0; // USER_HZ on Linux
     let busy =

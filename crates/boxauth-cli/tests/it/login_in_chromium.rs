@@ -2,12 +2,13 @@
 //! callback with a wrong `state` refused.
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
 
-use boxauth_emulator::{DEFAULT_ADMIN_LOGIN, EmulatorHandle};
+use boxauth_emulator::DEFAULT_ADMIN_LOGIN;
 use boxauth_test_support::browser::Browser;
 use boxauth_test_support::emulator as emu;
 use tokio::process::{Child, Command};
+
+use common::start_login;
 
 use crate::common;
 
@@ -15,36 +16,12 @@ fn boxauth(config_dir: &std::path::Path) -> Command {
     common::boxauth(Some(config_dir))
 }
 
-/// Starts `boxauth login` (common::start_login) and keeps what it prints on stdout for
-/// [`printed`].
-async fn start_login(
-    emulator: &EmulatorHandle,
-    config_dir: &std::path::Path,
-    extra: &[&str],
-) -> (Child, String) {
-    let (child, url, collected) = common::start_login(emulator, config_dir, extra).await;
-    STDOUT.with(|cell| *cell.borrow_mut() = Some(collected));
-    (child, url)
-}
-
-thread_local! {
-    static STDOUT: std::cell::RefCell<Option<std::sync::Arc<std::sync::Mutex<String>>>> = const { std::cell::RefCell::new(None) };
-}
-
-fn printed() -> String {
-    STDOUT.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .map(|s| s.lock().unwrap().clone())
-            .unwrap_or_default()
-    })
-}
-
 #[tokio::test]
 async fn login_in_chromium_then_token_get_works_on_users_me() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
-    let (child, url) = start_login(&emulator, config_dir.path(), &[]).await;
+    let login = start_login(&emulator, config_dir.path(), &[]).await;
+    let url = login.url.clone();
     let state = emu::query_value(&url, "state").expect("the URL carries a state");
     assert!(state.len() >= 43, "at least 256 bits of state");
 
@@ -60,17 +37,12 @@ async fn login_in_chromium_then_token_get_works_on_users_me() {
     );
     assert!(message.contains("You may close this window"));
 
-    let out = child.wait_with_output().await.unwrap();
+    let out = login.finish().await.ok();
     assert!(
-        out.status.success(),
+        out.stdout
+            .contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(
-        printed().contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
-        "{}",
-        printed()
+        out.stdout
     );
 
     // The environment and its token file are private to the user.
@@ -104,7 +76,8 @@ async fn login_in_chromium_then_token_get_works_on_users_me() {
 async fn a_callback_with_a_wrong_state_is_refused() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
-    let (child, url) = start_login(&emulator, config_dir.path(), &["--timeout", "3"]).await;
+    let login = start_login(&emulator, config_dir.path(), &["--timeout", "3"]).await;
+    let url = login.url.clone();
     let redirect = emu::query_value(&url, "redirect_uri").unwrap();
     let forged = format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged-state");
     let answer = reqwest::Client::builder()
@@ -123,9 +96,9 @@ async fn a_callback_with_a_wrong_state_is_refused() {
             .unwrap()
             .contains("state does not match")
     );
-    let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(1), "the login does not succeed");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = login.finish().await;
+    assert_eq!(out.code, 1, "the login does not succeed");
+    let stderr = out.stderr;
     assert!(
         stderr.contains("refused a callback with a wrong state"),
         "{stderr}"
@@ -162,7 +135,8 @@ async fn paste(child: &mut Child, line: &str) {
 async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
-    let (mut child, url) = start_login(&emulator, config_dir.path(), &[]).await;
+    let mut login = start_login(&emulator, config_dir.path(), &[]).await;
+    let url = login.url.clone();
 
     // The browser runs on another machine: its localhost is not this one, so Box's redirect
     // does not reach the login's listener, and the person copies the address instead.
@@ -179,24 +153,24 @@ async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
     // A forged address first (wrong state): refused, the login keeps waiting.
     let redirect = emu::query_value(&url, "redirect_uri").unwrap();
     paste(
-        &mut child,
+        &mut login.child,
         &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
     )
     .await;
-    paste(&mut child, &landed).await;
-    drop(child.stdin.take());
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    paste(&mut login.child, &landed).await;
+    drop(login.child.stdin.take());
+    let out = login.finish().await.ok();
     assert!(
-        stderr.contains("refused a pasted address with a wrong state"),
-        "{stderr}"
-    );
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(
-        printed().contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
+        out.stderr
+            .contains("refused a pasted address with a wrong state"),
         "{}",
-        printed()
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("Logged in as {DEFAULT_ADMIN_LOGIN}")),
+        "{}",
+        out.stdout
     );
     assert_eq!(
         emulator
@@ -229,17 +203,17 @@ async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
 async fn a_pasted_address_with_a_wrong_state_is_refused() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
-    let (mut child, url) = start_login(&emulator, config_dir.path(), &[]).await;
-    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
+    let mut login = start_login(&emulator, config_dir.path(), &[]).await;
+    let redirect = emu::query_value(&login.url, "redirect_uri").unwrap();
     paste(
-        &mut child,
+        &mut login.child,
         &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
     )
     .await;
-    drop(child.stdin.take());
-    let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(1), "the login does not succeed");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    drop(login.child.stdin.take());
+    let out = login.finish().await;
+    assert_eq!(out.code, 1, "the login does not succeed");
+    let stderr = out.stderr;
     assert!(
         stderr.contains("refused a pasted address with a wrong state"),
         "{stderr}"

@@ -2,16 +2,22 @@
 //! for the crate, not one per file).
 
 mod api_commands;
+mod closed_pipe;
 mod common;
 mod demo_and_polish;
+mod developer_tokens;
 mod emulator_exec;
 mod emulator_many_users;
 mod emulator_ready_json;
 mod emulator_request_log;
 mod emulator_tls;
 mod env_commands;
+mod hints;
 mod hostile_input;
+mod identity_precedence;
+mod login_environment;
 mod login_in_chromium;
+mod readme_walkthrough;
 mod token_commands;
 mod token_file_shared_by_processes;
 mod token_store_redis;

@@ -65,9 +65,8 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &emulator,
         &["connect", "alice", "--port", "0"],
     );
-    let (child, url, printed) =
-        common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
-    let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+    let connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
+    let callback = headless::answer(&connect.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
         .await
         .unwrap();
     let landed = reqwest::Client::builder()
@@ -79,17 +78,9 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         .await
         .unwrap();
     assert_eq!(landed.status(), 200);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        printed.lock().unwrap().contains("Connected alice as"),
-        "{}",
-        printed.lock().unwrap()
-    );
+    let run = connect.finish().await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Connected alice as"), "{}", run.stdout);
 
     // Bob connects by pasting the address his browser ended on.
     let command = vault(
@@ -98,18 +89,18 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &emulator,
         &["connect", "bob", "--port", "0"],
     );
-    let (mut child, url, _) =
-        common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
-    let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+    let mut connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
+    let callback = headless::answer(&connect.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
         .await
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let mut stdin = connect.child.stdin.take().unwrap();
     stdin
         .write_all(format!("{callback}\n").as_bytes())
         .await
         .unwrap();
     drop(stdin);
-    assert!(child.wait().await.unwrap().success());
+    let run = connect.finish().await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
 
     // Carol's refresh token, imported from standard input.
     let pair = emu::oauth_pair(&emulator).await;

@@ -23,8 +23,8 @@ pub enum TokenStore {
     File(PathBuf),
     /// Redis, shared by hosts (feature `redis`): `redis://…`, `rediss://…`, `redis-cluster://…`,
     /// `redis-sentinel://…` (and their `rediss-` forms), one namespace per identity
-    /// ([`AuthMethod::identity`](super::AuthMethod::identity), unless [`AuthConfig::token_namespace`](super::AuthConfig::token_namespace)
-    /// names another).
+    /// ([`AuthMethod::identity`](super::AuthMethod::identity), unless
+    /// [`AuthConfig::token_namespace`](super::AuthConfig::token_namespace) names another).
     Redis(String),
 }
 

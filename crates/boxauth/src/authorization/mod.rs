@@ -71,10 +71,12 @@ impl AuthorizationManager {
     }
 
     /// `GET {oauth2_url}/authorize`, as Box's SDK does; the answer (an HTML page, or a redirect to
-    /// Box's login) is discarded. To send a user to Box, use [`authorize_url`](Self::authorize_url).
-    pub async fn authorize_user(&self, args: AuthorizeUserArgs) -> Result<()> {
+    /// Box's login) is discarded, and its HTTP status returned (redirects followed). To send a
+    /// user to Box, use [`authorize_url`](Self::authorize_url).
+    pub async fn authorize_user(&self, args: AuthorizeUserArgs) -> Result<u16> {
         let url = self.authorize_url(&args);
-        self.session
+        let answer = self
+            .session
             .send(Outgoing {
                 method: Method::GET,
                 url,
@@ -85,7 +87,7 @@ impl AuthorizationManager {
                 bearer: None,
             })
             .await?;
-        Ok(())
+        Ok(answer.status.as_u16())
     }
 
     /// `POST {base_url}/oauth2/token`, any grant. Returns Box's `AccessToken`.

@@ -96,6 +96,9 @@ pub enum StorageErrorKind {
     Corrupt,
     /// The storage server did not answer (a write may or may not have been kept).
     Unreachable,
+    /// The storage server answered, and refused this client: wrong credentials (Redis `AUTH`),
+    /// or a user without permission for the command (`NOPERM`).
+    Refused,
     /// A write reached the Redis primary but fewer replicas than required confirmed it in time
     /// (`RedisStorage::with_replicas`): a failover now could lose it.
     NotReplicated,

@@ -229,12 +229,19 @@ impl Error {
     }
 }
 
+/// `error` and its causes; a cause that says what the one before it said (a wrapper that
+/// prints its inner error, as the redis crate's does for an I/O error) is shown once.
 fn chain(error: &(dyn std::error::Error + 'static), separator: &str) -> String {
-    let mut text = error.to_string();
+    let mut last = error.to_string();
+    let mut text = last.clone();
     let mut cause = error.source();
     while let Some(inner) = cause {
-        text.push_str(separator);
-        text.push_str(&inner.to_string());
+        let shown = inner.to_string();
+        if shown != last {
+            text.push_str(separator);
+            text.push_str(&shown);
+            last = shown;
+        }
         cause = inner.source();
     }
     text

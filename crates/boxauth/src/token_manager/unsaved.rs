@@ -48,11 +48,12 @@ impl Unsaved {
 }
 
 /// A store error after which storage may hold the token, or holds it without the durability
-/// asked for: the token is kept and written again.
+/// asked for, or refused this client's credentials (a password changed under a running
+/// process): the token is kept and written again, since the one it replaced may be spent.
 pub(super) fn write_unconfirmed(error: &Error) -> bool {
     matches!(error, Error::Storage(storage) if matches!(
         storage.kind(),
-        StorageErrorKind::Unreachable | StorageErrorKind::NotReplicated
+        StorageErrorKind::Unreachable | StorageErrorKind::NotReplicated | StorageErrorKind::Refused
     ))
 }
 

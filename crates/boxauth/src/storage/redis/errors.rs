@@ -25,6 +25,16 @@ pub(super) fn answered(error: &redis::RedisError) -> bool {
         || error.is_connection_refusal())
 }
 
+/// Whether Redis answered, refusing the client's credentials or permissions: a wrong password
+/// (`WRONGPASS`), none given (`NOAUTH`), or an ACL user without the command (`NOPERM`).
+fn refused(error: &redis::RedisError) -> bool {
+    matches!(
+        error.kind(),
+        redis::ErrorKind::AuthenticationFailed
+            | redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm)
+    ) || matches!(error.code(), Some("NOAUTH" | "WRONGPASS"))
+}
+
 impl RedisStorage {
     /// `error` (a command or a connection that failed) as boxauth's error.
     pub(super) fn failed(&self, error: &redis::RedisError) -> Error {
@@ -35,6 +45,16 @@ impl RedisStorage {
                     "Redis at {} has a TLS certificate that could not be trusted; give the CA that \
                      signed it (RedisStorage::with_root_certificates) and connect by a host name \
                      the certificate carries",
+                    self.inner.shown
+                ),
+            )
+        } else if refused(error) {
+            (
+                StorageErrorKind::Refused,
+                format!(
+                    "Redis at {} answered and refused boxauth's credentials (authentication \
+                     failed, or the user may not run the command); check the user name and \
+                     password in the URL",
                     self.inner.shown
                 ),
             )
