@@ -110,8 +110,11 @@ impl Node {
             self.child = Some(child);
             let started = Instant::now();
             loop {
-                if self.query::<String>(&mut ::redis::cmd("PING")).is_ok() {
-                    return;
+                // An error answer (NOAUTH from a server with a password) is an answer too.
+                match self.query::<String>(&mut ::redis::cmd("PING")) {
+                    Ok(_) => return,
+                    Err(error) if error.code().is_some() => return,
+                    Err(_) => {}
                 }
                 let exited = self.child.as_mut().unwrap().try_wait().unwrap().is_some();
                 if exited {
@@ -313,7 +316,7 @@ impl RedisCluster {
     }
 
     /// The index of the primary serving `slot`, if one does (none during a failover).
-    fn serving(&self, slot: u16) -> Option<usize> {
+    pub fn serving(&self, slot: u16) -> Option<usize> {
         for (_, address, flags, _, slots) in Self::topology(self.any()) {
             if !flags.contains("master") || flags.contains("fail") {
                 continue;
@@ -523,11 +526,16 @@ impl RedisSentinel {
         let mut promoted = dead;
         wait_until("the Sentinel failover", Duration::from_secs(60), || {
             promoted = self.primary();
-            promoted != dead
-                && (0..self.sentinels.len())
-                    .all(|s| self.primary_port(s) == self.data[promoted].port)
-                && self.data[promoted].role().as_deref() == Some("master")
+            self.failed_over(dead)
         });
         promoted
+    }
+
+    /// Whether every Sentinel names another primary than `dead`, and it acts as one.
+    pub fn failed_over(&self, dead: usize) -> bool {
+        let promoted = self.primary();
+        promoted != dead
+            && (0..self.sentinels.len()).all(|s| self.primary_port(s) == self.data[promoted].port)
+            && self.data[promoted].role().as_deref() == Some("master")
     }
 }

@@ -48,16 +48,23 @@ impl Unsaved {
 }
 
 /// A store error after which storage may hold the token, or holds it without the durability
-/// asked for: the token is kept and written again.
+/// asked for, or may take it again once a failover ends: the token is kept and written again.
 pub(super) fn write_unconfirmed(error: &Error) -> bool {
     matches!(error, Error::Storage(storage) if matches!(
         storage.kind(),
-        StorageErrorKind::Unreachable | StorageErrorKind::NotReplicated
+        StorageErrorKind::Unreachable
+            | StorageErrorKind::FailingOver
+            | StorageErrorKind::NotReplicated
     ))
 }
 
-fn unreachable(error: &Error) -> bool {
-    matches!(error, Error::Storage(e) if e.kind() == StorageErrorKind::Unreachable)
+/// A store error after which the write's fate is unknown and the lock may still be this
+/// process's: storage did not answer, or was failing over.
+pub(super) fn unanswered(error: &Error) -> bool {
+    matches!(error, Error::Storage(e) if matches!(
+        e.kind(),
+        StorageErrorKind::Unreachable | StorageErrorKind::FailingOver
+    ))
 }
 
 impl TokenManager {
@@ -153,7 +160,7 @@ impl TokenManager {
                         tracing::info!("the token whose write went unanswered is stored now");
                         release(lock).await;
                     }
-                    Err(error) if unreachable(&error) => kept_lock = Some(lock),
+                    Err(error) if unanswered(&error) => kept_lock = Some(lock),
                     // Written but not confirmed (watched below), or the lock expired meanwhile
                     // (written again under a new one below).
                     Err(_) => release(lock).await,

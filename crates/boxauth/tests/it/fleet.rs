@@ -158,6 +158,10 @@ pub trait Failover {
     fn primary_holds(&self) -> Option<String>;
     /// SIGKILLs the primary, resumes the replica, and waits until it is promoted.
     fn kill_primary(&mut self);
+    /// SIGKILLs the identity's primary, its replicas in sync, and returns at once.
+    fn sigkill_primary(&mut self);
+    /// Whether a replica serves the identity's keys as primary now (the failover is over).
+    fn failed_over(&self) -> bool;
 }
 
 /// A 32 MiB value, more than the kernel buffers between two loopback sockets hold.
@@ -264,6 +268,53 @@ pub async fn without_wait_a_lost_primary_costs_the_login(
     assert!(
         matches!(&error, boxauth::Error::ReauthorizationRequired(_)),
         "{error}"
+    );
+}
+
+/// The failover window: a valid token in Redis, confirmed by a replica; the identity's primary
+/// SIGKILLed; `processes` new workers started at once, with the URL's seeds (the dead node
+/// among them), before any failover has happened. Every one waits the failover out and prints
+/// the stored token; Box is asked for nothing.
+pub async fn new_processes_wait_out_a_failover(
+    topology: &mut impl Failover,
+    fleet: &Fleet<'_>,
+    processes: usize,
+) {
+    let pair = emu::oauth_pair(fleet.emulator).await;
+    let stored = boxauth::StoredToken::from_access_token(pair, SystemTime::now()).unwrap();
+    // The URL's defaults: the write returns once a replica confirmed it (the replica is in sync).
+    RedisStorage::new(&fleet.url, NAMESPACE)
+        .unwrap()
+        .store(&stored)
+        .await
+        .unwrap();
+    let requests = fleet.emulator.stats().total_requests();
+    tokio::task::block_in_place(|| topology.sigkill_primary());
+    let killed = std::time::Instant::now();
+    let workers = fleet.spawn(processes, &[("TASKS", "5")]);
+    assert!(
+        !topology.failed_over(),
+        "the processes started before the failover"
+    );
+    let prints = summaries(workers).await;
+    // What a process waits: the failover's detection (1 s node timeout here) and election.
+    eprintln!(
+        "{processes} processes started at the SIGKILL all answered {:.1} s after it",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(topology.failed_over(), "a replica was promoted meanwhile");
+    for print in &prints {
+        assert_eq!(print["failures"], 0, "{print}");
+        assert_eq!(
+            print["token_sha256"],
+            fingerprint(stored.access_token.secret()),
+            "{print}"
+        );
+    }
+    assert_eq!(
+        fleet.emulator.stats().total_requests(),
+        requests,
+        "no process asked Box for a token"
     );
 }
 

@@ -16,6 +16,7 @@ mod no_secrets_in_debug_or_logs;
 mod one_clock_for_box_and_boxauth;
 mod private_key_formats;
 mod redis_cluster;
+mod redis_errors;
 mod redis_fleet;
 mod redis_hosts;
 mod redis_sentinel;

@@ -176,6 +176,25 @@ impl fleet::Failover for Cluster {
         let promoted = self.cluster.wait_for_failover(self.slot, self.primary);
         assert_eq!(promoted, self.replica);
     }
+
+    fn sigkill_primary(&mut self) {
+        self.cluster.nodes[self.primary].kill();
+    }
+
+    fn failed_over(&self) -> bool {
+        self.cluster.serving(self.slot) == Some(self.replica)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
+    let mut cluster = Cluster::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: cluster.cluster.url(),
+    };
+    fleet::new_processes_wait_out_a_failover(&mut cluster, &fleet, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,6 +55,25 @@ impl fleet::Failover for Sentinel {
         let promoted = self.topology.wait_for_failover(self.primary);
         assert_eq!(promoted, self.replica());
     }
+
+    fn sigkill_primary(&mut self) {
+        self.topology.data[self.primary].kill();
+    }
+
+    fn failed_over(&self) -> bool {
+        self.topology.failed_over(self.primary)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
+    let mut sentinel = Sentinel::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: sentinel.topology.url(),
+    };
+    fleet::new_processes_wait_out_a_failover(&mut sentinel, &fleet, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
