@@ -36,6 +36,22 @@ impl Node {
         node
     }
 
+    /// A plain `redis-server` replicating `primary`, started, once its link to the primary is
+    /// up (and the primary's data copied).
+    pub fn replica_of(primary: &Node) -> Self {
+        let port = primary.port.to_string();
+        let node = Self::server(&["--replicaof", &primary.host, &port]);
+        wait_until(
+            "the replica's link to its primary",
+            Duration::from_secs(30),
+            || {
+                node.query::<String>(::redis::cmd("INFO").arg("replication"))
+                    .is_ok_and(|info| info.contains("master_link_status:up"))
+            },
+        );
+        node
+    }
+
     /// A plain `redis-server` bound to `host` inside network namespace `netns`, started.
     pub fn server_in(netns: &str, host: &str) -> Self {
         let mut node = Self::at(host, Some(netns), "redis-netns", Vec::new());

@@ -148,6 +148,7 @@ impl TokenManager {
                 token: fetched.clone(),
                 replaced: stored,
                 lock_kept,
+                error,
             });
             return Outcome::Fresh(fetched);
         }

@@ -18,6 +18,7 @@ mod private_key_formats;
 mod redis_cluster;
 mod redis_errors;
 mod redis_fleet;
+mod redis_flush;
 mod redis_hosts;
 mod redis_sentinel;
 mod redis_storage;
