@@ -62,6 +62,8 @@ struct Common {
     /// Print the whole AccessToken as JSON instead of the access token alone.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    confirm: crate::confirm::ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -94,13 +96,15 @@ impl TokenCommand {
                 let auth = common
                     .source
                     .resolve(common.env.as_deref(), &common.connection)?;
-                print_token(&*auth.retrieve_token().await?, common.json)
+                print_token(&*auth.retrieve_token().await?, common.json)?;
+                crate::confirm::before_exit(&*auth, &common.confirm, out).await
             }
             Action::Refresh(common) => {
                 let auth = common
                     .source
                     .resolve(common.env.as_deref(), &common.connection)?;
-                print_token(&*auth.refresh_token().await?, common.json)
+                print_token(&*auth.refresh_token().await?, common.json)?;
+                crate::confirm::before_exit(&*auth, &common.confirm, out).await
             }
             Action::Revoke(common) => {
                 let auth = common
@@ -124,7 +128,8 @@ impl TokenCommand {
                     )
                     .await?;
                 let stored = StoredToken::from_access_token(token, std::time::SystemTime::now())?;
-                print_token(&stored, common.json)
+                print_token(&stored, common.json)?;
+                crate::confirm::before_exit(&*auth, &common.confirm, out).await
             }
         }
     }

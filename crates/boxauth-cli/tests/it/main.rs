@@ -13,4 +13,5 @@ mod hostile_input;
 mod login_in_chromium;
 mod token_commands;
 mod token_file_shared_by_processes;
+mod token_store_confirm;
 mod token_store_redis;
