@@ -33,6 +33,8 @@ async fn an_unconfirmed_refresh_token_is_reported_then_confirmed_once_the_replic
         .unwrap()
         .with_replicas(1, Duration::from_millis(300));
     storage
+        .clone()
+        .with_replicas(0, Duration::ZERO)
         .store(&emu::expired_on_the_system_clock(
             emu::oauth_pair(&emulator).await,
         ))
