@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::free_port;
@@ -22,6 +23,8 @@ pub struct Node {
     child: Option<Child>,
     /// `ip netns exec NAME` prefix, for a node in a network namespace.
     netns: Option<String>,
+    /// Stopped with SIGSTOP: it takes connections and answers nothing.
+    paused: AtomicBool,
 }
 
 impl Node {
@@ -78,6 +81,7 @@ impl Node {
             dir,
             child: None,
             netns: netns.map(str::to_owned),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -183,11 +187,44 @@ impl Node {
     /// SIGSTOP: the node stops answering and replicating, as a frozen VM does.
     pub fn pause(&self) {
         self.signal("-STOP");
+        self.paused.store(true, Ordering::SeqCst);
     }
 
     /// SIGCONT after [`pause`](Self::pause).
     pub fn resume(&self) {
         self.signal("-CONT");
+        self.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether it runs and answers (neither killed nor paused).
+    pub fn answers(&self) -> bool {
+        self.child.is_some() && !self.paused.load(Ordering::SeqCst)
+    }
+
+    /// How many clients of this node are subscribed to `channel` (`PUBSUB NUMSUB`); 0 for a
+    /// node that does not answer.
+    pub fn subscribers(&self, channel: &str) -> i64 {
+        if !self.answers() {
+            return 0;
+        }
+        self.query::<(String, i64)>(::redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
+            .map_or(0, |(_, count)| count)
+    }
+
+    /// How many `ASK` and `TRYAGAIN` answers this node has given (`INFO errorstats`): clients
+    /// that met a slot half migrated.
+    pub fn redirections(&self) -> u64 {
+        let info: String = self
+            .query(::redis::cmd("INFO").arg("errorstats"))
+            .unwrap_or_default();
+        info.lines()
+            .filter_map(|line| {
+                let rest = line
+                    .strip_prefix("errorstat_ASK:count=")
+                    .or_else(|| line.strip_prefix("errorstat_TRYAGAIN:count="))?;
+                rest.trim().parse::<u64>().ok()
+            })
+            .sum()
     }
 
     /// The `role` field of `INFO replication` (`master` or `slave`).
@@ -212,10 +249,15 @@ impl Drop for Node {
     }
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+/// Waits, polling every 50 ms, until `done`; fails the test saying `what` did not happen within
+/// `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < limit, "{what} did not happen");
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -278,6 +320,12 @@ impl RedisCluster {
         cluster
     }
 
+    /// How many clients of the nodes that answer are subscribed to `channel` (a cluster
+    /// subscription lives on the one node it was made through).
+    pub fn subscribers(&self, channel: &str) -> i64 {
+        self.nodes.iter().map(|n| n.subscribers(channel)).sum()
+    }
+
     /// `redis-cluster://` with every primary and replica as a seed.
     pub fn url(&self) -> String {
         let seeds: Vec<String> = self.nodes.iter().map(Node::address).collect();
@@ -288,7 +336,7 @@ impl RedisCluster {
     fn any(&self) -> &Node {
         self.nodes
             .iter()
-            .find(|n| n.child.is_some() && n.role().is_some())
+            .find(|n| n.answers() && n.role().is_some())
             .expect("a node is up")
     }
 
