@@ -23,7 +23,7 @@ pub enum TokenStore {
     File(PathBuf),
     /// Redis, shared by hosts (feature `redis`): `redis://…`, `rediss://…`, `redis-cluster://…`,
     /// `redis-sentinel://…` (and their `rediss-` forms), one namespace per identity
-    /// ([`AuthMethod::identity`], unless [`AuthConfig::token_namespace`](super::AuthConfig::token_namespace)
+    /// ([`AuthMethod::identity`](crate::AuthMethod::identity), unless [`AuthConfig::token_namespace`](super::AuthConfig::token_namespace)
     /// names another).
     Redis(String),
 }
