@@ -17,7 +17,8 @@
 //! a write fewer replicas confirmed in time is reported as [`StorageErrorKind::NotReplicated`].
 //! The token manager then keeps the new token in memory, serves it, and writes it again until
 //! storage holds it, so a primary that dies before replicating cannot lose a single-use refresh
-//! token.
+//! token; a process about to exit asks for it now with
+//! [`Authentication::flush`](crate::Authentication::flush).
 //!
 //! `rediss://` URLs connect over TLS (rustls), checked against the system's trust store or a CA
 //! given with [`RedisStorage::with_root_certificates`].
