@@ -63,7 +63,8 @@ use crate::token_manager::{Settings, TokenManager, Unconfirmed};
 ///   holds a newer token, it is dropped. A process that exits meanwhile takes the only copy
 ///   with it, unless it flushes first (`[flush]`).
 /// - `[flush]` [`flush`](Authentication::flush) writes such a token again now, under the lock,
-///   until storage confirms it (with its replicas) or the time given has passed, and reports
+///   until storage confirms it (with its replicas) or the time given has passed (a write under
+///   way then finishes and releases the lock, never left to its TTL), and reports
 ///   what is still unconfirmed ([`Unconfirmed`](crate::Unconfirmed): its cause, and whether it
 ///   carries a refresh token). Call it before a process exits; the CLI does, and a server
 ///   should on shutdown.

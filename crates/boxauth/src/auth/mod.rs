@@ -82,7 +82,9 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     /// Writes again, now, a token this process fetched whose write storage has not confirmed
     /// (`[unconfirmed-write]` on [`CachedAuth`]: Redis did not answer, was failing over, or no
     /// replica confirmed the write), until storage confirms it or `within` has passed; `Err`
-    /// says what is still unconfirmed, and whether it carries a refresh token.
+    /// says what is still unconfirmed, and whether it carries a refresh token. `within` bounds
+    /// the wait for the refresh lock; a write already under way then finishes and releases it
+    /// (Redis: its `WAIT`, 1 s by default), so the lock is never left to its TTL.
     ///
     /// Call it before the process exits: a CLI, a cron job, a serverless handler, a server
     /// shutting down. A token only this process holds leaves with it, and for OAuth 2.0 the

@@ -271,6 +271,9 @@ impl TokenManager {
     /// Forgets the token here and in storage.
     pub(crate) async fn clear(&self) -> Result<()> {
         self.cache.store(None);
+        // A token storage had not confirmed is forgotten too: written again, it would bring
+        // back what was just revoked.
+        *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.state().backoff.succeeded();
         self.storage.clear().await
     }

@@ -226,27 +226,32 @@ const FIRST_FLUSH_PAUSE: Duration = Duration::from_millis(100);
 impl TokenManager {
     /// `[flush]`: writes the unsaved token again now, under the lock, until storage confirms
     /// it (with the replicas it asks for), storage holds a newer one, or `within` has passed;
-    /// what is still unconfirmed then. An attempt still running at the end goes on in the
-    /// background (cut short, it would leave the lock to its TTL). `within` zero only reports.
-    pub(crate) async fn flush(self: &Arc<Self>, within: Duration) -> Result<(), Unconfirmed> {
+    /// what is still unconfirmed then. `within` bounds the wait for the lock; a write under a
+    /// lock already taken finishes (and releases it) even past it: cut short, it would leave
+    /// the lock to its TTL, and every other process's refresh waiting on it. `within` zero only
+    /// reports.
+    pub(crate) async fn flush(&self, within: Duration) -> Result<(), Unconfirmed> {
         let deadline = tokio::time::Instant::now() + within;
         let mut pause = FIRST_FLUSH_PAUSE;
-        while !within.is_zero() {
+        while tokio::time::Instant::now() < deadline {
             let Some(unsaved) = self.unsaved_slot().clone() else {
                 return Ok(());
             };
-            let tokens = self.clone();
-            let attempt = tokio::spawn(async move { tokens.confirm(&unsaved).await });
-            let Ok(attempt) = tokio::time::timeout_at(deadline, attempt).await else {
-                break;
+            let lock = match tokio::time::timeout_at(deadline, self.storage.lock()).await {
+                Err(_) => break,
+                Ok(Ok(lock)) => lock,
+                Ok(Err(error)) => {
+                    self.still_unsaved(&unsaved, error);
+                    tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + pause))
+                        .await;
+                    pause = (pause * 2).min(LONGEST_PAUSE);
+                    continue;
+                }
             };
-            if let Ok(Ok(())) = attempt {
+            if self.confirm(lock, &unsaved).await {
                 continue;
             }
-            if tokio::time::Instant::now() + pause >= deadline {
-                break;
-            }
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + pause)).await;
             pause = (pause * 2).min(LONGEST_PAUSE);
         }
         match self.unsaved_slot().clone() {
@@ -276,16 +281,9 @@ impl TokenManager {
         true
     }
 
-    /// One attempt of the flush: the lock, a re-read, the token written again (or nothing to
-    /// do if storage holds a newer one).
-    async fn confirm(&self, unsaved: &Unsaved) -> crate::error::Result<()> {
-        let mut lock = match self.storage.lock().await {
-            Ok(lock) => lock,
-            Err(error) => {
-                self.still_unsaved(unsaved, error.clone());
-                return Err(error);
-            }
-        };
+    /// One attempt of the flush, under `lock`: a re-read, the token written again (or nothing
+    /// to do if storage holds a newer one), the lock released. Whether it is done.
+    async fn confirm(&self, mut lock: Box<dyn RefreshLock>, unsaved: &Unsaved) -> bool {
         let written = async {
             let loaded = self.storage.load().await?;
             if !self.still_to_confirm(unsaved, loaded.as_ref()) {
@@ -294,15 +292,18 @@ impl TokenManager {
             lock.store(&unsaved.token).await
         }
         .await;
-        match &written {
+        release(lock).await;
+        match written {
             Ok(()) => {
                 self.saved(unsaved);
                 tracing::info!("the unconfirmed token is confirmed by storage now");
+                true
             }
-            Err(error) => self.still_unsaved(unsaved, error.clone()),
+            Err(error) => {
+                self.still_unsaved(unsaved, error);
+                false
+            }
         }
-        release(lock).await;
-        written
     }
 }
 

@@ -63,6 +63,13 @@ async fn an_unconfirmed_refresh_token_is_reported_then_confirmed_once_the_replic
     );
 
     let unconfirmed = auth.flush(Duration::from_secs(1)).await.unwrap_err();
+    let lock: bool = primary
+        .query(redis::cmd("EXISTS").arg(format!("{{{NAMESPACE}}}:lock")))
+        .unwrap();
+    assert!(
+        !lock,
+        "the flush released the refresh lock before it returned"
+    );
     assert!(unconfirmed.holds_refresh_token());
     assert_eq!(
         unconfirmed.error().storage_error_kind(),
@@ -106,4 +113,9 @@ async fn a_token_without_a_refresh_token_is_reported_as_such() {
     let unconfirmed = auth.flush(Duration::ZERO).await.unwrap_err();
     assert!(!unconfirmed.holds_refresh_token(), "{unconfirmed}");
     replica.resume();
+
+    // Revoked and forgotten, it is not brought back into storage.
+    auth.revoke_token().await.unwrap();
+    assert!(auth.flush(Duration::ZERO).await.is_ok(), "nothing left");
+    assert!(token_on(&primary).is_none());
 }
