@@ -211,6 +211,27 @@ impl Node {
             .map_or(0, |(_, count)| count)
     }
 
+    /// A field of `INFO replication` as a number (`master_repl_offset`, `slave_repl_offset`).
+    fn replication_number(&self, field: &str) -> Option<i64> {
+        let info: String = self.query(::redis::cmd("INFO").arg("replication")).ok()?;
+        info.lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+    }
+
+    /// Waits until `replica` has processed everything this primary has written so far (its
+    /// replication offset reached the primary's).
+    pub fn wait_until_replicated_to(&self, replica: &Node) {
+        let written = self
+            .replication_number("master_repl_offset")
+            .expect("the primary reports its replication offset");
+        wait_until("the replica catching up", Duration::from_secs(30), || {
+            replica
+                .replication_number("slave_repl_offset")
+                .is_some_and(|done| done >= written)
+        });
+    }
+
     /// How many `ASK` and `TRYAGAIN` answers this node has given (`INFO errorstats`): clients
     /// that met a slot half migrated.
     pub fn redirections(&self) -> u64 {
@@ -585,21 +606,31 @@ impl RedisSentinel {
         self.data.iter().position(|n| n.port == port).unwrap()
     }
 
-    /// Waits until every Sentinel names another primary than `dead` and it acts as one.
+    /// Waits until every Sentinel names another primary than `dead` and it acts as one; its
+    /// index.
     pub fn wait_for_failover(&self, dead: usize) -> usize {
-        let mut promoted = dead;
+        let mut promoted = None;
         wait_until("the Sentinel failover", Duration::from_secs(60), || {
-            promoted = self.primary();
-            self.failed_over(dead)
+            promoted = self.promoted(dead);
+            promoted.is_some()
         });
-        promoted
+        promoted.expect("the failover happened")
     }
 
     /// Whether every Sentinel names another primary than `dead`, and it acts as one.
     pub fn failed_over(&self, dead: usize) -> bool {
+        self.promoted(dead).is_some()
+    }
+
+    /// The primary every Sentinel names instead of `dead`, once it acts as one (read once, so
+    /// what is checked is what is returned).
+    fn promoted(&self, dead: usize) -> Option<usize> {
         let promoted = self.primary();
-        promoted != dead
-            && (0..self.sentinels.len()).all(|s| self.primary_port(s) == self.data[promoted].port)
-            && self.data[promoted].role().as_deref() == Some("master")
+        let named_by_all =
+            (0..self.sentinels.len()).all(|s| self.primary_port(s) == self.data[promoted].port);
+        (promoted != dead
+            && named_by_all
+            && self.data[promoted].role().as_deref() == Some("master"))
+        .then_some(promoted)
     }
 }
