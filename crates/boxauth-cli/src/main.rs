@@ -6,6 +6,7 @@
 mod api;
 mod auth_source;
 mod box_cli_import;
+mod confirm;
 mod connection;
 mod demo;
 mod emulator;

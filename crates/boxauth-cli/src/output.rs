@@ -147,7 +147,7 @@ fn cli_hint(error: &Error, context: &Context) -> Option<String> {
                 "give the CA that signed the Redis server's certificate: --redis-ca-file FILE"
                     .to_owned(),
             ),
-            StorageErrorKind::Refused => Some(
+            StorageErrorKind::AuthenticationRefused => Some(
                 "check the user name and password in the token store's URL \
                  (redis://USER:PASSWORD@HOST:PORT/DB, from --token-store, BOX_TOKEN_STORE or the \
                  environment)"

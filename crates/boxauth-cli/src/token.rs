@@ -67,6 +67,8 @@ struct Common {
     /// access token alone.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    confirm: crate::confirm::ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -217,7 +219,11 @@ impl TokenCommand {
                     true => Some(users_me(&acting).await.map_err(refused_developer_token)?),
                     false => None,
                 };
-                print_token(&token, &acting, user.as_ref(), get.common.json, out)
+                let printed = print_token(&token, &acting, user.as_ref(), get.common.json, out);
+                // Confirmed even when stdout is closed: the token must not leave with us.
+                let confirmed =
+                    crate::confirm::before_exit(&*acting.auth, &get.common.confirm, out).await;
+                printed.and(confirmed)
             }
             Action::Refresh(common) => {
                 let acting = common.resolve(out)?;
@@ -233,7 +239,10 @@ impl TokenCommand {
                 }
                 asking("POST", acting.auth.network_session().urls().token_url());
                 let token = acting.auth.refresh_token().await?;
-                print_token(&token, &acting, None, common.json, out)
+                let printed = print_token(&token, &acting, None, common.json, out);
+                let confirmed =
+                    crate::confirm::before_exit(&*acting.auth, &common.confirm, out).await;
+                printed.and(confirmed)
             }
             Action::Revoke(common) => {
                 let acting = common.resolve(out)?;
@@ -260,7 +269,10 @@ impl TokenCommand {
                     Err(error) => return Err(when_expired(&acting, error).await),
                 };
                 let stored = StoredToken::from_access_token(token, std::time::SystemTime::now())?;
-                print_token(&stored, &acting, None, common.json, out)
+                let printed = print_token(&stored, &acting, None, common.json, out);
+                let confirmed =
+                    crate::confirm::before_exit(&*acting.auth, &common.confirm, out).await;
+                printed.and(confirmed)
             }
         }
     }

@@ -132,6 +132,8 @@ struct Connect {
 struct Import {
     #[command(flatten)]
     user: UserArgs,
+    #[command(flatten)]
+    confirm: crate::confirm::ConfirmArgs,
     /// The refresh token, or - to read it from standard input.
     #[arg(long, value_name = "TOKEN", value_parser = crate::secret::<boxauth::Token>)]
     refresh_token: boxauth::Token,
@@ -141,6 +143,8 @@ struct Import {
 struct Token {
     #[command(flatten)]
     user: UserArgs,
+    #[command(flatten)]
+    confirm: crate::confirm::ConfirmArgs,
     /// Print the whole token as JSON.
     #[arg(long)]
     json: bool,
@@ -388,18 +392,23 @@ impl VaultCommand {
                 } else {
                     import.refresh_token
                 };
-                vault.import(&import.user.user_key, token).await?;
+                let auth = vault.import(&import.user.user_key, token).await?;
+                crate::confirm::before_exit(&*auth, &import.confirm, out).await?;
                 out.note(&format!("imported {}", import.user.user_key));
                 Ok(())
             }
             Action::Token(token) => {
                 let vault = token.user.vault.vault(None)?;
-                let got = vault.auth(&token.user.user_key)?.retrieve_token().await?;
-                if token.json {
-                    return print_json(&got.to_access_token());
-                }
-                crate::outln!("{}", got.access_token.secret())?;
-                Ok(())
+                let auth = vault.auth(&token.user.user_key)?;
+                let got = auth.retrieve_token().await?;
+                let printed = if token.json {
+                    print_json(&got.to_access_token())
+                } else {
+                    crate::outln!("{}", got.access_token.secret())
+                };
+                // Confirmed even when stdout is closed: the token must not leave with us.
+                let confirmed = crate::confirm::before_exit(&*auth, &token.confirm, out).await;
+                printed.and(confirmed)
             }
             Action::List(list) => {
                 let vault = list.vault.vault(None)?;

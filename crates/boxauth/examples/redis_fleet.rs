@@ -19,10 +19,11 @@
 //! `boxauth login --env fleet` keeps them), `TASKS` (default 50), `RUN_SECS` (0: each task asks
 //! once; otherwise every task asks every 50 ms for that long), `MARGIN_SECS` (refresh margin,
 //! default 60), `LOCK_TTL_MS`, `REDIS_REPLICAS` (how many replicas a new token must reach; the
-//! URL's default otherwise).
+//! URL's default otherwise), `FLUSH_SECS` (how long to wait before exiting for Redis to confirm a
+//! new token, default 10).
 //! It prints one JSON line: a fingerprint of the token every task ended with (the first 16 hex
-//! digits of its SHA-256: never the token itself), how many distinct tokens it saw, and how many
-//! requests failed.
+//! digits of its SHA-256: never the token itself), how many distinct tokens it saw, how many
+//! requests failed, and what Redis had not confirmed when it exited (null: nothing).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,12 @@ fn number(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // boxauth's warnings on stderr: a refresh that failed, a token Redis has not confirmed, a
+    // failover being waited out.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .init();
     let session = NetworkSession::builder()
         .urls(BoxUrls::from_env()?)
         .build()?;
@@ -110,12 +117,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         worker.await?;
     }
     let last = auth.retrieve_token().await?;
+    // Before exiting, as a server does on shutdown: a new token no replica has confirmed yet
+    // (or that Redis did not take during a failover) is written again until it is, or the time
+    // runs out. Exiting without this takes what may be the only copy of the identity's
+    // refresh token with the process.
+    let unconfirmed = auth
+        .flush(Duration::from_secs(number("FLUSH_SECS", 10)))
+        .await
+        .err()
+        .map(|unconfirmed| unconfirmed.to_string());
     let failures = failures.lock().unwrap().clone();
     let summary = serde_json::json!({
         "token_sha256": fingerprint(last.access_token.secret()),
         "distinct_tokens": seen.lock().unwrap().len(),
         "failures": failures.len(),
         "first_failure": failures.first(),
+        "unconfirmed": unconfirmed,
     });
     println!("{summary}");
     Ok(())

@@ -334,7 +334,7 @@ pub use storage::RedisStorage;
 pub use storage::{FileStorage, MemoryStorage, RefreshLock, TokenStorage};
 pub use time::{SharedTimeSource, SystemTimeSource, TimeSource};
 pub use token::{DEFAULT_TOKEN_LIFETIME, StoredToken};
-pub use token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN};
+pub use token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN, Unconfirmed};
 pub use urls::{BoxUrls, DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL};
 #[cfg(feature = "postgres")]
 pub use vault::engine::postgres::PostgresOptions;

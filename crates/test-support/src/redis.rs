@@ -154,6 +154,20 @@ impl RedisServer {
         String::from_utf8_lossy(&reply).into_owned()
     }
 
+    /// How many clients are subscribed to `channel` (`PUBSUB NUMSUB`).
+    pub fn subscribers(&self, channel: &str) -> i64 {
+        let client = ::redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
+        let mut connection = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .unwrap();
+        let (_, count): (String, i64) = ::redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query(&mut connection)
+            .unwrap();
+        count
+    }
+
     /// Commands the server has processed so far (`INFO stats`), this query excluded.
     pub fn commands_processed(&self) -> u64 {
         self.reply("INFO stats")

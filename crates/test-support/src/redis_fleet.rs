@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::free_port;
@@ -22,6 +23,8 @@ pub struct Node {
     child: Option<Child>,
     /// `ip netns exec NAME` prefix, for a node in a network namespace.
     netns: Option<String>,
+    /// Stopped with SIGSTOP: it takes connections and answers nothing.
+    paused: AtomicBool,
 }
 
 impl Node {
@@ -33,6 +36,22 @@ impl Node {
     pub fn server(args: &[&str]) -> Self {
         let mut node = Self::new("redis-node", args.iter().map(|a| (*a).to_owned()).collect());
         node.spawn("redis-server", None);
+        node
+    }
+
+    /// A plain `redis-server` replicating `primary`, started, once its link to the primary is
+    /// up (and the primary's data copied).
+    pub fn replica_of(primary: &Node) -> Self {
+        let port = primary.port.to_string();
+        let node = Self::server(&["--replicaof", &primary.host, &port]);
+        wait_until(
+            "the replica's link to its primary",
+            Duration::from_secs(30),
+            || {
+                node.query::<String>(::redis::cmd("INFO").arg("replication"))
+                    .is_ok_and(|info| info.contains("master_link_status:up"))
+            },
+        );
         node
     }
 
@@ -62,6 +81,7 @@ impl Node {
             dir,
             child: None,
             netns: netns.map(str::to_owned),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -110,8 +130,11 @@ impl Node {
             self.child = Some(child);
             let started = Instant::now();
             loop {
-                if self.query::<String>(&mut ::redis::cmd("PING")).is_ok() {
-                    return;
+                // An error answer (NOAUTH from a server with a password) is an answer too.
+                match self.query::<String>(&mut ::redis::cmd("PING")) {
+                    Ok(_) => return,
+                    Err(error) if error.code().is_some() => return,
+                    Err(_) => {}
                 }
                 let exited = self.child.as_mut().unwrap().try_wait().unwrap().is_some();
                 if exited {
@@ -164,11 +187,65 @@ impl Node {
     /// SIGSTOP: the node stops answering and replicating, as a frozen VM does.
     pub fn pause(&self) {
         self.signal("-STOP");
+        self.paused.store(true, Ordering::SeqCst);
     }
 
     /// SIGCONT after [`pause`](Self::pause).
     pub fn resume(&self) {
         self.signal("-CONT");
+        self.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether it runs and answers (neither killed nor paused).
+    pub fn answers(&self) -> bool {
+        self.child.is_some() && !self.paused.load(Ordering::SeqCst)
+    }
+
+    /// How many clients of this node are subscribed to `channel` (`PUBSUB NUMSUB`); 0 for a
+    /// node that does not answer.
+    pub fn subscribers(&self, channel: &str) -> i64 {
+        if !self.answers() {
+            return 0;
+        }
+        self.query::<(String, i64)>(::redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
+            .map_or(0, |(_, count)| count)
+    }
+
+    /// A field of `INFO replication` as a number (`master_repl_offset`, `slave_repl_offset`).
+    fn replication_number(&self, field: &str) -> Option<i64> {
+        let info: String = self.query(::redis::cmd("INFO").arg("replication")).ok()?;
+        info.lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+    }
+
+    /// Waits until `replica` has processed everything this primary has written so far (its
+    /// replication offset reached the primary's).
+    pub fn wait_until_replicated_to(&self, replica: &Node) {
+        let written = self
+            .replication_number("master_repl_offset")
+            .expect("the primary reports its replication offset");
+        wait_until("the replica catching up", Duration::from_secs(30), || {
+            replica
+                .replication_number("slave_repl_offset")
+                .is_some_and(|done| done >= written)
+        });
+    }
+
+    /// How many `ASK` and `TRYAGAIN` answers this node has given (`INFO errorstats`): clients
+    /// that met a slot half migrated.
+    pub fn redirections(&self) -> u64 {
+        let info: String = self
+            .query(::redis::cmd("INFO").arg("errorstats"))
+            .unwrap_or_default();
+        info.lines()
+            .filter_map(|line| {
+                let rest = line
+                    .strip_prefix("errorstat_ASK:count=")
+                    .or_else(|| line.strip_prefix("errorstat_TRYAGAIN:count="))?;
+                rest.trim().parse::<u64>().ok()
+            })
+            .sum()
     }
 
     /// The `role` field of `INFO replication` (`master` or `slave`).
@@ -193,10 +270,15 @@ impl Drop for Node {
     }
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+/// Waits, polling every 50 ms, until `done`; fails the test saying `what` did not happen within
+/// `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < limit, "{what} did not happen");
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -259,6 +341,12 @@ impl RedisCluster {
         cluster
     }
 
+    /// How many clients of the nodes that answer are subscribed to `channel` (a cluster
+    /// subscription lives on the one node it was made through).
+    pub fn subscribers(&self, channel: &str) -> i64 {
+        self.nodes.iter().map(|n| n.subscribers(channel)).sum()
+    }
+
     /// `redis-cluster://` with every primary and replica as a seed.
     pub fn url(&self) -> String {
         let seeds: Vec<String> = self.nodes.iter().map(Node::address).collect();
@@ -269,7 +357,7 @@ impl RedisCluster {
     fn any(&self) -> &Node {
         self.nodes
             .iter()
-            .find(|n| n.child.is_some() && n.role().is_some())
+            .find(|n| n.answers() && n.role().is_some())
             .expect("a node is up")
     }
 
@@ -313,7 +401,7 @@ impl RedisCluster {
     }
 
     /// The index of the primary serving `slot`, if one does (none during a failover).
-    fn serving(&self, slot: u16) -> Option<usize> {
+    pub fn serving(&self, slot: u16) -> Option<usize> {
         for (_, address, flags, _, slots) in Self::topology(self.any()) {
             if !flags.contains("master") || flags.contains("fail") {
                 continue;
@@ -518,16 +606,31 @@ impl RedisSentinel {
         self.data.iter().position(|n| n.port == port).unwrap()
     }
 
-    /// Waits until every Sentinel names another primary than `dead` and it acts as one.
+    /// Waits until every Sentinel names another primary than `dead` and it acts as one; its
+    /// index.
     pub fn wait_for_failover(&self, dead: usize) -> usize {
-        let mut promoted = dead;
+        let mut promoted = None;
         wait_until("the Sentinel failover", Duration::from_secs(60), || {
-            promoted = self.primary();
-            promoted != dead
-                && (0..self.sentinels.len())
-                    .all(|s| self.primary_port(s) == self.data[promoted].port)
-                && self.data[promoted].role().as_deref() == Some("master")
+            promoted = self.promoted(dead);
+            promoted.is_some()
         });
-        promoted
+        promoted.expect("the failover happened")
+    }
+
+    /// Whether every Sentinel names another primary than `dead`, and it acts as one.
+    pub fn failed_over(&self, dead: usize) -> bool {
+        self.promoted(dead).is_some()
+    }
+
+    /// The primary every Sentinel names instead of `dead`, once it acts as one (read once, so
+    /// what is checked is what is returned).
+    fn promoted(&self, dead: usize) -> Option<usize> {
+        let promoted = self.primary();
+        let named_by_all =
+            (0..self.sentinels.len()).all(|s| self.primary_port(s) == self.data[promoted].port);
+        (promoted != dead
+            && named_by_all
+            && self.data[promoted].role().as_deref() == Some("master"))
+        .then_some(promoted)
     }
 }

@@ -64,7 +64,7 @@ async fn a_wrong_redis_password_says_authentication_failed_once() {
         .await;
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("refused boxauth's credentials"),
+        run.stderr.contains("refused the user or password"),
         "{}",
         run.stderr
     );

@@ -20,5 +20,6 @@ mod login_in_chromium;
 mod readme_walkthrough;
 mod token_commands;
 mod token_file_shared_by_processes;
+mod token_store_confirm;
 mod token_store_redis;
 mod vault_commands;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{AuthOptions, Authentication, downscope};
 use crate::authorization::{AuthorizationManager, RevokeAccessTokenArgs};
@@ -14,7 +15,7 @@ use crate::secret::Token;
 use crate::source::TokenSource;
 use crate::storage::MemoryStorage;
 use crate::token::StoredToken;
-use crate::token_manager::{Settings, TokenManager};
+use crate::token_manager::{Settings, TokenManager, Unconfirmed};
 
 /// An [`Authentication`] over a [`TokenSource`]: the source says how to fetch a token; this adds
 /// the cache, refresh inside the margin, one refresh for every caller (and for every process
@@ -53,15 +54,22 @@ use crate::token_manager::{Settings, TokenManager};
 /// - `[store-before-use]` Otherwise a fresh token is fetched and stored durably before anyone
 ///   gets it, so a crash at any point loses no usable token. A write storage refuses is an
 ///   error, and that token is not handed out.
-/// - `[unconfirmed-write]` A write whose fate is unknown (storage stopped answering mid-write)
-///   or that storage kept without the replicas it was asked for (Redis `WAIT`: a failover could
-///   lose it) is not refused: the token is already fetched, and for OAuth the refresh token that
-///   bought it is spent. It is served from memory and written again: while storage lacks it, it
-///   is rewritten under the lock (a flight that kept its lock rewrites through it, so nobody
-///   else refreshes meanwhile), and every flight of this process writes it first; once storage
-///   holds it, it is watched for a minute more (on the auth's clock) for a failover that loses
-///   it; once storage holds a newer token, it is dropped. A process that exits meanwhile takes
-///   the only copy with it.
+/// - `[unconfirmed-write]` A write whose fate is unknown (storage stopped answering mid-write,
+///   or was still failing over when its failover wait ran out) or that storage kept without the
+///   replicas it was asked for (Redis `WAIT`: a failover could lose it) is not refused: the
+///   token is already fetched, and for OAuth the refresh token that bought it is spent. It is
+///   served from memory and written again: while storage lacks it, it is rewritten under the
+///   lock (a flight that kept its lock rewrites through it, so nobody else refreshes
+///   meanwhile), and every flight of this process writes it first; once storage holds it, it is
+///   watched for a minute more (on the auth's clock) for a failover that loses it; once storage
+///   holds a newer token, it is dropped. A process that exits meanwhile takes the only copy
+///   with it, unless it flushes first (`[flush]`).
+/// - `[flush]` [`flush`](Authentication::flush) writes such a token again now, under the lock,
+///   until storage confirms it (with its replicas) or the time given has passed (a write under
+///   way then finishes and releases the lock, never left to its TTL), and reports
+///   what is still unconfirmed ([`Unconfirmed`](crate::Unconfirmed): its cause, and whether it
+///   carries a refresh token). Call it before a process exits; the CLI does, and a server
+///   should on shutdown.
 /// - `[invalid-grant-reread]` `invalid_grant` on a refresh that spends a stored refresh token
 ///   (OAuth 2.0): storage is re-read once (another process may have rotated it) and the refresh
 ///   retried with what is there; if that fails too, [`Error::ReauthorizationRequired`](crate::Error::ReauthorizationRequired).
@@ -230,5 +238,9 @@ impl<S: TokenSource + 'static> Authentication for CachedAuth<S> {
 
     fn network_session(&self) -> &NetworkSession {
         self.inner.tokens.authorization_manager().network_session()
+    }
+
+    fn flush(&self, within: Duration) -> BoxFuture<'_, std::result::Result<(), Unconfirmed>> {
+        Box::pin(self.inner.tokens.flush(within))
     }
 }

@@ -27,7 +27,7 @@ use crate::secret::{AuthorizationHeader, Token};
 use crate::storage::TokenStorage;
 use crate::time::{SharedTimeSource, TimeSource};
 use crate::token::StoredToken;
-use crate::token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN};
+use crate::token_manager::{DEFAULT_REFRESH_BACKOFF, DEFAULT_REFRESH_MARGIN, Unconfirmed};
 
 /// What every auth scheme does: hand out a valid token, refresh it, revoke it, downscope it.
 ///
@@ -78,6 +78,23 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
 
     /// The session (URLs, retries, headers) this auth talks through.
     fn network_session(&self) -> &NetworkSession;
+
+    /// Writes again, now, a token this process fetched whose write storage has not confirmed
+    /// (`[unconfirmed-write]` on [`CachedAuth`]: Redis did not answer, was failing over, or no
+    /// replica confirmed the write), until storage confirms it or `within` has passed; `Err`
+    /// says what is still unconfirmed, and whether it carries a refresh token. `within` bounds
+    /// the wait for the refresh lock; a write already under way then finishes and releases it
+    /// (Redis: its `WAIT`, 1 s by default), so the lock is never left to its TTL.
+    ///
+    /// Call it before the process exits: a CLI, a cron job, a serverless handler, a server
+    /// shutting down. A token only this process holds leaves with it, and for OAuth 2.0 the
+    /// refresh token that bought it is already spent. With nothing unconfirmed (memory or file
+    /// storage, a Redis write its replicas confirmed) it returns at once; with `within` zero it
+    /// writes nothing and only reports.
+    fn flush(&self, within: Duration) -> BoxFuture<'_, std::result::Result<(), Unconfirmed>> {
+        let _ = within;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// Whose token a server-side scheme (JWT, CCG) gets.

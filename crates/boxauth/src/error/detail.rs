@@ -94,14 +94,28 @@ pub enum StorageErrorKind {
     LockLost,
     /// What storage holds is not a token boxauth wrote.
     Corrupt,
-    /// The storage server did not answer (a write may or may not have been kept).
+    /// The storage server did not answer (a write may or may not have been kept): for Redis
+    /// Cluster or Sentinel, no node or Sentinel answered at all.
     Unreachable,
-    /// The storage server answered, and refused this client: wrong credentials (Redis `AUTH`),
-    /// or a user without permission for the command (`NOPERM`).
-    Refused,
+    /// Redis answered, but no primary took the command within the failover wait
+    /// (`RedisStorage::with_failover_wait`): a Redis Cluster or Sentinel failover still under
+    /// way (`CLUSTERDOWN`, `TRYAGAIN`, `MOVED` to a node that is gone, `READONLY` from a demoted
+    /// primary, a primary that does not answer while the others do), every copy of the
+    /// identity's slot down, or a server still loading its data (`LOADING`). It may pass on its
+    /// own; a write may or may not have been kept.
+    FailingOver,
     /// A write reached the Redis primary but fewer replicas than required confirmed it in time
     /// (`RedisStorage::with_replicas`): a failover now could lose it.
     NotReplicated,
+    /// The storage server refused the credentials (`WRONGPASS`), needs some and none were given
+    /// (`NOAUTH`), or does not let the user run a command boxauth needs (`NOPERM`).
+    AuthenticationRefused,
+    /// The server is a read-only replica: it refused a write (`READONLY`) for a URL that names
+    /// one server.
+    ReadOnlyReplica,
+    /// The storage server answered with an error of another kind (out of memory, a command
+    /// renamed away): its answer is the `source()`.
+    Refused,
     /// The storage server's TLS certificate could not be trusted.
     UntrustedCertificate,
     /// A token file or its directory is not private to this user.

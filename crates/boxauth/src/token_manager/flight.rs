@@ -7,11 +7,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::unsaved::{Unsaved, write_unconfirmed};
+use super::unsaved::{Unsaved, unanswered, write_unconfirmed};
 use super::{State, TokenManager};
-use crate::error::{
-    ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, StorageErrorKind,
-};
+use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind};
 use crate::failpoint;
 use crate::secret::Token;
 use crate::storage::RefreshLock;
@@ -155,12 +153,12 @@ impl TokenManager {
             }
             tracing::warn!(error = %error.one_line(), "the new token is served from memory and written again until storage confirms it");
             let fetched = Arc::new(fetched);
-            let lock_kept =
-                matches!(&error, Error::Storage(e) if e.kind() == StorageErrorKind::Unreachable);
+            let lock_kept = unanswered(&error);
             self.keep_unsaved(Unsaved {
                 token: fetched.clone(),
                 replaced: stored,
                 lock_kept,
+                error,
             });
             return Outcome::Fresh(fetched);
         }

@@ -7,7 +7,8 @@
 //!   token from a code exchange, revoke);
 //! - [`flight`]: one refresh for every caller, under the storage's lock, and how it lands;
 //! - [`backoff`]: when to try again after a failed refresh;
-//! - [`unsaved`]: a token whose write storage did not confirm, written again until it does.
+//! - [`unsaved`]: a token whose write storage did not confirm, written again until it does,
+//!   and the flush that asks storage for it now, before a process exits.
 
 mod backoff;
 mod flight;
@@ -19,6 +20,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwapOption;
 
 pub use backoff::DEFAULT_REFRESH_BACKOFF;
+pub use unsaved::Unconfirmed;
 
 use crate::authorization::AuthorizationManager;
 use crate::error::{Error, Result};
@@ -269,6 +271,9 @@ impl TokenManager {
     /// Forgets the token here and in storage.
     pub(crate) async fn clear(&self) -> Result<()> {
         self.cache.store(None);
+        // A token storage had not confirmed is forgotten too: written again, it would bring
+        // back what was just revoked.
+        *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.state().backoff.succeeded();
         self.storage.clear().await
     }

@@ -874,4 +874,11 @@ impl Authentication for VaultAuth {
     fn network_session(&self) -> &NetworkSession {
         self.auth.network_session()
     }
+
+    fn flush(
+        &self,
+        within: Duration,
+    ) -> BoxFuture<'_, std::result::Result<(), crate::token_manager::Unconfirmed>> {
+        self.auth.flush(within)
+    }
 }

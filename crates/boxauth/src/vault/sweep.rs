@@ -13,6 +13,9 @@ use tokio::time::Instant;
 use super::Vault;
 use crate::error::{Error, Result};
 
+/// How long a refreshed identity's new token may wait for the store's confirmation.
+const FLUSH_WITHIN: Duration = Duration::from_secs(30);
+
 /// How a keep-alive pass runs.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -122,7 +125,14 @@ impl Vault {
                 let auth = self.identity(&user_key, false)?;
                 let resume_at = resume_at.clone();
                 running.spawn(async move {
-                    let outcome = auth.refresh_token().await;
+                    let mut outcome = auth.refresh_token().await.map(drop);
+                    // This identity leaves memory after the pass: a new token the store has not
+                    // confirmed is written again now (`[flush]`), or counted as failed.
+                    if outcome.is_ok()
+                        && let Err(unconfirmed) = auth.flush(FLUSH_WITHIN).await
+                    {
+                        outcome = Err(unconfirmed.into());
+                    }
                     drop(slot);
                     if let Err(error) = &outcome
                         && let Some(wait) = asked_to_wait(error)
@@ -130,7 +140,7 @@ impl Vault {
                         let mut resume = resume_at.lock().await;
                         *resume = (*resume).max(Instant::now() + wait);
                     }
-                    outcome.map(drop)
+                    outcome
                 });
             }
             while let Some(done) = running.try_join_next() {

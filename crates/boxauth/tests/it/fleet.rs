@@ -45,6 +45,9 @@ impl Fleet<'_> {
             .env("REDIS_URL", &self.url)
             .env("REDIS_NAMESPACE", NAMESPACE)
             .env("NO_PROXY", "*")
+            // A replica that is there confirms within milliseconds on loopback; one the test
+            // killed never does, and a worker need not wait the default 10 s to say so.
+            .env("FLUSH_SECS", "2")
             .env_remove("BOXAUTH_FAILPOINT")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -147,6 +150,10 @@ pub trait Failover {
     fn primary_holds(&self) -> Option<String>;
     /// SIGKILLs the primary, resumes the replica, and waits until it is promoted.
     fn kill_primary(&mut self);
+    /// SIGKILLs the identity's primary, its replicas in sync, and returns at once.
+    fn sigkill_primary(&mut self);
+    /// Whether a replica serves the identity's keys as primary now (the failover is over).
+    fn failed_over(&self) -> bool;
 }
 
 /// A 32 MiB value, more than the kernel buffers between two loopback sockets hold.
@@ -165,21 +172,31 @@ pub async fn refresh_then_lose_the_primary(
     let before = topology.primary_holds();
     topology.freeze_replica();
     let refreshes = fleet.emulator.stats().requests(Grant::RefreshToken);
-    let worker = fleet
+    let mut worker = fleet
         .worker(&[&[("TASKS", "10"), ("RUN_SECS", "12")][..], env].concat())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while topology.primary_holds() == before {
-        assert!(started.elapsed() < Duration::from_secs(30), "no refresh");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut stderr = Stderr::of(&mut worker);
+    if env.contains(&("REDIS_REPLICAS", "0")) {
+        // No WAIT: the write returns at once; the primary holding it is the sign.
+        until("the refresh's write", Duration::from_secs(30), || {
+            topology.primary_holds() != before
+        })
+        .await;
+    } else {
+        // Past the write's WAIT: the worker knows no replica confirmed it.
+        stderr.wait_for(UNCONFIRMED_WRITE).await;
+        assert_ne!(
+            topology.primary_holds(),
+            before,
+            "the primary took the write"
+        );
     }
+    stderr.drain();
     assert_eq!(
         fleet.emulator.stats().requests(Grant::RefreshToken),
         refreshes + 1
     );
-    // Past the write's WAIT (1 s): the worker knows no replica confirmed it.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     tokio::task::block_in_place(|| topology.kill_primary());
     worker
 }
@@ -212,6 +229,10 @@ pub async fn a_lost_primary_loses_no_refresh_token(
     let print = summary(worker).await;
     assert_eq!(print["failures"], 0, "{print}");
     assert_eq!(print["distinct_tokens"], 1, "served from memory throughout");
+    assert!(
+        print["unconfirmed"].is_string(),
+        "no replica is left to confirm the token, and the worker says so: {print}"
+    );
     assert_eq!(
         print["token_sha256"],
         fingerprint(&fleet.stored_token().await)
@@ -256,6 +277,54 @@ pub async fn without_wait_a_lost_primary_costs_the_login(
     );
 }
 
+/// The failover window: a valid token in Redis, confirmed by a replica; the identity's primary
+/// SIGKILLed; `processes` new workers started at once, with the URL's seeds (the dead node
+/// among them), before any failover has happened. Every one waits the failover out and prints
+/// the stored token; Box is asked for nothing.
+pub async fn new_processes_wait_out_a_failover(
+    topology: &mut impl Failover,
+    fleet: &Fleet<'_>,
+    processes: usize,
+) {
+    let pair = emu::oauth_pair(fleet.emulator).await;
+    let stored = boxauth::StoredToken::from_access_token(pair, SystemTime::now()).unwrap();
+    // The URL's defaults: the write returns once a replica confirmed it (the replica is in sync).
+    RedisStorage::new(&fleet.url, NAMESPACE)
+        .unwrap()
+        .store(&stored)
+        .await
+        .unwrap();
+    let requests = fleet.emulator.stats().total_requests();
+    tokio::task::block_in_place(|| topology.sigkill_primary());
+    let killed = std::time::Instant::now();
+    let workers = fleet.spawn(processes, &[("TASKS", "5")]);
+    assert!(
+        !topology.failed_over(),
+        "the processes started before the failover"
+    );
+    let prints = summaries(workers).await;
+    // What a process waits: the failover's detection (1 s node timeout here) and election.
+    eprintln!(
+        "{processes} processes started at the SIGKILL all answered {:.1} s after it",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(topology.failed_over(), "a replica was promoted meanwhile");
+    for print in &prints {
+        assert_eq!(print["failures"], 0, "{print}");
+        assert_eq!(
+            print["token_sha256"],
+            fingerprint(stored.access_token.secret()),
+            "{print}"
+        );
+        assert!(print["unconfirmed"].is_null(), "{print}");
+    }
+    assert_eq!(
+        fleet.emulator.stats().total_requests(),
+        requests,
+        "no process asked Box for a token"
+    );
+}
+
 /// Each worker's summary, in order.
 pub async fn summaries(children: Vec<Child>) -> Vec<Value> {
     let mut prints = Vec::new();
@@ -283,18 +352,61 @@ pub async fn summary(child: Child) -> Value {
 /// Waits until `child` prints a stderr line containing `text`; the rest of its stderr is
 /// drained in the background.
 pub async fn wait_for_line(child: &mut Child, text: &str) {
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let found = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains(text) {
-                return true;
-            }
+    let mut stderr = Stderr::of(child);
+    stderr.wait_for(text).await;
+    stderr.drain();
+}
+
+/// A worker's stderr, read line by line: its failpoints and its warnings (the example logs at
+/// WARN), for a test to wait on.
+pub struct Stderr {
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+}
+
+impl Stderr {
+    /// `child`'s stderr (taken from it).
+    pub fn of(child: &mut Child) -> Self {
+        Self {
+            lines: BufReader::new(child.stderr.take().unwrap()).lines(),
         }
-        false
-    })
-    .await;
-    assert_eq!(found, Ok(true), "the worker never printed {text:?}");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    }
+
+    /// Waits (a minute at most) until a line contains `text`.
+    pub async fn wait_for(&mut self, text: &str) {
+        let lines = &mut self.lines;
+        let found = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains(text) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "the worker never printed {text:?}");
+    }
+
+    /// Reads the rest in the background, so the worker never blocks on a full pipe.
+    pub fn drain(mut self) {
+        tokio::spawn(async move { while let Ok(Some(_)) = self.lines.next_line().await {} });
+    }
+}
+
+/// The warning a worker logs when a new token's write was not confirmed (no replica
+/// acknowledged it, or Redis did not answer): served from memory, written again.
+pub const UNCONFIRMED_WRITE: &str = "written again until storage confirms it";
+
+/// Waits, polling every 20 ms, until `done`; fails the test saying `what` did not happen within
+/// `limit` (generous: a loaded machine is slow, a broken one never gets there).
+pub async fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The first 16 hex digits of the token's SHA-256, as the workers print it.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use boxauth::{RedisStorage, StorageErrorKind, StoredToken, TokenStorage};
 use boxauth_emulator::{EmulatorConfig, Grant};
 use boxauth_test_support::emulator as emu;
-use boxauth_test_support::redis_fleet::RedisCluster;
+use boxauth_test_support::redis_fleet::{RedisCluster, wait_until};
 use fleet::{Fleet, NAMESPACE};
 
 fn key(suffix: &str) -> String {
@@ -78,7 +78,11 @@ async fn an_identitys_keys_share_one_slot_and_the_lock_holds_across_the_cluster(
         lock.release().await.unwrap();
         started.elapsed()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let channel = key("changed");
+    fleet::until("the waiter's subscription", Duration::from_secs(30), || {
+        cluster.subscribers(&channel) >= 1
+    })
+    .await;
     held.release().await.unwrap();
     let waited = waiter.await.unwrap();
     assert!(waited < Duration::from_secs(5), "woken after {waited:?}");
@@ -109,9 +113,11 @@ async fn an_identitys_keys_share_one_slot_and_the_lock_holds_across_the_cluster(
         lock.release().await.unwrap();
         started.elapsed()
     });
-    // Past the waiter's first try (its client first waits out the frozen seed), so it is
-    // subscribing or subscribed when the lock is released.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Subscribed through a node that answers (its client first waits out the frozen seed).
+    fleet::until("the waiter's subscription", Duration::from_secs(30), || {
+        cluster.subscribers(&channel) >= 1
+    })
+    .await;
     held.release().await.unwrap();
     let waited = tokio::time::timeout(Duration::from_secs(25), waiter)
         .await
@@ -158,6 +164,10 @@ impl Cluster {
 
 impl fleet::Failover for Cluster {
     fn freeze_replica(&mut self) {
+        // The replica first catches up with everything written so far (the token the test
+        // stored without WAIT among it): what it lacks after the freeze is only what follows.
+        self.cluster.nodes[self.primary]
+            .wait_until_replicated_to(&self.cluster.nodes[self.replica]);
         self.cluster.nodes[self.replica].pause();
         let _: () = self.cluster.nodes[self.primary]
             .query(redis::cmd("SET").arg(key("burst")).arg(fleet::burst()))
@@ -176,6 +186,25 @@ impl fleet::Failover for Cluster {
         let promoted = self.cluster.wait_for_failover(self.slot, self.primary);
         assert_eq!(promoted, self.replica);
     }
+
+    fn sigkill_primary(&mut self) {
+        self.cluster.nodes[self.primary].kill();
+    }
+
+    fn failed_over(&self) -> bool {
+        self.cluster.serving(self.slot) == Some(self.replica)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
+    let mut cluster = Cluster::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: cluster.cluster.url(),
+    };
+    fleet::new_processes_wait_out_a_failover(&mut cluster, &fleet, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,23 +242,41 @@ async fn the_identitys_slot_migrated_while_processes_refresh_costs_nothing() {
     };
     fleet.expired_pair().await;
     let slot = cluster.slot(&key("token"));
+    // Long enough for the migration's steps below, each a refresh apart, on a loaded machine.
     let children = fleet.spawn(
         4,
-        &[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")],
+        &[("TASKS", "10"), ("RUN_SECS", "15"), ("MARGIN_SECS", "3")],
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    // There and back: each key moved alone, 400 ms apart, so refreshes meet the slot half
-    // moved (ASK for the moved keys, TRYAGAIN for a script over both).
+    let refreshes = || emulator.stats().requests(Grant::RefreshToken);
+    // Waits until the fleet has refreshed once more (about every second).
+    let one_more_refresh = |what: &str| {
+        let before = refreshes();
+        wait_until(what, Duration::from_secs(30), || refreshes() > before);
+    };
+    // After each key moved, waits until the fleet met the slot half moved: the source node
+    // answered ASK (a key moved) or TRYAGAIN (a script over a moved key and one not yet).
+    let met_half_moved = |source: usize, last: &mut u64| {
+        let node = &cluster.nodes[source];
+        wait_until(
+            "a refresh meeting the slot half moved",
+            Duration::from_secs(30),
+            || node.redirections() > *last,
+        );
+        *last = node.redirections();
+    };
+    // There and back, each key moved alone.
     let home = cluster.primary_of(slot);
     let away = (0..cluster.nodes.len())
         .find(|i| *i != home && cluster.nodes[*i].role().as_deref() == Some("master"))
         .unwrap();
-    let pause = || std::thread::sleep(Duration::from_millis(400));
     tokio::task::block_in_place(|| {
-        cluster.migrate_slot(slot, home, away, pause);
+        one_more_refresh("a refresh before the migration");
+        let mut last = cluster.nodes[home].redirections();
+        cluster.migrate_slot(slot, home, away, || met_half_moved(home, &mut last));
         assert_eq!(cluster.primary_of(slot), away);
-        std::thread::sleep(Duration::from_secs(1));
-        cluster.migrate_slot(slot, away, home, pause);
+        one_more_refresh("a refresh on the slot's new primary");
+        let mut last = cluster.nodes[away].redirections();
+        cluster.migrate_slot(slot, away, home, || met_half_moved(away, &mut last));
     });
     assert_eq!(cluster.primary_of(slot), home);
     let prints = fleet::summaries(children).await;

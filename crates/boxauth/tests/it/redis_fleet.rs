@@ -122,6 +122,7 @@ impl Watcher {
                             seen.push(print);
                         }
                     }
+                    // Sampling, not waiting for a state: a token stays about a second.
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
@@ -151,15 +152,23 @@ async fn a_redis_restart_mid_run_is_survived_without_help() {
     let fleet = on(&emulator, &redis);
     fleet.expired_pair().await;
     let watcher = Watcher::start(&fleet);
-    let children = fleet.spawn(
+    let mut children = fleet.spawn(
         4,
         &[("TASKS", "10"), ("RUN_SECS", "9"), ("MARGIN_SECS", "3")],
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    fleet::until("two refreshes", Duration::from_secs(30), || {
+        emulator.stats().requests(Grant::RefreshToken) >= 2
+    })
+    .await;
     let refreshes_before_restart = emulator.stats().requests(Grant::RefreshToken);
     redis.stop();
     let seen_before_restart = watcher.count();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Down until the fleet meets it: a worker's refresh fails while its token is still valid.
+    let mut stderr = fleet::Stderr::of(&mut children[0]);
+    stderr
+        .wait_for("refresh failed; the current token is still valid")
+        .await;
+    stderr.drain();
     redis.restart();
     let prints = fleet::summaries(children).await;
     let seen = watcher.finish().await;

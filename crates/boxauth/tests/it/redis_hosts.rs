@@ -64,11 +64,10 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
             ("BOXAUTH_FAILPOINT_PAUSE_MS", "3000"),
         ],
     );
-    fleet::wait_for_line(
-        &mut refresher,
-        "failpoint token_manager::after_fetch reached",
-    )
-    .await;
+    let mut stderr = fleet::Stderr::of(&mut refresher);
+    stderr
+        .wait_for("failpoint token_manager::after_fetch reached")
+        .await;
     network.partition(0);
     assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
     // Hosts 1 and 2 want the same refresh, and wait for host 0's lock, serving the valid token.
@@ -84,7 +83,8 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
         })
         .collect();
     // Host 0 stores into the void (its write unanswered), then the partition heals.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    stderr.wait_for(fleet::UNCONFIRMED_WRITE).await;
+    stderr.drain();
     assert_eq!(
         fleet.stored_token().await,
         due_token,

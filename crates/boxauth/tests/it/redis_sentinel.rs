@@ -37,6 +37,10 @@ impl Sentinel {
 
 impl fleet::Failover for Sentinel {
     fn freeze_replica(&mut self) {
+        // The replica first catches up with everything written so far (the token the test
+        // stored without WAIT among it): what it lacks after the freeze is only what follows.
+        self.topology.data[self.primary]
+            .wait_until_replicated_to(&self.topology.data[self.replica()]);
         self.topology.data[self.replica()].pause();
         let _: () = self.topology.data[self.primary]
             .query(redis::cmd("SET").arg(key("burst")).arg(fleet::burst()))
@@ -55,6 +59,25 @@ impl fleet::Failover for Sentinel {
         let promoted = self.topology.wait_for_failover(self.primary);
         assert_eq!(promoted, self.replica());
     }
+
+    fn sigkill_primary(&mut self) {
+        self.topology.data[self.primary].kill();
+    }
+
+    fn failed_over(&self) -> bool {
+        self.topology.failed_over(self.primary)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
+    let mut sentinel = Sentinel::start();
+    let emulator = emu::start().await;
+    let fleet = Fleet {
+        emulator: &emulator,
+        url: sentinel.topology.url(),
+    };
+    fleet::new_processes_wait_out_a_failover(&mut sentinel, &fleet, 8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

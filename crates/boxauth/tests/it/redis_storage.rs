@@ -79,14 +79,22 @@ async fn a_holder_that_outlived_its_lock_cannot_overwrite_a_newer_token() {
         .unwrap()
         .with_lock_ttl(Duration::from_millis(200));
     let mut paused = short.lock().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await; // a GC pause, a stopped VM…
+    // A GC pause, a stopped VM…: the holder does nothing until Redis has expired its lock (on
+    // Redis's clock, which the test cannot move, so it waits for Redis to say so).
+    let started = Instant::now();
+    while redis.command("PTTL {boxauth:test:pause}:lock").as_deref() != Some(":-2") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Redis never expired the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut newer = short.lock().await.unwrap();
     newer.store(&token("newer")).await.unwrap();
     let refused = paused.store(&token("stale")).await.unwrap_err();
-    assert!(
-        refused
-            .to_string()
-            .contains("expired before the new token was stored"),
+    assert_eq!(
+        refused.storage_error_kind(),
+        Some(StorageErrorKind::LockLost),
         "{refused}"
     );
     newer.release().await.unwrap();
@@ -110,7 +118,16 @@ async fn a_waiter_is_woken_by_the_release_without_polling() {
             Instant::now()
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    while redis.subscribers("{boxauth:test:wake}:changed") < 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the waiter never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // What is measured is a rate, so time passes here: the commands Redis gets in 700 ms while
+    // the waiter waits (its retry and PTTL right after subscribing at most).
     let before = redis.commands_processed();
     tokio::time::sleep(Duration::from_millis(700)).await;
     let during = redis.commands_processed() - before;

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use super::RedisStorage;
-use super::errors::answered;
-use super::topology::Connection;
+use super::errors::{answered, failed_at};
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::future::BoxFuture;
 use crate::storage::RefreshLock;
@@ -35,17 +34,16 @@ end
 return 0";
 
 impl RedisStorage {
-    async fn try_acquire(&self, connection: &mut Connection, owner: &str) -> Result<bool> {
+    async fn try_acquire(&self, owner: &str) -> Result<bool> {
         let ttl = u64::try_from(self.settings.lock_ttl.as_millis()).unwrap_or(u64::MAX);
-        let answer: redis::RedisResult<Option<String>> = redis::cmd("SET")
-            .arg(&self.inner.lock_key)
+        let mut set = redis::cmd("SET");
+        set.arg(&self.inner.lock_key)
             .arg(owner)
             .arg("NX")
             .arg("PX")
-            .arg(ttl)
-            .query_async(connection)
-            .await;
-        Ok(self.checked(answer).await?.is_some())
+            .arg(ttl);
+        let answer: Option<String> = self.query(&set).await?;
+        Ok(answer.is_some())
     }
 
     /// A subscription to the identity's channel, through the first node that takes it.
@@ -67,7 +65,6 @@ impl RedisStorage {
     }
 
     pub(super) async fn acquire(&self) -> Result<RedisLock> {
-        let mut connection = self.connection().await?;
         let owner = {
             let mut bytes = [0u8; 16];
             // No lock can be told apart without randomness: fail loudly.
@@ -78,7 +75,7 @@ impl RedisStorage {
         let mut subscription: Option<redis::aio::PubSub> = None;
         let mut subscribed_once = false;
         loop {
-            if self.try_acquire(&mut connection, &owner).await? {
+            if self.try_acquire(&owner).await? {
                 return Ok(RedisLock {
                     storage: self.clone(),
                     owner,
@@ -92,11 +89,9 @@ impl RedisStorage {
                 subscription = self.subscribe().await;
                 continue;
             }
-            let left: redis::RedisResult<i64> = redis::cmd("PTTL")
-                .arg(&self.inner.lock_key)
-                .query_async(&mut connection)
-                .await;
-            let left = self.checked(left).await?;
+            let mut pttl = redis::cmd("PTTL");
+            pttl.arg(&self.inner.lock_key);
+            let left: i64 = self.query(&pttl).await?;
             if Instant::now() >= deadline {
                 return Err(Error::storage_kind(
                     StorageErrorKind::LockTimeout,
@@ -147,9 +142,9 @@ impl RefreshLock for RedisLock {
             let storage = &self.storage;
             let inner = &storage.inner;
             let replicas = storage.settings.replicas;
-            let mut connection = storage.connection().await?;
             // One pipeline, so the WAIT runs on the connection (and, in a cluster, the node)
-            // that made the write.
+            // that made the write. Tried again through a failover: the script stores only for
+            // this owner, so writing twice is writing once.
             let mut pipeline = redis::pipe();
             pipeline
                 .cmd("EVAL")
@@ -164,16 +159,13 @@ impl RefreshLock for RedisLock {
                 let timeout = u64::try_from(replicas.timeout.as_millis()).unwrap_or(u64::MAX);
                 pipeline.cmd("WAIT").arg(replicas.count).arg(timeout);
             }
-            let answer: redis::RedisResult<Vec<i64>> = pipeline.query_async(&mut connection).await;
-            let answer = match answer {
-                // Redis answered, refusing a command: WAIT on a service that does not offer it,
-                // or the write itself (out of memory). The write may have happened; whether it
-                // did, storage shows the token manager, which keeps the token meanwhile.
-                Err(error) if replicas.count > 0 && answered(&error) => {
-                    return Err(storage.wait_refused(error));
-                }
-                answer => storage.checked(answer).await?,
+            // The write went through and Redis refused the WAIT after it (a service that does
+            // not offer WAIT): the token manager keeps the token, which storage now holds.
+            let wait_refused = |error: &redis::RedisError| {
+                (replicas.count > 0 && answered(error) && failed_at(error) > 0)
+                    .then(|| storage.wait_refused(error.clone()))
             };
+            let answer: Vec<i64> = storage.query_pipeline(&pipeline, wait_refused).await?;
             if answer.first() != Some(&1) {
                 return Err(storage.lock_lost());
             }
@@ -190,17 +182,15 @@ impl RefreshLock for RedisLock {
     fn release(mut self: Box<Self>) -> BoxFuture<'static, Result<()>> {
         Box::pin(async move {
             self.released = true;
-            let inner = self.storage.inner.clone();
-            let mut connection = self.storage.connection().await?;
-            let released: redis::RedisResult<i64> = redis::cmd("EVAL")
+            let inner = &self.storage.inner;
+            let mut release = redis::cmd("EVAL");
+            release
                 .arg(RELEASE_IF_OWNER)
                 .arg(2)
                 .arg(&inner.lock_key)
                 .arg(&inner.channel)
-                .arg(&self.owner)
-                .query_async(&mut connection)
-                .await;
-            self.storage.checked(released).await?;
+                .arg(&self.owner);
+            let _: i64 = self.storage.query(&release).await?;
             Ok(())
         })
     }

@@ -17,7 +17,8 @@
 //! a write fewer replicas confirmed in time is reported as [`StorageErrorKind::NotReplicated`].
 //! The token manager then keeps the new token in memory, serves it, and writes it again until
 //! storage holds it, so a primary that dies before replicating cannot lose a single-use refresh
-//! token.
+//! token; a process about to exit asks for it now with
+//! [`Authentication::flush`](crate::Authentication::flush).
 //!
 //! `rediss://` URLs connect over TLS (rustls), checked against the system's trust store or a CA
 //! given with [`RedisStorage::with_root_certificates`].
@@ -26,8 +27,13 @@
 //! Sentinel: to whichever server Sentinel names as primary now). Redis is only asked near expiry
 //! or after a 401 (the token manager's cache serves the rest), and a token that is still valid
 //! keeps being served while Redis is unreachable.
+//!
+//! A command that meets a failover (a cluster or Sentinel replacing a primary, a server loading
+//! its data) is tried again until the failover wait runs out ([`failover`]); an error says
+//! which it met, as a [`StorageErrorKind`] ([`errors`]).
 
 mod errors;
+mod failover;
 mod lock;
 mod topology;
 
@@ -64,6 +70,7 @@ struct Settings {
     lock_ttl: Duration,
     lock_timeout: Duration,
     replicas: Replicas,
+    failover_wait: Duration,
 }
 
 /// What the URL named, kept to open it again with other CAs.
@@ -125,7 +132,8 @@ impl RedisStorage {
     ///   followed through failovers. The credentials are the data nodes'.
     ///
     /// A cluster or Sentinel URL turns on replication-safe writes (one replica, 1 s; see
-    /// [`with_replicas`](Self::with_replicas)).
+    /// [`with_replicas`](Self::with_replicas)). Every command waits out a failover (see
+    /// [`with_failover_wait`](Self::with_failover_wait)).
     pub fn new(url: &str, namespace: &str) -> Result<Self> {
         let shown = crate::internal::mask::url_password(url);
         let (source, topology) = match topology::kind_of(url) {
@@ -163,12 +171,17 @@ impl RedisStorage {
                 timeout: Duration::from_secs(1),
             },
         };
+        let failover_wait = match topology.kind() {
+            Kind::Single | Kind::Cluster => failover::DEFAULT_FAILOVER_WAIT,
+            Kind::Sentinel => failover::DEFAULT_SENTINEL_FAILOVER_WAIT,
+        };
         Ok(Self {
             inner: Arc::new(Inner::new(source, topology, shown, namespace)),
             settings: Settings {
                 lock_ttl: Duration::from_secs(30),
                 lock_timeout: Duration::from_secs(60),
                 replicas,
+                failover_wait,
             },
         })
     }
@@ -271,6 +284,24 @@ impl RedisStorage {
         self
     }
 
+    /// How long a command waits out a failover before it fails (default 20 s for one server or
+    /// a cluster, above Redis Cluster's default `cluster-node-timeout` of 15 s; 40 s behind
+    /// Sentinel, above its default `down-after-milliseconds` of 30 s). Meanwhile it is tried
+    /// again, from 50 ms apart up to 1 s apart, on a fresh connection: the cluster's slots read
+    /// again, Sentinel asked again. What counts as a failover: `CLUSTERDOWN`, `TRYAGAIN`,
+    /// `MOVED` or `ASK` to a node that does not answer, `MASTERDOWN`, `LOADING`, `READONLY` from
+    /// a demoted primary (a cluster or Sentinel URL), and a primary that does not answer while
+    /// other nodes or the Sentinels do. A refused password, a replica named as the server, or
+    /// nothing answering at all fails at once.
+    ///
+    /// A still-valid token keeps being served from memory meanwhile; only a process that has
+    /// none (one just started) waits. `Duration::ZERO` fails at the first error, as
+    /// [`StorageErrorKind::FailingOver`] when it was a failover.
+    pub fn with_failover_wait(mut self, wait: Duration) -> Self {
+        self.settings.failover_wait = wait;
+        self
+    }
+
     /// The namespace of this identity's keys.
     pub fn namespace(&self) -> &str {
         &self.inner.namespace
@@ -281,46 +312,31 @@ impl RedisStorage {
         &self.inner.token_key
     }
 
-    /// `result` as boxauth's error. Through Sentinel a failed command forgets the connection,
-    /// so the next one asks Sentinel again which server is primary now.
-    async fn checked<T>(&self, result: redis::RedisResult<T>) -> Result<T> {
-        match result {
-            Ok(value) => Ok(value),
-            Err(error) => {
-                if self.inner.topology.kind() == Kind::Sentinel {
-                    *self.inner.connection.lock().await = None;
-                }
-                Err(self.failed(&error))
-            }
-        }
-    }
-
-    /// The shared connection, opened on first use (and again after a failed first attempt).
-    async fn connection(&self) -> Result<Connection> {
+    /// The shared connection, opened on first use (and again after a failed first attempt, or
+    /// after [`forget_connection`](Self::forget_connection)).
+    async fn connection(&self) -> redis::RedisResult<Connection> {
         let mut slot = self.inner.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
             return Ok(connection.clone());
         }
-        let connection = self
-            .inner
-            .topology
-            .connect()
-            .await
-            .map_err(|e| self.failed(&e))?;
+        let connection = self.inner.topology.connect().await?;
         *slot = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// The next command opens a new connection (users of the old one finish with it).
+    async fn forget_connection(&self) {
+        *self.inner.connection.lock().await = None;
     }
 }
 
 impl TokenStorage for RedisStorage {
     fn load(&self) -> BoxFuture<'_, Result<Option<StoredToken>>> {
         Box::pin(async move {
-            let mut connection = self.connection().await?;
-            let value: redis::RedisResult<Option<String>> = redis::cmd("GET")
-                .arg(&self.inner.token_key)
-                .query_async(&mut connection)
-                .await;
-            let Some(json) = self.checked(value).await?.map(zeroize::Zeroizing::new) else {
+            let mut get = redis::cmd("GET");
+            get.arg(&self.inner.token_key);
+            let value: Option<String> = self.query(&get).await?;
+            let Some(json) = value.map(zeroize::Zeroizing::new) else {
                 return Ok(None);
             };
             serde_json::from_str(&json).map(Some).map_err(|e| {
@@ -342,18 +358,12 @@ impl TokenStorage for RedisStorage {
 
     fn clear(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let mut connection = self.connection().await?;
-            let deleted: redis::RedisResult<i64> = redis::cmd("DEL")
-                .arg(&self.inner.token_key)
-                .query_async(&mut connection)
-                .await;
-            self.checked(deleted).await?;
-            let told: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-                .arg(&self.inner.channel)
-                .arg("cleared")
-                .query_async(&mut connection)
-                .await;
-            self.checked(told).await?;
+            let mut delete = redis::cmd("DEL");
+            delete.arg(&self.inner.token_key);
+            let _: i64 = self.query(&delete).await?;
+            let mut tell = redis::cmd("PUBLISH");
+            tell.arg(&self.inner.channel).arg("cleared");
+            let _: i64 = self.query(&tell).await?;
             Ok(())
         })
     }

@@ -219,8 +219,20 @@ impl Nodes {
                             .set_client_to_sentinel_certificates(certificates());
                     }
                 }
+                let probes = self
+                    .hosts
+                    .iter()
+                    .map(|(host, port)| {
+                        open_client(
+                            self.node_info(host, *port, false),
+                            self.tls.then(certificates),
+                        )
+                    })
+                    .collect::<redis::RedisResult<Vec<_>>>()?;
                 Ok(Topology::Sentinel {
                     sentinel: tokio::sync::Mutex::new(builder.build()?),
+                    sentinels: probes,
+                    master: self.master.clone().unwrap_or_default(),
                 })
             }
         }
@@ -253,8 +265,26 @@ pub(super) enum Topology {
     /// Asked for the primary's address on every (re)connect.
     Sentinel {
         sentinel: tokio::sync::Mutex<SentinelClient>,
+        /// A plain client per Sentinel, to ask what they name when a command failed.
+        sentinels: Vec<redis::Client>,
+        master: String,
     },
 }
+
+/// What the topology answered when asked after a command failed: whether anything answers
+/// (so a failover, not an outage, is under way), and what the Sentinels name.
+#[derive(Debug, Default)]
+pub(super) struct Probe {
+    /// A node of the cluster, or a Sentinel, answered.
+    pub(super) answered: bool,
+    /// The primary the Sentinels name, `HOST:PORT`.
+    pub(super) primary: Option<String>,
+    /// The Sentinels that answered know no master by the URL's name.
+    pub(super) unknown_master: bool,
+}
+
+/// How long a probed node may take to answer: a frozen one never does.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Topology {
     pub(super) fn kind(&self) -> Kind {
@@ -272,7 +302,7 @@ impl Topology {
             Self::Cluster { client, .. } => {
                 Ok(Connection::Cluster(client.get_async_connection().await?))
             }
-            Self::Sentinel { sentinel } => {
+            Self::Sentinel { sentinel, .. } => {
                 let primary = sentinel.lock().await.async_get_client().await?;
                 Ok(Connection::Single(manager(primary).await?))
             }
@@ -284,8 +314,65 @@ impl Topology {
         match self {
             Self::Single(client) => Ok(vec![client.clone()]),
             Self::Cluster { nodes, .. } => Ok(nodes.clone()),
-            Self::Sentinel { sentinel } => {
+            Self::Sentinel { sentinel, .. } => {
                 Ok(vec![sentinel.lock().await.async_get_client().await?])
+            }
+        }
+    }
+
+    /// Asks every seed node (cluster) or Sentinel at once, each for at most
+    /// [`PROBE_TIMEOUT`]: does any answer, and what do the Sentinels name?
+    pub(super) async fn probe(&self) -> Probe {
+        async fn ask<T: redis::FromRedisValue>(
+            client: &redis::Client,
+            command: &Cmd,
+        ) -> Option<redis::RedisResult<T>> {
+            let asked = async {
+                let mut connection = client.get_multiplexed_async_connection().await?;
+                command.query_async::<T>(&mut connection).await
+            };
+            let answer = tokio::time::timeout(PROBE_TIMEOUT, asked).await.ok()?;
+            // An error the node sent back is an answer too; a dropped connection is not.
+            match answer {
+                Err(error) if !super::errors::answered(&error) => None,
+                answer => Some(answer),
+            }
+        }
+        match self {
+            Self::Single(_) => Probe::default(),
+            Self::Cluster { nodes, .. } => {
+                let ping = redis::cmd("PING");
+                let answers = futures_util::future::join_all(
+                    nodes.iter().map(|node| ask::<Value>(node, &ping)),
+                )
+                .await;
+                Probe {
+                    answered: answers.iter().any(Option::is_some),
+                    ..Probe::default()
+                }
+            }
+            Self::Sentinel {
+                sentinels, master, ..
+            } => {
+                let mut named = redis::cmd("SENTINEL");
+                named.arg("GET-MASTER-ADDR-BY-NAME").arg(master);
+                let answers = futures_util::future::join_all(
+                    sentinels
+                        .iter()
+                        .map(|sentinel| ask::<Option<(String, u16)>>(sentinel, &named)),
+                )
+                .await;
+                let primary = answers
+                    .iter()
+                    .flatten()
+                    .find_map(|answer| answer.as_ref().ok().cloned().flatten())
+                    .map(|(host, port)| format!("{host}:{port}"));
+                let unknown = answers.iter().flatten().any(|a| matches!(a, Ok(None)));
+                Probe {
+                    answered: answers.iter().any(Option::is_some),
+                    unknown_master: unknown && primary.is_none(),
+                    primary,
+                }
             }
         }
     }
