@@ -14,7 +14,7 @@ mod precedence;
 pub use precedence::{Acting, Level, Source};
 
 /// One auth source per call (or none: the `BOX_*` variables, else the current environment).
-#[derive(Clone, Args)]
+#[derive(Clone, Debug, Args)]
 #[command(
     next_help_heading = "Auth source (one of; default: BOX_* variables, else the current environment)"
 )]
@@ -69,37 +69,12 @@ pub struct AuthSource {
     /// redis-sentinel://HOST:PORT[,HOST:PORT…]/MASTER_NAME for a primary behind Sentinel;
     /// rediss… for TLS.
     #[arg(long, value_name = "URL")]
-    pub token_store: Option<String>,
+    pub token_store: Option<crate::UrlArg>,
 
     /// The CA certificate (PEM) that signed a rediss:// server's certificate, when the system
     /// does not trust it already.
     #[arg(long, value_name = "FILE", requires = "token_store")]
     pub redis_ca_file: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for AuthSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets are newtypes that print [redacted]; a Redis URL's password is masked.
-        f.debug_struct("AuthSource")
-            .field("developer_token", &self.developer_token)
-            .field("jwt_config", &self.jwt_config)
-            .field("ccg", &self.ccg)
-            .field("oauth", &self.oauth)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("enterprise_id", &self.enterprise_id)
-            .field("user_id", &self.user_id)
-            .field("token_file", &self.token_file)
-            .field(
-                "token_store",
-                &self
-                    .token_store
-                    .as_deref()
-                    .map(boxauth::internal::mask::url_password),
-            )
-            .field("redis_ca_file", &self.redis_ca_file)
-            .finish()
-    }
 }
 
 /// A variable's value; an empty one counts as unset, as `AuthConfig::from_env` has it.
@@ -248,7 +223,7 @@ impl AuthSource {
     fn with_store_flags(&self, mut config: AuthConfig) -> boxauth::Result<AuthConfig> {
         match (&self.token_file, &self.token_store) {
             (Some(path), _) => config.token_store = TokenStore::File(path.clone()),
-            (None, Some(store)) if store != "file" => {
+            (None, Some(crate::UrlArg(store))) if store != "file" => {
                 config.token_store = store.parse().map_err(|e| {
                     ConfigError::new(
                         ConfigErrorKind::Invalid,

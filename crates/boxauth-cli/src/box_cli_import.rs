@@ -178,19 +178,7 @@ fn convert(env: BoxCliEnvironment) -> boxauth::Result<AuthConfig> {
 
 /// The config JSON of `config_file` with its private key taken from `key_path`.
 fn with_key_from(config_file: &Path, key_path: &Path) -> boxauth::Result<String> {
-    let read = |path: &Path| {
-        boxauth::internal::private_file::read_text(
-            path,
-            boxauth::internal::private_file::MAX_CONFIG_BYTES,
-        )
-        .map_err(|e| {
-            ConfigError::new(
-                ConfigErrorKind::Unreadable,
-                format!("cannot read {}", path.display()),
-            )
-            .with_source(e)
-        })
-    };
+    let read = |path: &Path| boxauth::internal::private_file::read_config_text(path, "the file");
     let mut config: Value = serde_json::from_str(&read(config_file)?)
         .map_err(|_| Error::config(format!("{} is not JSON", config_file.display())))?;
     let key = read(key_path)?;

@@ -76,6 +76,24 @@ enum Command {
     },
 }
 
+/// A URL argument that may carry a password (a Redis or PostgreSQL URL): `Debug` masks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UrlArg(pub String);
+
+impl std::fmt::Debug for UrlArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&boxauth::internal::mask::url_password(&self.0))
+    }
+}
+
+impl std::str::FromStr for UrlArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
 /// Parses a secret argument into its newtype, so the value never shows in `Debug`.
 pub fn secret<T: From<String>>(value: &str) -> Result<T, std::convert::Infallible> {
     Ok(T::from(value.to_owned()))
@@ -153,8 +171,24 @@ mod tests {
             "actor-token-value-8",
             "revoke-token-value-9",
             "header-credential-10",
+            "postgres-password-value-11",
+            "vault-refresh-token-value-12",
         ];
         let lines: Vec<Vec<&str>> = vec![
+            vec![
+                "boxauth",
+                "vault",
+                "import",
+                "alice",
+                "--store",
+                "postgres://app:postgres-password-value-11@db/app",
+                "--client-id",
+                "id",
+                "--client-secret",
+                secrets[0],
+                "--refresh-token",
+                secrets[11],
+            ],
             vec![
                 "boxauth",
                 "token",

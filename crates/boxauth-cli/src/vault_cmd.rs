@@ -67,10 +67,10 @@ struct StoreArgs {
         hide_env_values = true,
         value_name = "URL"
     )]
-    store: Option<String>,
+    store: Option<crate::UrlArg>,
 }
 
-#[derive(Args)]
+#[derive(Debug, Args)]
 struct VaultArgs {
     #[command(flatten)]
     store: StoreArgs,
@@ -88,18 +88,6 @@ struct VaultArgs {
     env: Option<String>,
     #[command(flatten)]
     connection: ConnectionArgs,
-}
-
-impl std::fmt::Debug for VaultArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VaultArgs")
-            .field("key_file", &self.key_file)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("env", &self.env)
-            .field("connection", &self.connection)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, Args)]
@@ -188,7 +176,7 @@ struct RotateKey {
 
 impl StoreArgs {
     fn store(&self) -> boxauth::Result<VaultStore> {
-        let url = self.store.as_deref().ok_or_else(|| {
+        let url = self.store.as_ref().map(|u| u.0.as_str()).ok_or_else(|| {
             boxauth::Error::from(boxauth::ConfigError::new(
                 ConfigErrorKind::Missing,
                 "give the vault's PostgreSQL with --store postgres://… (or BOXAUTH_VAULT_STORE)",

@@ -32,7 +32,7 @@ use crate::auth::{
     AuthOptions, Authentication, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
     OAuth, OAuthConfig, Subject,
 };
-use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
+use crate::error::{ConfigErrorKind, Error, Result};
 use crate::network::{NetworkSession, NetworkSessionBuilder};
 use crate::secret::{ClientSecret, ConfigJson, Token};
 use crate::storage::TokenStorage;
@@ -315,17 +315,8 @@ impl AuthMethod {
                 "a JWT method takes config_file or config_json, not both",
             )),
             (Some(path), None) => {
-                let text = crate::internal::private_file::read_text(
-                    path,
-                    crate::internal::private_file::MAX_CONFIG_BYTES,
-                )
-                .map_err(|e| {
-                    ConfigError::new(
-                        ConfigErrorKind::Unreadable,
-                        format!("cannot read the Box config file {}", path.display()),
-                    )
-                    .with_source(e)
-                })?;
+                let text =
+                    crate::internal::private_file::read_config_text(path, "the Box config file")?;
                 Ok((text, Some(path.clone())))
             }
             (None, Some(json)) => Ok((zeroize::Zeroizing::new(json.secret().to_owned()), None)),
@@ -358,16 +349,5 @@ impl AuthMethod {
 /// The bytes of a file a config names, or an error naming it.
 #[cfg(feature = "redis")]
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    crate::internal::private_file::read_regular(
-        path,
-        crate::internal::private_file::MAX_CONFIG_BYTES,
-    )
-    .map_err(|e| {
-        ConfigError::new(
-            ConfigErrorKind::Unreadable,
-            format!("cannot read the {what} file {}", path.display()),
-        )
-        .with_source(e)
-        .into()
-    })
+    crate::internal::private_file::read_config(path, &format!("the {what} file"))
 }

@@ -69,6 +69,26 @@ pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     read_opened(options.open(path)?, limit)
 }
 
+/// A file a configuration names (at most [`MAX_CONFIG_BYTES`]), or an error naming it: `what`
+/// says what it is ("the CA file", "the Box config file").
+pub fn read_config(path: &Path, what: &str) -> crate::Result<Vec<u8>> {
+    read_regular(path, MAX_CONFIG_BYTES).map_err(|e| unreadable(path, what, e))
+}
+
+/// [`read_config`] as UTF-8 text, zeroized when dropped.
+pub fn read_config_text(path: &Path, what: &str) -> crate::Result<zeroize::Zeroizing<String>> {
+    read_text(path, MAX_CONFIG_BYTES).map_err(|e| unreadable(path, what, e))
+}
+
+fn unreadable(path: &Path, what: &str, error: std::io::Error) -> crate::Error {
+    crate::ConfigError::new(
+        crate::ConfigErrorKind::Unreadable,
+        format!("cannot read {what} {}", path.display()),
+    )
+    .with_source(error)
+    .into()
+}
+
 /// [`read_regular`] as UTF-8 text, zeroized when dropped (config files hold secrets).
 pub fn read_text(path: &Path, limit: u64) -> std::io::Result<zeroize::Zeroizing<String>> {
     let bytes = read_regular(path, limit)?;

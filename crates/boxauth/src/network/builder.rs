@@ -102,18 +102,7 @@ impl NetworkSessionBuilder {
     /// [`add_root_certificates`](Self::add_root_certificates) does; the file must be a regular
     /// file of at most 1 MiB.
     pub fn add_root_certificates_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let pem = crate::internal::private_file::read_regular(
-            path,
-            crate::internal::private_file::MAX_CONFIG_BYTES,
-        )
-        .map_err(|e| {
-            ConfigError::new(
-                ConfigErrorKind::Unreadable,
-                format!("cannot read the CA file {}", path.display()),
-            )
-            .with_source(e)
-        })?;
+        let pem = crate::internal::private_file::read_config(path.as_ref(), "the CA file")?;
         Ok(self.add_root_certificates(pem))
     }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::key::{JwtAlgorithm, PrivateKey};
 use crate::auth::Subject;
-use crate::error::{ConfigError, ConfigErrorKind, Error, Result};
+use crate::error::{ConfigErrorKind, Error, Result};
 use crate::secret::{ClientSecret, Passphrase};
 
 /// The longest an assertion may live: Box refuses an `exp` more than 60 s after the issue time.
@@ -93,17 +93,7 @@ impl JwtConfig {
     /// Reads Box's app config file (`config.json` from the Developer Console).
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = crate::internal::private_file::read_text(
-            path,
-            crate::internal::private_file::MAX_CONFIG_BYTES,
-        )
-        .map_err(|e| {
-            ConfigError::new(
-                ConfigErrorKind::Unreadable,
-                format!("cannot read the Box config file {}", path.display()),
-            )
-            .with_source(e)
-        })?;
+        let text = crate::internal::private_file::read_config_text(path, "the Box config file")?;
         Self::parse(&text, &path.display().to_string())
     }
 
