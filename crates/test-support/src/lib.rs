@@ -8,6 +8,8 @@
 //! - [`redis`]: a real `redis-server` on a free port.
 //! - [`redis_fleet`]: a real Redis Cluster (3 primaries, 3 replicas) and a primary with a
 //!   replica behind three Sentinels, each node a process a test can kill or freeze.
+//! - [`postgres`]: real PostgreSQL servers (Debian's PostgreSQL 15) on free ports, each a
+//!   process tree a test can stop, start again and crash.
 //! - [`netns`]: simulated hosts, network namespaces joined by a bridge, to partition.
 //! - [`mod@bench`]: criterion's medians for the benches' summaries.
 
@@ -18,6 +20,7 @@ pub mod browser;
 pub mod control;
 pub mod emulator;
 pub mod netns;
+pub mod postgres;
 mod recording;
 pub mod redis;
 pub mod redis_fleet;
