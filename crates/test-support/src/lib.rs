@@ -8,8 +8,8 @@
 //! - [`redis`]: a real `redis-server` on a free port.
 //! - [`redis_fleet`]: a real Redis Cluster (3 primaries, 3 replicas) and a primary with a
 //!   replica behind three Sentinels, each node a process a test can kill or freeze.
-//! - [`postgres`]: real PostgreSQL servers (Debian's PostgreSQL 15) on free ports, each a
-//!   process tree a test can stop, start again and crash.
+//! - [`postgres`]: real PostgreSQL servers (Debian's PostgreSQL 15) on free ports, a primary
+//!   with a streaming standby, each a process tree a test can stop, crash, pause and promote.
 //! - [`netns`]: simulated hosts, network namespaces joined by a bridge, to partition.
 //! - [`mod@bench`]: criterion's medians for the benches' summaries.
 

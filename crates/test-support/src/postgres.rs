@@ -10,6 +10,8 @@
 //! - Failures for a test to cause: [`stop`](PgServer::stop) then
 //!   [`start_again`](PgServer::start_again) (same data directory, same port), and
 //!   [`kill`](PgServer::kill) (a crash: every server process SIGKILLed at once).
+//! - [`PgPair`] ([`PgServer::start_primary_with_standby`]): a primary and a streaming standby;
+//!   replication waited for, paused and resumed; the standby promoted.
 //!
 //! SQL goes through `psql`, not a Rust driver: tests check the library's PostgreSQL engine
 //! through an independent client, the helpers need no async runtime, and test-support stays
@@ -21,11 +23,14 @@
 //! server's `postmaster.pid` status, a query's answer, a process's state), never a fixed sleep.
 
 mod process;
+mod replication;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+pub use replication::{PgPair, STANDBY_NAME};
 
 use crate::free_port;
 
@@ -407,6 +412,11 @@ impl PgServer {
             "server log ({}):\n{tail}",
             self.dir.join("server.log").display()
         )
+    }
+
+    /// A primary and a streaming standby made from it: see [`PgPair`].
+    pub fn start_primary_with_standby() -> PgPair {
+        PgPair::start(PgOptions::default())
     }
 }
 

@@ -167,6 +167,19 @@ pub(crate) fn children(parent: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Waits until `done` holds, checking every few milliseconds, for at most `limit`; panics with
+/// `what` (and whatever `explain` adds) when it never does.
+pub(crate) fn wait_until(
+    limit: Duration,
+    what: &str,
+    done: impl FnMut() -> bool,
+    explain: impl FnOnce() -> String,
+) {
+    if let Err(waited) = wait_for(limit, done) {
+        panic!("{what} within {waited:?}: {}", explain());
+    }
+}
+
 /// Waits until `done` holds, checking every few milliseconds; `Err(limit)` if it still does not
 /// after `limit`.
 pub(crate) fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Result<(), Duration> {
