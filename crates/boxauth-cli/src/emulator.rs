@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use boxauth::ConfigErrorKind::{Invalid, Unreadable};
-use boxauth_emulator::{AppKey, Emulator, EmulatorConfig, EmulatorHandle, Fault};
+use boxauth_emulator::{AppKey, Emulator, EmulatorConfig, EmulatorHandle, Fault, generated_users};
 use clap::{Args, Subcommand};
 
 use crate::output::caused_by;
@@ -21,6 +21,7 @@ use crate::output::caused_by;
   boxauth emulator                                   # the default world on 127.0.0.1:8080
   boxauth emulator --addr 127.0.0.1:0 --export-config ./emu    # writes emu/box_config.json
   boxauth emulator --config crates/boxauth-emulator/examples/emulator.toml
+  boxauth emulator --users 10000                     # user-000000@emulated.example and 9999 more
   boxauth emulator --fault-rate 0.2 --faults 429,503,drop      # misbehave on 20% of requests
   boxauth emulator --ready-json --addr 127.0.0.1:0             # one JSON line when ready
   boxauth emulator exec -- mvn test                  # BOX_* variables for the command's tests
@@ -41,6 +42,10 @@ pub struct EmulatorCommand {
     /// A TOML file describing enterprises, users, apps and items (default: the built-in world).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Add N generated users to the default app's enterprise (user-000000@emulated.example,
+    /// ID 210000001, and on; at most 1000000), replacing those a --config file generates.
+    #[arg(long, value_name = "N")]
+    users: Option<usize>,
     /// Write DIR/box_config.json (Box's JWT app config) and DIR/emulator.json, then serve.
     #[arg(long, value_name = "DIR")]
     export_config: Option<PathBuf>,
@@ -196,6 +201,11 @@ impl EmulatorCommand {
             (None, Some(path)) => EmulatorConfig::default_with_key(key_from_file(path)?),
             (None, None) => EmulatorConfig::default(),
         };
+        if let Some(count) = self.users {
+            config = config
+                .with_generated_users(count)
+                .map_err(|e| caused_by(Invalid, "--users cannot be used", e))?;
+        }
         let default_addr = if exec {
             "127.0.0.1:0"
         } else {
@@ -260,6 +270,21 @@ impl EmulatorCommand {
         println!("  enterprise ID  {}", app.enterprise_id);
         if let Some(admin) = ready::admin(emulator) {
             println!("  admin login    {} (user {})", admin.login, admin.id);
+        }
+        let generated = emulator
+            .world()
+            .users
+            .iter()
+            .filter(|u| generated_users::index(u).is_some())
+            .count();
+        if generated > 0 {
+            println!(
+                "  users          {generated} generated: {} (user {}) … {} (user {})",
+                generated_users::login(0),
+                generated_users::id(0),
+                generated_users::login(generated - 1),
+                generated_users::id(generated - 1)
+            );
         }
         for uri in &app.redirect_uris {
             println!("  redirect URI   {uri} (any port on localhost)");

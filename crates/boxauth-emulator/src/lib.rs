@@ -55,6 +55,7 @@ mod faults;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod generated_users;
 mod grants;
 pub mod headless;
 mod jwt;

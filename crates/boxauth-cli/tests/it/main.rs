@@ -5,6 +5,7 @@ mod api_commands;
 mod common;
 mod demo_and_polish;
 mod emulator_exec;
+mod emulator_many_users;
 mod emulator_ready_json;
 mod emulator_request_log;
 mod emulator_tls;

@@ -38,6 +38,8 @@ struct Settings {
     jwt_max_exp_secs: Option<u64>,
     jwt_leeway_secs: Option<u64>,
     sweep_interval_ms: Option<u64>,
+    /// Users generated into the default app's enterprise (`crate::generated_users`).
+    generated_users: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -153,7 +155,10 @@ pub(super) fn parse(text: &str) -> Result<EmulatorConfig, ConfigError> {
             .map_or(Duration::from_millis(100), Duration::from_millis),
         ..EmulatorConfig::default_without_world()
     };
-    Ok(config)
+    match s.generated_users {
+        Some(count) => config.with_generated_users(count),
+        None => Ok(config),
+    }
 }
 
 pub(crate) fn user(entry: UserEntry) -> Result<User, ConfigError> {

@@ -30,7 +30,8 @@ pub(crate) fn is_control(path: &str) -> bool {
     path.starts_with(CONTROL_PREFIX)
 }
 
-/// The most users, apps and items a world may grow to by edits (each edit copies the world).
+/// The most users, apps and items edits may add to the world the emulator started with (each
+/// edit copies the world).
 pub const MAX_WORLD_ENTRIES: usize = 10_000;
 
 /// The emulator as it runs: the current directory of the world and what the controls reach.
@@ -94,15 +95,17 @@ impl Live {
         let current = self.state();
         let mut world = World::clone(&current.world);
         edit(&mut world)?;
-        for (what, count) in [
-            ("users", world.users.len()),
-            ("apps", world.apps.len()),
-            ("items", world.items.len()),
+        let started = &self.config.world;
+        for (what, count, at_start) in [
+            ("users", world.users.len(), started.users.len()),
+            ("apps", world.apps.len(), started.apps.len()),
+            ("items", world.items.len(), started.items.len()),
         ] {
-            if count > MAX_WORLD_ENTRIES {
+            if count > at_start + MAX_WORLD_ENTRIES {
                 return Err(ConfigError::invalid(format!(
-                    "the world would hold {count} {what}; the emulator takes at most \
-                     {MAX_WORLD_ENTRIES} (start it with a config file for a larger world)"
+                    "the world would hold {count} {what}, more than {MAX_WORLD_ENTRIES} beyond the \
+                     {at_start} it started with; the emulator takes no more (start it with a \
+                     config file, or generated users, for a larger world)"
                 )));
             }
         }

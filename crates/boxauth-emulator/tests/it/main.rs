@@ -15,6 +15,7 @@ mod faults;
 mod form_encodings;
 mod hostile_input;
 mod jwt_bearer_rules;
+mod many_users;
 mod memory_is_bounded;
 mod refresh_token_rules;
 mod request_log;
