@@ -68,8 +68,9 @@ pub struct EmulatorCommand {
     /// --ca-file, curl with --cacert).
     #[arg(long)]
     tls: bool,
-    /// Print each exchange on stderr (method, path, grant type, client ID, status, Box's error,
-    /// duration; secrets masked) as text or JSON lines; --verbose prints text.
+    /// Print each exchange on stderr (method, path, grant type, client ID, the Box user a grant
+    /// issued or refused a token for, status, Box's error, duration; secrets masked) as text or
+    /// JSON lines; --verbose prints text.
     #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
     log_format: Option<String>,
     /// How many recent exchanges GET /__emulator/requests returns [default: 500 when logging, else 0].

@@ -1,6 +1,7 @@
-//! The request log: one record per exchange (method, path, grant type, client ID, status, Box's
-//! `error` and `error_description`, duration, request ID), so a developer whose client is refused
-//! sees what arrived and what was answered. Printed as text or JSON lines, and the recent ones
+//! The request log: one record per exchange (method, path, grant type, client ID, the Box user it
+//! concerned, status, Box's `error` and `error_description`, duration, request ID), so a developer
+//! whose client is refused sees what arrived and what was answered, and a test with many users
+//! sees whose token each grant issued, refused or revoked. Printed as text or JSON lines, and the recent ones
 //! kept for `GET /__emulator/requests` and [`EmulatorHandle::requests`](crate::EmulatorHandle::requests).
 //!
 //! No secret is ever recorded: no body, no header value, and a query's secret parameters
@@ -36,6 +37,10 @@ pub struct Exchange {
     pub grant_type: Option<String>,
     /// The `client_id` a token or revoke request named.
     pub client_id: Option<String>,
+    /// The Box user ID the exchange concerned: whom a token grant issued a token for (or, refused,
+    /// whom the refresh token, code or subject token it was given belongs to, when known), who
+    /// approved the app on the consent page, whose token a revoke named.
+    pub user_id: Option<String>,
     /// The status answered.
     pub status: u16,
     /// Box's `error`, when refused.
@@ -53,6 +58,7 @@ pub struct Exchange {
 pub(crate) struct Detail {
     pub(crate) grant_type: Option<String>,
     pub(crate) client_id: Option<String>,
+    pub(crate) user_id: Option<String>,
 }
 
 impl Detail {
@@ -61,7 +67,14 @@ impl Detail {
         Self {
             grant_type: params.get("grant_type").map(shown),
             client_id: params.get("client_id").map(shown),
+            user_id: None,
         }
+    }
+
+    /// The same details, about `user` (a user ID the emulator itself holds: nothing to tame).
+    pub(crate) fn about(mut self, user: Option<std::sync::Arc<str>>) -> Self {
+        self.user_id = user.map(|user| user.to_string());
+        self
     }
 }
 
@@ -138,6 +151,9 @@ fn text_line(e: &Exchange) -> String {
     if let Some(client) = &e.client_id {
         line.push_str(&format!(" client_id={client}"));
     }
+    if let Some(user) = &e.user_id {
+        line.push_str(&format!(" user_id={user}"));
+    }
     if let Some(error) = &e.error {
         line.push_str(&format!(" error={error}"));
     }
@@ -171,6 +187,7 @@ mod tests {
                 path: "/oauth2/token".into(),
                 grant_type: None,
                 client_id: None,
+                user_id: None,
                 status,
                 error: None,
                 error_description: None,

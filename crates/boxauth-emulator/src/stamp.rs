@@ -102,6 +102,7 @@ impl Pending {
             path: self.path,
             grant_type: detail.grant_type,
             client_id: detail.client_id,
+            user_id: detail.user_id,
             status: response.status().as_u16(),
             error: refusal.map(|r| r.error.to_owned()),
             error_description: refusal.map(|r| r.description.to_owned()),

@@ -97,3 +97,48 @@ async fn verbose_prints_a_readable_line_per_exchange() {
     );
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_grants_line_names_the_user_it_was_issued_for() {
+    use boxauth_emulator::generated_users;
+    let (mut child, url, mut stderr) = start(&["--verbose", "--users", "3"]).await;
+    let authorize = format!(
+        "{url}/api/oauth2/authorize?response_type=code&client_id={DEFAULT_CLIENT_ID}&state=s"
+    );
+    let callback = boxauth_emulator::headless::answer(
+        &authorize,
+        &generated_users::login(2),
+        boxauth_emulator::headless::Decision::Approve,
+    )
+    .await
+    .unwrap();
+    let code = callback
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{url}/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=authorization_code&code={code}&client_id={DEFAULT_CLIENT_ID}\
+             &client_secret={}",
+            boxauth_emulator::DEFAULT_CLIENT_SECRET
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let logged = line(&mut stderr, |l| l.contains("grant_type=authorization_code")).await;
+    assert!(
+        logged.contains(&format!("user_id={}", generated_users::id(2))),
+        "{logged}"
+    );
+    assert!(!logged.contains(code), "the code is in the log: {logged}");
+    child.kill().await.unwrap();
+}

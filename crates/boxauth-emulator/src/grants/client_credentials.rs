@@ -1,6 +1,8 @@
 //! `grant_type=client_credentials` (CCG): `box_subject_type` and `box_subject_id` checked against
 //! the app's access level and settings. No refresh token.
 
+use std::sync::Arc;
+
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::state::{AppState, Client};
@@ -11,6 +13,7 @@ pub(crate) fn grant(
     client: &Client,
     params: &Params,
     now: Millis,
+    user: &mut Option<Arc<str>>,
 ) -> Result<TokenReply, BoxError> {
     let app = state.app(client);
     let subject_type = match params.get("box_subject_type") {
@@ -32,6 +35,9 @@ pub(crate) fn grant(
             }
         })?;
     let grantee = state.server_grantee(client, user_id);
+    if state.log.enabled() {
+        *user = Some(grantee.user_id.clone());
+    }
     let token = state.store().issue_access(grantee, now, state.ttls);
     Ok(TokenReply::new(token, state.ttls.access / 1000))
 }

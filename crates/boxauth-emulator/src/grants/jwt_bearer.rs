@@ -10,6 +10,8 @@
 //! `scripts/node/official_sdk_against_emulator.mjs`), and get tokens from Box every day (their
 //! CI runs against it).
 
+use std::sync::Arc;
+
 use super::{Params, SubjectRefusal, TokenReply, resolve_subject};
 use crate::errors::BoxError;
 use crate::jwt::Jwt;
@@ -24,6 +26,7 @@ pub(crate) fn grant(
     client: &Client,
     params: &Params,
     now_ms: Millis,
+    user: &mut Option<Arc<str>>,
 ) -> Result<TokenReply, BoxError> {
     let app = state.app(client);
     let assertion = params.get("assertion").ok_or(BoxError::InvalidGrantType)?;
@@ -97,6 +100,9 @@ pub(crate) fn grant(
             }
         })?;
     let grantee = state.server_grantee(client, user_id);
+    if state.log.enabled() {
+        *user = Some(grantee.user_id.clone());
+    }
     let mut store = state.store();
     // Remembered until the later of exp and now + leeway, so a replay inside the leeway is caught.
     let remember_until = (exp + leeway).saturating_mul(1000).max(now_ms);

@@ -3,6 +3,7 @@
 //! atomic, so concurrent refreshes of one family are serialised: one wins, the others see a spent
 //! token.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::{Params, TokenReply};
@@ -15,14 +16,18 @@ pub(crate) fn grant(
     client: &Client,
     params: &Params,
     now: Millis,
+    user: &mut Option<Arc<str>>,
 ) -> Result<TokenReply, BoxError> {
     let token = params
         .get("refresh_token")
         .ok_or(BoxError::RefreshTokenInvalid)?;
     let mut reused = false;
-    let outcome = state
-        .store()
-        .refresh(token, &client.id, now, state.ttls, &mut reused);
+    let mut store = state.store();
+    let outcome = store.refresh(token, &client.id, now, state.ttls, &mut reused);
+    if state.log.enabled() {
+        *user = store.token_user(token);
+    }
+    drop(store);
     if reused {
         state
             .stats

@@ -76,6 +76,7 @@ pub(crate) fn grant(
     state: &AppState,
     params: &Params,
     now: Millis,
+    user: &mut Option<Arc<str>>,
 ) -> Result<TokenReply, BoxError> {
     let subject_token = params
         .get("subject_token")
@@ -96,6 +97,9 @@ pub(crate) fn grant(
         .access(subject_token, now)
         .cloned()
         .ok_or(BoxError::SubjectTokenInvalid)?;
+    if state.log.enabled() {
+        *user = Some(subject.grantee.user_id.clone());
+    }
     let downscoped = subject.restricted_to.is_some();
     let wanted: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
     if wanted.is_empty()

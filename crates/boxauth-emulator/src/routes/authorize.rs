@@ -382,11 +382,14 @@ pub(crate) async fn decide(
     if !state.consent_tokens.take(sent, &request.binding(), now) {
         return expired_form();
     }
+    // Who approved, for the request log.
+    let mut approved_by = None;
     match decision {
         Some("approve") => {
             let Some(user) = approving_user(&state, form.get("login")) else {
                 return expired_form();
             };
+            approved_by = Some(user.id.clone());
             let grantee = Grantee::new(
                 request.client.id.clone(),
                 Arc::from(user.id.as_str()),
@@ -419,6 +422,15 @@ pub(crate) async fn decide(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if state.log.enabled() {
+        response
+            .extensions_mut()
+            .insert(crate::request_log::Detail {
+                grant_type: None,
+                client_id: Some(request.client.id.to_string()),
+                user_id: approved_by,
+            });
+    }
     response
 }
 

@@ -25,24 +25,35 @@ pub(crate) async fn revoke(
 
 fn answer(state: &AppState, encoding: &FormEncoding, body: &[u8]) -> Response {
     let params = encoding.params(body);
-    let mut response = revoked(state, &params);
+    let mut user = None;
+    let mut response = revoked(state, &params, &mut user);
     if state.log.enabled() {
         response
             .extensions_mut()
-            .insert(crate::request_log::Detail::of(&params));
+            .insert(crate::request_log::Detail::of(&params).about(user));
     }
     response
 }
 
-fn revoked(state: &AppState, params: &crate::grants::Params) -> Response {
+/// Revokes the token; `user` gets whose it was when the request log is on.
+fn revoked(
+    state: &AppState,
+    params: &crate::grants::Params,
+    user: &mut Option<Arc<str>>,
+) -> Response {
     let client = match state.authenticate(params.get("client_id"), params.get("client_secret")) {
         Ok(client) => client,
         Err(error) => return error.into_response(),
     };
-    if let Some(token) = params.get("token")
-        && state.store().revoke(token, &client.id)
-    {
-        state.stats.revocations.fetch_add(1, Ordering::Relaxed);
+    if let Some(token) = params.get("token") {
+        let mut store = state.store();
+        if state.log.enabled() {
+            *user = store.token_user(token);
+        }
+        if store.revoke(token, &client.id) {
+            drop(store);
+            state.stats.revocations.fetch_add(1, Ordering::Relaxed);
+        }
     }
     StatusCode::OK.into_response()
 }

@@ -25,13 +25,15 @@ pub(crate) async fn token(
     // One clock reading per request: the grant's time and the answer's `Date`.
     let now = state.now();
     let params = encoding.params(&body);
+    // Whom the request concerned, for the log (found only when the log is on).
+    let mut user = None;
     let outcome = params
         .get("grant_type")
         .and_then(Grant::parse)
         .ok_or(BoxError::InvalidGrantType)
         .and_then(|grant| {
             state.stats.request(grant);
-            let reply = dispatch(&state, grant, &params, now)?;
+            let reply = dispatch(&state, grant, &params, now, &mut user)?;
             state.stats.issued(grant);
             Ok(reply)
         });
@@ -51,31 +53,39 @@ pub(crate) async fn token(
     }
     cors_headers(&state, &origin, &mut response);
     if state.log.enabled() {
-        response.extensions_mut().insert(Detail::of(&params));
+        response
+            .extensions_mut()
+            .insert(Detail::of(&params).about(user));
     }
     response
 }
 
+/// Answers the grant; `user` gets whom it concerned when the request log is on.
 fn dispatch(
     state: &AppState,
     grant: Grant,
     params: &Params,
     now: Millis,
+    user: &mut Option<Arc<str>>,
 ) -> Result<TokenReply, BoxError> {
     // Box's samples send no client credentials for a token exchange: the subject token is the proof.
     if grant == Grant::TokenExchange {
-        return grants::token_exchange::grant(state, params, now);
+        return grants::token_exchange::grant(state, params, now, user);
     }
     let client = state.authenticate(params.get("client_id"), params.get("client_secret"))?;
     if !state.app(client).grants.contains(&grant) {
         return Err(BoxError::GrantTypeUnauthorized);
     }
     match grant {
-        Grant::AuthorizationCode => grants::authorization_code::grant(state, client, params, now),
-        Grant::RefreshToken => grants::refresh_token::grant(state, client, params, now),
-        Grant::ClientCredentials => grants::client_credentials::grant(state, client, params, now),
-        Grant::JwtBearer => grants::jwt_bearer::grant(state, client, params, now),
-        Grant::TokenExchange => grants::token_exchange::grant(state, params, now),
+        Grant::AuthorizationCode => {
+            grants::authorization_code::grant(state, client, params, now, user)
+        }
+        Grant::RefreshToken => grants::refresh_token::grant(state, client, params, now, user),
+        Grant::ClientCredentials => {
+            grants::client_credentials::grant(state, client, params, now, user)
+        }
+        Grant::JwtBearer => grants::jwt_bearer::grant(state, client, params, now, user),
+        Grant::TokenExchange => grants::token_exchange::grant(state, params, now, user),
     }
 }
 

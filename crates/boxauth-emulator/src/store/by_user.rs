@@ -1,8 +1,26 @@
-//! Revoking everything one user holds: what an admin's "log out of all sessions" does at Box.
+//! Revoking everything one user holds: what an admin's "log out of all sessions" does at Box; and
+//! whose a token or code is, for the request log.
+
+use std::sync::Arc;
 
 use super::{Key, Store};
 
 impl Store {
+    /// The user an access or refresh token (live, spent, or expired and still remembered) was
+    /// issued to act as.
+    pub(crate) fn token_user(&self, token: &str) -> Option<Arc<str>> {
+        if let Some(record) = self.access.get(token) {
+            return Some(record.grantee.user_id.clone());
+        }
+        let family = self.refresh.get(token)?.family;
+        Some(self.families.get(&family)?.grantee.user_id.clone())
+    }
+
+    /// The user who approved the app for an authorization code (used or not, until forgotten).
+    pub(crate) fn code_user(&self, code: &str) -> Option<Arc<str>> {
+        Some(self.codes.get(code)?.grantee.user_id.clone())
+    }
+
     /// Revokes every code, access token and refresh-token family issued to act as `user_id`,
     /// whichever app holds them. Returns how many families and lone access tokens (server and
     /// downscoped tokens) were revoked, and how many unused codes were forgotten.

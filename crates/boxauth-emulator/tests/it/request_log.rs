@@ -168,3 +168,140 @@ async fn without_a_log_nothing_is_kept() {
         .unwrap();
     assert!(emulator.requests().is_empty());
 }
+
+#[tokio::test]
+async fn each_grant_names_the_user_it_concerned() {
+    use boxauth_emulator::generated_users;
+    let config = EmulatorConfig {
+        keep_requests: 100,
+        ..EmulatorConfig::default()
+    }
+    .with_generated_users(5)
+    .unwrap();
+    let emulator = emu::start_with(config).await;
+    let user = generated_users::id(3);
+    let url = emu::manager(&emulator).authorize_url(&boxauth::AuthorizeUserArgs::new(ID));
+    let callback = headless::answer(&url, &generated_users::login(3), Decision::Approve)
+        .await
+        .unwrap();
+    let code = emu::query_value(&callback, "code").unwrap();
+    let form = |grant: &'static str, name: &'static str, value: String| {
+        vec![
+            ("grant_type", grant.to_owned()),
+            ("client_id", ID.to_owned()),
+            ("client_secret", SECRET.to_owned()),
+            (name, value),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let emulator = &emulator;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            emu::post_token(emulator, &form).await
+        }
+    };
+    let (status, first) = post(form("authorization_code", "code", code.clone())).await;
+    assert_eq!(status, 200);
+    let first_refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = post(form(
+        "refresh_token",
+        "refresh_token",
+        first_refresh.clone(),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    // Refused: the spent token again (its family is revoked), the code again, a made-up token.
+    assert_eq!(
+        post(form("refresh_token", "refresh_token", first_refresh))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(post(form("authorization_code", "code", code)).await.0, 400);
+    assert_eq!(
+        post(form(
+            "refresh_token",
+            "refresh_token",
+            "no-such-token".into()
+        ))
+        .await
+        .0,
+        400
+    );
+    let (status, _) = emu::post_form(
+        &emulator,
+        "/oauth2/revoke",
+        &[
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("token", second["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    emu::ccg_auth(&emulator, AuthOptions::default())
+        .retrieve_token()
+        .await
+        .unwrap();
+
+    let log = emulator.requests();
+    let users: Vec<(&str, Option<&str>, u16, Option<&str>)> = log
+        .iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| {
+            (
+                e.path.split('?').next().unwrap(),
+                e.grant_type.as_deref(),
+                e.status,
+                e.user_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("/api/oauth2/authorize", None, 302, Some(user.as_str())),
+            (
+                "/oauth2/token",
+                Some("authorization_code"),
+                200,
+                Some(user.as_str())
+            ),
+            (
+                "/oauth2/token",
+                Some("refresh_token"),
+                200,
+                Some(user.as_str())
+            ),
+            (
+                "/oauth2/token",
+                Some("refresh_token"),
+                400,
+                Some(user.as_str())
+            ),
+            (
+                "/oauth2/token",
+                Some("authorization_code"),
+                400,
+                Some(user.as_str())
+            ),
+            ("/oauth2/token", Some("refresh_token"), 400, None),
+            ("/oauth2/revoke", None, 200, Some(user.as_str())),
+            (
+                "/oauth2/token",
+                Some("client_credentials"),
+                200,
+                Some(boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID)
+            ),
+        ]
+    );
+    let (_, served) = boxauth_test_support::control::get(&emulator, "requests").await;
+    assert!(
+        served
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user_id"] == user.as_str() && e["grant_type"] == "refresh_token"),
+        "{served}"
+    );
+}
