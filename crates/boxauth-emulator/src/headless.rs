@@ -37,10 +37,51 @@ pub async fn answer(
     login: &str,
     decision: Decision,
 ) -> Result<String, ConsentError> {
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .no_proxy()
-        .build()?;
+    Agent::new()?.answer(authorize_url, login, decision).await
+}
+
+/// A user agent without a browser that keeps its connections open between pages: for answering
+/// many consent pages quickly (many users connecting an app). Cheap to clone; clones share the
+/// connections. Each answer keeps its own cookie, so answers may run at once.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    client: reqwest::Client,
+}
+
+impl Agent {
+    /// An agent that follows no redirect (the answer is the redirect) and uses no proxy.
+    pub fn new() -> Result<Self, ConsentError> {
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .no_proxy()
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// [`answer`]: opens `authorize_url`, signs in as `login`, answers `decision`, and returns the
+    /// URL Box redirected to.
+    pub async fn answer(
+        &self,
+        authorize_url: &str,
+        login: &str,
+        decision: Decision,
+    ) -> Result<String, ConsentError> {
+        answer_with(&self.client, authorize_url, login, decision).await
+    }
+
+    /// Its HTTP client (no redirects followed, no proxy), for the requests around the consent
+    /// page (the code exchange), on the same kept-open connections.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+async fn answer_with(
+    client: &reqwest::Client,
+    authorize_url: &str,
+    login: &str,
+    decision: Decision,
+) -> Result<String, ConsentError> {
     let page = client.get(authorize_url).send().await?;
     let status = page.status().as_u16();
     let cookie = page

@@ -1,5 +1,10 @@
 //! The emulator as tests use it: started on a free port, with helpers to sign assertions with the
-//! default app's key, to get a code through the real consent page, and to call `/2.0/users/me`.
+//! default app's key, to get a code through the real consent page (for many users at once:
+//! [`user_pairs`]), and to call `/2.0/users/me`.
+
+mod users;
+
+pub use users::{user_pair, user_pairs};
 
 use aws_lc_rs::rand::SecureRandom;
 use aws_lc_rs::signature::{self, RsaKeyPair};
