@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use axum::extract::FromRef;
 
-use crate::config::{App, ConfigError, EmulatorConfig, Item, User, World};
+use crate::config::{App, ConfigError, EmulatorConfig, Grant, Item, Role, User, World};
 use crate::faults::Faults;
 use crate::server::EmulatorHandle;
 use crate::state::AppState;
@@ -115,6 +115,55 @@ impl Live {
         Ok(())
     }
 
+    /// A pair for `user_id` from `client_id`; see [`EmulatorHandle::issue_user_tokens`].
+    pub(crate) fn issue_user_tokens(
+        &self,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<boxauth::AccessToken, ConfigError> {
+        let state = self.state();
+        let client = state
+            .client(client_id)
+            .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
+        let app = state.app(client);
+        if !app.grants.contains(&Grant::AuthorizationCode) {
+            return Err(ConfigError::invalid(format!(
+                "app {client_id} may not use authorization_code"
+            )));
+        }
+        let user = state
+            .user(user_id)
+            .filter(|u| matches!(u.role, Role::Admin | Role::Coadmin | Role::User))
+            .ok_or_else(|| {
+                ConfigError::invalid(format!(
+                    "there is no user {user_id:?} who can approve an app (an admin, co-admin or \
+                     managed user)"
+                ))
+            })?;
+        // What the consent page and the code exchange do, in the same store operations.
+        let grantee = crate::store::Grantee::new(
+            client.id.clone(),
+            Arc::from(user.id.as_str()),
+            client.scopes.clone(),
+        );
+        let now = state.now();
+        let mut store = state.store();
+        let code = store.issue_code(grantee, now, state.ttls);
+        let pair = store
+            .redeem_code(&code, &client.id, now, state.ttls, &mut false)
+            .map_err(|e| {
+                ConfigError::invalid(format!("the code was refused: {}", e.row().description))
+            })?;
+        drop(store);
+        Ok(boxauth::AccessToken {
+            access_token: Some(boxauth::Token::new(&*pair.access_token)),
+            expires_in: Some(state.ttls.access / 1000),
+            token_type: Some(boxauth::AccessTokenTokenType::Bearer),
+            refresh_token: Some(boxauth::Token::new(&*pair.refresh_token)),
+            ..boxauth::AccessToken::default()
+        })
+    }
+
     /// Revokes everything issued to act as `user_id`; see [`EmulatorHandle::revoke_user_tokens`].
     pub(crate) fn revoke_user_tokens(&self, user_id: &str) -> Result<usize, ConfigError> {
         let state = self.state();
@@ -184,6 +233,21 @@ impl EmulatorHandle {
             world.items.push(item);
             Ok(())
         })
+    }
+
+    /// The access and refresh token the token endpoint answers once `user_id` has approved app
+    /// `client_id` on the consent page and the app has exchanged the code: a code issued and
+    /// redeemed in the store, as those requests do, without the HTTP round trips. For seeding
+    /// many identities quickly (100,000 take about a second in a debug build, against minutes
+    /// through the consent page); the flow itself is tested through HTTP. Neither counted in
+    /// [`stats`](Self::stats) nor in the request log: no request was made. The user must be a
+    /// person (admin, co-admin or managed user) and the app allowed `authorization_code`.
+    pub fn issue_user_tokens(
+        &self,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<boxauth::AccessToken, ConfigError> {
+        self.live.issue_user_tokens(client_id, user_id)
     }
 
     /// Revokes every code, access token and refresh token issued to act as `user_id`, by any

@@ -250,6 +250,17 @@ fn consent(
 }
 
 impl Request<'_> {
+    /// The scopes a code (and every token of its family) carries: the app's own list, shared,
+    /// when the request asked for all of them (most do: a copy per consent is a quarter of what
+    /// a live refresh token costs, see `memory_is_bounded`), else a list of their own.
+    fn granted_scopes(&self) -> Arc<[String]> {
+        if self.scopes == *self.client.scopes {
+            self.client.scopes.clone()
+        } else {
+            Arc::from(self.scopes.clone())
+        }
+    }
+
     /// What the page's CSRF token is bound to: the client, redirect URI, state and scopes.
     fn binding(&self) -> Binding {
         let redirect = match &self.redirect {
@@ -393,7 +404,7 @@ pub(crate) async fn decide(
             let grantee = Grantee::new(
                 request.client.id.clone(),
                 Arc::from(user.id.as_str()),
-                Arc::from(request.scopes.clone()),
+                request.granted_scopes(),
             );
             let code = state.store().issue_code(grantee, now, state.ttls);
             target.query_pairs_mut().append_pair("code", &code);

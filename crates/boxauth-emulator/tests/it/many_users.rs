@@ -196,3 +196,102 @@ async fn a_thousand_users_connect_through_the_consent_flow() {
     .await;
     assert_eq!(me["id"], generated_users::id(7));
 }
+
+/// The scopes a user approved are the scopes its tokens hold: the app's whole list (shared, not
+/// copied, per family) or a narrower one of its own.
+#[tokio::test]
+async fn a_consent_for_fewer_scopes_gives_tokens_holding_those_only() {
+    let emulator = emu::start().await;
+    let downscope = |token: String| {
+        let emulator = &emulator;
+        async move {
+            emu::post_token(
+                emulator,
+                &[
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ),
+                    ("subject_token", &token),
+                    (
+                        "subject_token_type",
+                        "urn:ietf:params:oauth:token-type:access_token",
+                    ),
+                    ("scope", "item_preview"),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    for (scope, downscoped) in [(None, 200), (Some("manage_webhook"), 401)] {
+        let mut args = AuthorizeUserArgs::new(DEFAULT_CLIENT_ID);
+        if let Some(scope) = scope {
+            args = args.scope(scope);
+        }
+        let location = emu::consent(&emulator, args, Decision::Approve).await;
+        let code = emu::query_value(&location, "code").unwrap();
+        let (status, pair) = emu::post_token(
+            &emulator,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", DEFAULT_CLIENT_ID),
+                ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200);
+        let token = pair["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(downscope(token).await, downscoped, "consent for {scope:?}");
+    }
+}
+
+#[tokio::test]
+async fn issued_user_tokens_are_a_consent_and_a_code_exchange_without_http() {
+    let config = EmulatorConfig::default().with_generated_users(3).unwrap();
+    let emulator = emu::start_with(config).await;
+    let pair = emulator
+        .issue_user_tokens(DEFAULT_CLIENT_ID, &generated_users::id(2))
+        .unwrap();
+    let (status, _, me) = emu::users_me(
+        &emulator,
+        pair.access_token.as_ref().unwrap().secret(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, me["id"].as_str()),
+        (200, Some(generated_users::id(2).as_str()))
+    );
+    let (status, refreshed) = emu::post_token(
+        &emulator,
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                pair.refresh_token.as_ref().unwrap().secret(),
+            ),
+            ("client_id", DEFAULT_CLIENT_ID),
+            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(
+        emulator.stats().total_requests(),
+        1,
+        "only the refresh was a request"
+    );
+    for (client, user) in [
+        ("no-such-app", generated_users::id(0)),
+        (
+            DEFAULT_CLIENT_ID,
+            boxauth_emulator::DEFAULT_APP_USER_ID.to_owned(),
+        ),
+        (DEFAULT_CLIENT_ID, "999".to_owned()),
+    ] {
+        let refused = emulator.issue_user_tokens(client, &user).unwrap_err();
+        assert_eq!(refused.kind(), ConfigErrorKind::Invalid, "{client} {user}");
+    }
+}
