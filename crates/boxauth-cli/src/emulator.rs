@@ -282,28 +282,13 @@ impl EmulatorCommand {
             .filter(|u| generated_users::index(u).is_some())
             .count();
         if generated > 0 {
-            println!(
+            lines.push(format!(
                 "  users          {generated} generated: {} (user {}) … {} (user {})",
                 generated_users::login(0),
                 generated_users::id(0),
                 generated_users::login(generated - 1),
                 generated_users::id(generated - 1)
-            );
-        }
-        let generated = emulator
-            .world()
-            .users
-            .iter()
-            .filter(|u| generated_users::index(u).is_some())
-            .count();
-        if generated > 0 {
-            println!(
-                "  users          {generated} generated: {} (user {}) … {} (user {})",
-                generated_users::login(0),
-                generated_users::id(0),
-                generated_users::login(generated - 1),
-                generated_users::id(generated - 1)
-            );
+            ));
         }
         for uri in &app.redirect_uris {
             lines.push(format!("  redirect URI   {uri} (any port on localhost)"));
