@@ -635,3 +635,102 @@ async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
         .count();
     assert_eq!(needs, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_racing_a_disconnect_leaves_no_live_token_on_postgres() {
+    let server = PgServer::start_with(PgOptions::fast());
+    let emulator = emu::start_with(
+        boxauth_emulator::EmulatorConfig {
+            keep_requests: 100,
+            ..Default::default()
+        }
+        .with_generated_users(1)
+        .unwrap(),
+    )
+    .await;
+    let (keys, _) = key("k1");
+    let vault = vault_on(
+        &emulator,
+        VaultStore::postgres(&server.url()).unwrap(),
+        keys,
+    );
+    vault.init().await.unwrap();
+    let pair = emu::user_pair(&emulator, 0).await;
+    let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
+    vault.import_token("alice", token).await.unwrap();
+    emulator.clock().advance(Duration::from_secs(3601));
+    // Box is slow: the refresh is answered after the disconnect has started, and the
+    // disconnect's revoke lands after the refresh's answer.
+    let slow = |ms| boxauth_emulator::Fault::Latency(Duration::from_millis(ms));
+    emulator.faults().script([slow(300), slow(600)]);
+    let auth = vault.auth("alice").unwrap();
+    let refresh = tokio::spawn(async move { auth.retrieve_token().await });
+    while emulator.faults().scripted() == 2 {
+        tokio::task::yield_now().await;
+    }
+    vault.disconnect("alice").await.unwrap();
+    let error = refresh.await.unwrap().unwrap_err();
+    assert_eq!(
+        error.storage_error_kind(),
+        Some(StorageErrorKind::LockLost),
+        "{error}"
+    );
+    assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
+    let revokes = emulator
+        .requests()
+        .iter()
+        .filter(|e| e.path.ends_with("/oauth2/revoke"))
+        .count();
+    assert_eq!(
+        revokes, 2,
+        "the disconnect's, and the refresh's own new token"
+    );
+    assert_eq!(
+        emulator.store_sizes().access_tokens,
+        0,
+        "no live access token"
+    );
+    assert_eq!(
+        vault.status("alice").await.unwrap(),
+        IdentityStatus::NotConnected
+    );
+}
+
+#[tokio::test]
+async fn an_identity_idle_59_days_is_kept_alive_by_the_sweeper_on_postgres() {
+    let server = PgServer::start_with(PgOptions::fast());
+    let emulator = emulator_with(1, 0).await;
+    let (keys, _) = key("k1");
+    let vault = vault_on(
+        &emulator,
+        VaultStore::postgres(&server.url()).unwrap(),
+        keys,
+    );
+    vault.init().await.unwrap();
+    let pair = emu::user_pair(&emulator, 0).await;
+    let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
+    vault.import_token("idle", token).await.unwrap();
+    let options = boxauth::SweepOptions::default().per_second(0.0);
+    let mut renewals = 0;
+    for _ in 0..59 {
+        emulator.clock().advance(Duration::from_secs(24 * 3600));
+        renewals += vault.sweep(&options).await.unwrap().refreshed;
+    }
+    // Every 30 days, give or take a tenth: once or twice in 59 days, never daily.
+    assert!(
+        (1..=2).contains(&renewals),
+        "{renewals} renewals in 59 days"
+    );
+    // Past the original refresh token's 60 days: the identity works.
+    emulator.clock().advance(Duration::from_secs(3 * 24 * 3600));
+    let auth = vault.auth("idle").unwrap();
+    assert_eq!(
+        BoxClient::from_shared(auth).users_me().await.unwrap().id,
+        generated_users::id(0)
+    );
+    assert_eq!(
+        emulator.stats().requests(Grant::RefreshToken),
+        renewals + 1,
+        "the renewals, then today's refresh"
+    );
+}
