@@ -1,33 +1,37 @@
 //! Many identities: a token vault ([`Vault`]'s docs state what it does and its protocol).
 
+mod auth;
+mod builder;
 mod connect;
 pub(crate) mod engine;
 mod identity;
 mod lru;
 mod seal;
+mod status;
 mod sweep;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use builder::VaultBuilder;
 pub use engine::{ReauthReason, VaultCounts};
 pub use seal::{KeyEnv, KeyFile, KeyProvider, KeySet, VaultKey};
+pub use status::{IdentityStatus, IdentitySummary, VaultEvent};
 pub use sweep::{SweepOptions, SweepReport};
 
 use crate::auth::jwt::{JwtAuth, JwtConfig};
 use crate::auth::{AuthOptions, Authentication, CachedAuth, CcgAuth, CcgConfig, OAuthConfig};
 use crate::authorization::{AuthorizationManager, RevokeAccessTokenArgs};
 use crate::error::{Error, Result, VaultError, VaultErrorKind};
-use crate::future::{BoxFuture, TokenFuture};
-use crate::network::NetworkSession;
-use crate::schemas::AccessToken;
-use crate::secret::{ClientSecret, Token};
+use crate::secret::ClientSecret;
 use crate::time::SharedTimeSource;
 use crate::token::StoredToken;
-use engine::{Engine, State};
+use auth::VaultAuth;
+use engine::Engine;
 use identity::{Cell, OAUTH, RowSource, RowStorage};
 use lru::Lru;
+use status::{Hook, status_of};
 
 /// The longest user key: an app's own user ID, an email address, a UUID.
 const MAX_USER_KEY: usize = 256;
@@ -124,77 +128,6 @@ impl VaultStore {
     }
 }
 
-/// What happened to an identity, for an app that tells its users (an email when a connection
-/// needs them again).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum VaultEvent {
-    /// A refresh stored new tokens.
-    Refreshed {
-        /// The identity.
-        user_key: String,
-    },
-    /// A refresh failed in a way that is not terminal (Box down or slow, a 429); it is tried
-    /// again later.
-    TransientFailure {
-        /// The identity.
-        user_key: String,
-        /// What went wrong.
-        error: Error,
-    },
-    /// The identity needs its user to connect again. Sent once, by the process that found it.
-    NeedsReauthorization {
-        /// The identity.
-        user_key: String,
-        /// Why.
-        reason: ReauthReason,
-    },
-    /// The identity was disconnected: its tokens revoked at Box and forgotten.
-    Revoked {
-        /// The identity.
-        user_key: String,
-    },
-}
-
-type Hook = Arc<dyn Fn(&VaultEvent) + Send + Sync>;
-
-/// Where an identity stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IdentityStatus {
-    /// Its tokens are usable.
-    Active {
-        /// When its refresh token was issued (by the connection, or the last refresh).
-        refreshed_at: SystemTime,
-        /// When its stored access token expires.
-        access_expires_at: SystemTime,
-    },
-    /// The user must connect again.
-    NeedsReauthorization {
-        /// Why.
-        reason: ReauthReason,
-        /// Since when.
-        since: SystemTime,
-    },
-    /// A disconnect started and did not finish (Box did not answer the revoke): run
-    /// [`Vault::disconnect`] again.
-    Disconnecting {
-        /// Since when.
-        since: SystemTime,
-    },
-    /// No identity is stored under this key.
-    NotConnected,
-}
-
-/// One identity in a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentitySummary {
-    /// The app's user key.
-    pub user_key: String,
-    /// Where it stands (never [`IdentityStatus::NotConnected`]).
-    pub status: IdentityStatus,
-}
-
 /// The settings every identity of a vault shares.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -260,132 +193,6 @@ impl Shared {
 #[derive(Clone)]
 struct Live {
     auth: Arc<dyn Authentication>,
-}
-
-/// Builds a [`Vault`].
-pub struct VaultBuilder {
-    app: VaultApp,
-    store: Option<VaultStore>,
-    keys: Option<KeySet>,
-    options: AuthOptions,
-    settings: Settings,
-    capacity: usize,
-    hook: Option<Hook>,
-}
-
-impl fmt::Debug for VaultBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VaultBuilder")
-            .field("store", &self.store)
-            .field("keys", &self.keys)
-            .field("settings", &self.settings)
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl VaultBuilder {
-    /// Keeps identities in `store` (default: memory).
-    pub fn store(mut self, store: VaultStore) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// Seals tokens with `keys` (required for an OAuth 2.0 app).
-    pub fn keys(mut self, keys: KeySet) -> Self {
-        self.keys = Some(keys);
-        self
-    }
-
-    /// The session, margin, back-off and clock every identity uses (as for any scheme).
-    pub fn options(mut self, options: AuthOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// At most this many identities live in memory (default 10,000); the least recently used
-    /// are forgotten and read from the store again on their next use.
-    pub fn capacity(mut self, identities: usize) -> Self {
-        self.capacity = identities.max(1);
-        self
-    }
-
-    /// A refresh token older than this is renewed by [`Vault::sweep`] (default 30 days, give or
-    /// take a tenth). Box's refresh tokens live 60 days; every renewal spends one, so not
-    /// daily.
-    pub fn keepalive_after(mut self, age: Duration) -> Self {
-        self.settings.keepalive_after = age;
-        self
-    }
-
-    /// How long a refresh's lease lasts if its holder stops (default 120 s). Must exceed the
-    /// fetch deadline: a holder never writes after others may have taken over.
-    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
-        self.settings.lease_ttl = ttl;
-        self
-    }
-
-    /// How long a refresh waits for Box before its outcome counts as unknown (default 60 s).
-    pub fn fetch_deadline(mut self, deadline: Duration) -> Self {
-        self.settings.fetch_deadline = deadline;
-        self
-    }
-
-    /// How long a connection's `state` stays good (default 10 minutes).
-    pub fn state_ttl(mut self, ttl: Duration) -> Self {
-        self.settings.state_ttl = ttl;
-        self
-    }
-
-    /// Called for every [`VaultEvent`], on the task where it happened: keep it quick (spawn what
-    /// is slow).
-    pub fn on_event(mut self, hook: impl Fn(&VaultEvent) + Send + Sync + 'static) -> Self {
-        self.hook = Some(Arc::new(hook));
-        self
-    }
-
-    /// The vault. Nothing is sent to the store or to Box yet.
-    pub fn build(self) -> Result<Vault> {
-        if self.settings.fetch_deadline >= self.settings.lease_ttl {
-            return Err(Error::config(format!(
-                "the fetch deadline ({} s) must be shorter than the lease ({} s): a refresh must \
-                 end before others may take its identity over",
-                self.settings.fetch_deadline.as_secs(),
-                self.settings.lease_ttl.as_secs()
-            )));
-        }
-        let keys = match (&self.app, self.keys) {
-            (_, Some(keys)) => keys,
-            (VaultApp::OAuth(_), None) => {
-                return Err(VaultError::new(
-                    VaultErrorKind::BadKey,
-                    "an OAuth 2.0 vault seals its users' tokens: give it a key set (VaultBuilder::keys; make a key with `boxauth vault keygen`)",
-                )
-                .into());
-            }
-            // Nothing is sealed for per-user JWT or CCG tokens.
-            (_, None) => KeySet::new(VaultKey::generate("ephemeral")?.0, [])?,
-        };
-        let session = self.options.session_or_default()?;
-        let shared = Arc::new(Shared {
-            engine: self.store.unwrap_or_else(VaultStore::memory).0,
-            keys,
-            clock: self.options.time_source.clone(),
-            settings: self.settings,
-            authorization: AuthorizationManager::new(session.clone()),
-            app: self.app,
-            hook: self.hook,
-        });
-        let mut options = self.options;
-        options.session = Some(session);
-        Ok(Vault {
-            inner: Arc::new(Inner {
-                shared,
-                options,
-                live: Mutex::new(Lru::new(self.capacity)),
-            }),
-        })
-    }
 }
 
 /// Many identities: a token vault for an app whose users each connect their own Box account.
@@ -492,26 +299,6 @@ fn check_user_key(user_key: &str) -> Result<()> {
 }
 
 impl Vault {
-    /// A vault for `app` (an [`OAuthConfig`], or a [`JwtConfig`] / [`CcgConfig`] for
-    /// [`as_user`](Self::as_user)).
-    pub fn builder(app: impl Into<VaultApp>) -> VaultBuilder {
-        VaultBuilder {
-            app: app.into(),
-            store: None,
-            keys: None,
-            options: AuthOptions::default(),
-            settings: Settings {
-                lease_ttl: Duration::from_secs(120),
-                fetch_deadline: Duration::from_secs(60),
-                lock_timeout: Duration::from_secs(180),
-                keepalive_after: Duration::from_secs(30 * 24 * 3600),
-                state_ttl: Duration::from_secs(600),
-            },
-            capacity: 10_000,
-            hook: None,
-        }
-    }
-
     /// Creates the store's schema, or upgrades it (PostgreSQL: versioned, one process at a time
     /// under an advisory lock). Run it once per deploy, or at start: it is cheap when done.
     pub async fn init(&self) -> Result<()> {
@@ -763,122 +550,5 @@ impl Vault {
     /// How many identities live in memory now.
     pub fn live_identities(&self) -> usize {
         self.live().len()
-    }
-}
-
-fn status_of(
-    state: State,
-    reason: Option<ReauthReason>,
-    refreshed_at: i64,
-    access_expires_at: i64,
-    updated_at: i64,
-) -> IdentityStatus {
-    match state {
-        State::Active => IdentityStatus::Active {
-            refreshed_at: from_millis(refreshed_at),
-            access_expires_at: from_millis(access_expires_at),
-        },
-        State::NeedsReauth => IdentityStatus::NeedsReauthorization {
-            reason: reason.unwrap_or(ReauthReason::RefusedByBox),
-            since: from_millis(updated_at),
-        },
-        State::Disconnecting => IdentityStatus::Disconnecting {
-            since: from_millis(updated_at),
-        },
-    }
-}
-
-/// One identity of a vault, as an [`Authentication`].
-struct VaultAuth {
-    auth: CachedAuth<RowSource>,
-    cell: Arc<Cell>,
-    vault: std::sync::Weak<Inner>,
-    user_key: String,
-}
-
-impl fmt::Debug for VaultAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VaultAuth")
-            .field("user_key", &self.user_key)
-            .finish_non_exhaustive()
-    }
-}
-
-impl VaultAuth {
-    /// A refusal, said as the vault recorded it (lost in flight is not the user's refusal).
-    fn explained(&self, error: Error) -> Error {
-        match (&error, self.cell.refused()) {
-            (Error::ReauthorizationRequired(_), Some(reason)) => {
-                match identity::needs_user(&self.user_key, reason) {
-                    Error::ReauthorizationRequired(typed) => {
-                        Error::ReauthorizationRequired(typed.with_source(error))
-                    }
-                    other => other,
-                }
-            }
-            _ => error,
-        }
-    }
-}
-
-impl Authentication for VaultAuth {
-    fn retrieve_token(&self) -> TokenFuture<'_> {
-        if let Some(token) = self.auth.cached_token() {
-            return TokenFuture::ready(Ok(token));
-        }
-        TokenFuture::boxed(async move {
-            self.auth
-                .retrieve_token()
-                .await
-                .map_err(|e| self.explained(e))
-        })
-    }
-
-    fn cached_token(&self) -> Option<Arc<StoredToken>> {
-        self.auth.cached_token()
-    }
-
-    fn refresh_token(&self) -> BoxFuture<'_, Result<Arc<StoredToken>>> {
-        Box::pin(async move {
-            self.auth
-                .refresh_token()
-                .await
-                .map_err(|e| self.explained(e))
-        })
-    }
-
-    /// Disconnects the identity ([`Vault::disconnect`]).
-    fn revoke_token(&self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            let inner = self
-                .vault
-                .upgrade()
-                .ok_or_else(|| Error::config("the vault this identity came from was dropped"))?;
-            Vault { inner }.disconnect(&self.user_key).await
-        })
-    }
-
-    fn downscope_token<'a>(
-        &'a self,
-        scopes: &'a [&'a str],
-        resource: Option<&'a str>,
-        shared_link: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<AccessToken>> {
-        self.auth.downscope_token(scopes, resource, shared_link)
-    }
-
-    fn invalidate_token(&self, rejected: &Token) {
-        self.auth.invalidate_token(rejected);
-    }
-
-    fn network_session(&self) -> &NetworkSession {
-        self.auth.network_session()
-    }
-
-    fn flush(
-        &self,
-        within: Duration,
-    ) -> BoxFuture<'_, std::result::Result<(), crate::token_manager::Unconfirmed>> {
-        self.auth.flush(within)
     }
 }
