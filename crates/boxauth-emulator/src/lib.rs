@@ -72,10 +72,11 @@ mod tokens;
 
 pub use clock::Clock;
 pub use config::{
-    AccessLevel, App, ConfigError, ConfigErrorKind, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN,
-    DEFAULT_APP_USER_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID,
-    DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID, DEFAULT_REDIRECT_URI, DEFAULT_SERVICE_ACCOUNT_ID,
-    EmulatorConfig, Enterprise, Grant, Item, ItemKind, Lifetimes, Role, ServerLimits, User, World,
+    AccessLevel, App, AppTokenSlot, AppTokens, ConfigError, ConfigErrorKind, DEFAULT_ADMIN_ID,
+    DEFAULT_ADMIN_LOGIN, DEFAULT_APP_USER_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+    DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID, DEFAULT_REDIRECT_URI,
+    DEFAULT_SERVICE_ACCOUNT_ID, EmulatorConfig, Enterprise, Grant, Item, ItemKind, Lifetimes, Role,
+    ServerLimits, User, World,
 };
 pub use errors::{BoxError, ErrorRow};
 pub use export::ExportedConfig;

@@ -3,6 +3,7 @@
 //! Authenticate to [Box](https://box.com) from Rust.
 //!
 //! - **Auth schemes** that hand out a valid token whenever you ask: [`DeveloperTokenAuth`],
+//!   [`AppTokenAuth`] (a primary and a secondary App Token, for Box View and limited-access apps),
 //!   [`OAuth`] (3-legged, with `state` checked), [`CcgAuth`] (Client Credentials Grant) and
 //!   [`JwtAuth`] (Box's app config JSON with its encrypted key), all behind one
 //!   [`Authentication`] trait, with downscoping and revoking.
@@ -61,6 +62,7 @@
 //! | scheme | config | refresh | notes |
 //! |---|---|---|---|
 //! | [`DeveloperTokenAuth`] | the token | none: a 401 gives [`Error::DeveloperTokenExpired`] | 60 minutes |
+//! | [`AppTokenAuth`] | [`AppTokenConfig`]: the primary and secondary App Tokens | none: a 401 moves to the secondary, then [`Error::AppTokensRefused`] | long-lived; replaceable at run time ([`AppTokenAuth::set_primary`]) |
 //! | [`OAuth`] | [`OAuthConfig`] | refresh token, rotated, stored before use | [`OAuth::authorize_url`], [`OAuth::complete_authorization`] |
 //! | [`CcgAuth`] | [`CcgConfig`] | a new client-credentials request | enterprise or user subject |
 //! | [`JwtAuth`] | [`JwtConfig`] | a new signed assertion | corrects for clock skew from Box's `Date` |
@@ -297,8 +299,9 @@ pub use auth::jwt::{
     DEFAULT_ASSERTION_LIFETIME, JwtAuth, JwtConfig, JwtSource, MAX_ASSERTION_LIFETIME,
 };
 pub use auth::{
-    AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CachedAuth, CcgAuth,
-    CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
+    AppTokenAuth, AppTokenConfig, AuthOptions, Authentication, AuthorizationRequest,
+    AuthorizeOptions, CachedAuth, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
+    OAuth, OAuthConfig, Subject,
 };
 pub use auth_config::{AuthConfig, AuthMethod, TokenStore, from_env};
 pub use authorization::{

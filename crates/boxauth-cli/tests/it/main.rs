@@ -2,6 +2,7 @@
 //! for the crate, not one per file).
 
 mod api_commands;
+mod app_tokens;
 mod closed_pipe;
 mod common;
 mod demo_and_polish;

@@ -19,6 +19,8 @@
 //! | `GET box-config` | the default app's JWT config in Box's format (`box_config.json`) |
 //! | `POST users`, `POST apps`, `POST items` | world edits ([`super::edits`]) |
 //! | `POST users/{id}/revoke-tokens` | revokes everything issued to act as the user |
+//! | `POST apps/{client_id}/app-tokens/{slot}/rotate` | a new App Token in `primary` or `secondary`: `{"token"}` |
+//! | `POST apps/{client_id}/app-tokens/{slot}/revoke` | the App Token in that slot stops working |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +37,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CONTROL_PREFIX, Live, RouterState, edits};
-use crate::config::{ConfigError, Grant};
+use crate::config::{AppTokenSlot, ConfigError, Grant};
 use crate::faults::Fault;
 
 /// The most faults one script may queue (the queue is refused past it, not truncated).
@@ -126,6 +128,10 @@ pub(crate) fn router() -> Router<RouterState> {
         .route(&path("apps"), post(add_app))
         .route(&path("items"), post(add_item))
         .route(&path("users/{id}/revoke-tokens"), post(revoke_user_tokens))
+        .route(
+            &path("apps/{client_id}/app-tokens/{slot}/{action}"),
+            post(app_token),
+        )
 }
 
 async fn health(_: Allowed, State(live): State<Arc<Live>>) -> Response {
@@ -327,4 +333,35 @@ async fn revoke_user_tokens(
         Ok(revoked) => axum::Json(json!({"revoked": revoked})).into_response(),
         Err(e) => problem(StatusCode::NOT_FOUND, "not_found", e.to_string()),
     }
+}
+
+async fn app_token(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    Path((client_id, slot, action)): Path<(String, String, String)>,
+) -> Result<Response, BadRequest> {
+    let slot = AppTokenSlot::parse(&slot).ok_or_else(|| {
+        bad_request(format!(
+            "{slot:?} is not an App Token: primary or secondary"
+        ))
+    })?;
+    let token = match action.as_str() {
+        "rotate" => Some(crate::tokens::random_key("", 32).to_string()),
+        "revoke" => None,
+        other => {
+            return Err(bad_request(format!(
+                "{other:?} is not an App Token action: rotate or revoke"
+            )));
+        }
+    };
+    if live.world().apps.iter().all(|a| a.client_id != client_id) {
+        return Ok(problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no app {client_id:?}"),
+        ));
+    }
+    live.set_app_token(&client_id, slot, token.clone())
+        .map_err(bad_request)?;
+    Ok(axum::Json(json!({"slot": slot.as_str(), "token": token})).into_response())
 }

@@ -70,7 +70,7 @@ pub(crate) async fn me(
         return response;
     };
     let now = state.now();
-    let Some(record) = state.store().access(token, now).cloned() else {
+    let Some(record) = state.bearer(token, now) else {
         return invalid_token();
     };
     if record.restricted_to.as_ref().is_some_and(|r| !r.is_empty()) {

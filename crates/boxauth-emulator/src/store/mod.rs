@@ -303,13 +303,19 @@ impl Store {
     pub(crate) fn issue_downscoped(
         &mut self,
         parent: &str,
+        subject: &AccessRecord,
         scopes: Arc<[String]>,
         restricted_to: Arc<[Restriction]>,
         now: Millis,
         ttls: Ttls,
     ) -> Option<(Key, Millis)> {
-        let (parent_key, parent_record) = self.access.get_key_value(parent)?;
-        let parent_key = parent_key.clone();
+        // The parent is a live access token of the store, or an App Token (not in the store:
+        // its children are revoked with it, `revoke_children`).
+        let (parent_key, parent_record) = match self.access.get_key_value(parent) {
+            Some((key, record)) => (key.clone(), record),
+            None if subject.expires_at == Millis::MAX => (Key::from(parent), subject),
+            None => return None,
+        };
         let expires_at = (now + ttls.access).min(parent_record.expires_at);
         let record = AccessRecord {
             grantee: Grantee::new(
@@ -326,11 +332,21 @@ impl Store {
         if let Some(family) = family.and_then(|id| self.families.get_mut(&id)) {
             family.access.push(token.clone());
         }
-        self.children
-            .entry(parent_key)
-            .or_default()
-            .push(token.clone());
+        let children = self.children.entry(parent_key).or_default();
+        // An App Token never expires, so the sweep never forgets its list: the children
+        // swept since are dropped from it whenever it doubles, which keeps it bounded by the
+        // live ones.
+        if children.len() >= 64 && children.len().is_power_of_two() {
+            let access = &self.access;
+            children.retain(|child| access.get(child).is_some());
+        }
+        children.push(token.clone());
         Some((token, expires_at))
+    }
+
+    /// Revokes the downscoped tokens made from `parent` (an App Token revoked or rotated).
+    pub(crate) fn revoke_children(&mut self, parent: &str) {
+        self.remove_access(parent);
     }
 
     /// The record of a live access token.
@@ -523,8 +539,10 @@ mod tests {
             .refresh(&pair.refresh_token, "c", 2, TTLS, &mut reused)
             .ok()
             .unwrap();
+        let subject = store.access(&pair.access_token, 2).cloned().unwrap();
         store.issue_downscoped(
             &pair.access_token,
+            &subject,
             Arc::from(vec![]),
             Arc::from(vec![]),
             3,

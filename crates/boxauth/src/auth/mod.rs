@@ -1,9 +1,11 @@
-//! The auth schemes, one trait: a developer token, OAuth 2.0, Client Credentials Grant, JWT.
+//! The auth schemes, one trait: a developer token, App Tokens, OAuth 2.0, Client Credentials
+//! Grant, JWT.
 //!
 //! Every scheme hands out tokens through the same token manager: cached,
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
+mod app_token;
 mod cached;
 mod ccg;
 mod developer_token;
@@ -13,6 +15,7 @@ pub(crate) mod oauth;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use app_token::{AppTokenAuth, AppTokenConfig};
 pub use cached::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};
 pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
