@@ -17,6 +17,9 @@
 //!   [`TimeSource`].
 //! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
 //!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
+//! - **Webhook signatures**: [`WebhookVerifier`] checks a Box webhook delivery (v2 signatures,
+//!   two keys, 10 minutes) and says why one fails ([`WebhookVerdict`]); with the `webhook-layer`
+//!   feature, `WebhookLayer` refuses bad deliveries with 403 before an axum handler runs.
 //! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
 //!   boxauth emulator, a proxy), timeouts, and retries on 429 (honouring `Retry-After`), 5xx and
 //!   transport failures, with exponential backoff and jitter.
@@ -292,6 +295,7 @@ mod token;
 mod token_manager;
 mod urls;
 mod vault;
+mod webhook;
 
 pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
@@ -330,6 +334,7 @@ pub use schemas::{
 };
 pub use secret::{
     Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, ConfigJson, Passphrase, Token,
+    WebhookKey,
 };
 pub use source::{FetchContext, TokenSource};
 #[cfg(feature = "redis")]
@@ -346,3 +351,8 @@ pub use vault::{
     SweepOptions, SweepReport, Vault, VaultApp, VaultBuilder, VaultCounts, VaultEvent, VaultKey,
     VaultStore,
 };
+pub use webhook::{
+    WEBHOOK_CLOCK_LEEWAY, WEBHOOK_MAX_AGE, WebhookKeySlot, WebhookVerdict, WebhookVerifier,
+};
+#[cfg(feature = "webhook-layer")]
+pub use webhook::{WebhookLayer, WebhookService};

@@ -73,6 +73,12 @@ secret_string! {
 }
 
 secret_string! {
+    /// A webhook signature key from the Developer Console (your app → Webhooks → Manage
+    /// signature keys): the primary or the secondary.
+    WebhookKey
+}
+
+secret_string! {
     /// A short-lived authorization code from the OAuth 2.0 redirect (`code`).
     AuthorizationCode
 }

@@ -24,3 +24,4 @@ mod token_file_shared_by_processes;
 mod token_store_confirm;
 mod token_store_redis;
 mod vault_commands;
+mod webhook_commands;

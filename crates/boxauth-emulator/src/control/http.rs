@@ -21,6 +21,7 @@
 //! | `POST users/{id}/revoke-tokens` | revokes everything issued to act as the user |
 //! | `POST apps/{client_id}/app-tokens/{slot}/rotate` | a new App Token in `primary` or `secondary`: `{"token"}` |
 //! | `POST apps/{client_id}/app-tokens/{slot}/revoke` | the App Token in that slot stops working |
+//! | `POST webhooks/send` `{"url", "primary_key", "secondary_key", "trigger", "body"}` | a signed webhook delivery POSTed to `url`: `{"status", "answer", "delivery_id", "timestamp"}` (502 when it could not be delivered) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -132,6 +133,7 @@ pub(crate) fn router() -> Router<RouterState> {
             &path("apps/{client_id}/app-tokens/{slot}/{action}"),
             post(app_token),
         )
+        .route(&path("webhooks/send"), post(send_webhook))
 }
 
 async fn health(_: Allowed, State(live): State<Arc<Live>>) -> Response {
@@ -364,4 +366,65 @@ async fn app_token(
     live.set_app_token(&client_id, slot, token.clone())
         .map_err(bad_request)?;
     Ok(axum::Json(json!({"slot": slot.as_str(), "token": token})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Delivery {
+    url: String,
+    #[serde(default)]
+    primary_key: Option<String>,
+    #[serde(default)]
+    secondary_key: Option<String>,
+    #[serde(default)]
+    trigger: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+async fn send_webhook(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    bytes: Bytes,
+) -> Result<Response, BadRequest> {
+    let Delivery {
+        url,
+        primary_key,
+        secondary_key,
+        trigger,
+        body: sent,
+    } = body(&bytes)?;
+    if primary_key.is_none() && secondary_key.is_none() {
+        return Err(bad_request("give primary_key, secondary_key or both"));
+    }
+    if !url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+        return Err(bad_request(format!(
+            "url {url:?} must be an http:// or https:// URL to deliver to"
+        )));
+    }
+    let delivery = crate::webhooks::WebhookDelivery {
+        url,
+        primary_key,
+        secondary_key,
+        trigger,
+        body: sent,
+    };
+    match crate::webhooks::send(&live, delivery).await {
+        Ok(outcome) => Ok(axum::Json(json!({
+            "status": outcome.status,
+            "answer": outcome.answer,
+            "delivery_id": outcome.delivery_id,
+            "timestamp": outcome.timestamp,
+        }))
+        .into_response()),
+        Err(e) => {
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(inner) = cause {
+                message.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            Ok(problem(StatusCode::BAD_GATEWAY, "delivery_failed", message))
+        }
+    }
 }

@@ -34,4 +34,5 @@ mod tls_trust;
 mod token_manager_rules;
 mod vault;
 mod vault_postgres;
+mod webhooks;
 mod wire_matches_python_sdk;
