@@ -333,8 +333,8 @@ pub use schemas::{
     FolderMini, Resource, ResourceScope, ResourceScopeScope,
 };
 pub use secret::{
-    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, ConfigJson, Passphrase, Token,
-    WebhookKey,
+    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, CodeVerifier, ConfigJson,
+    Passphrase, Token, WebhookKey,
 };
 pub use source::{FetchContext, TokenSource};
 #[cfg(feature = "redis")]

@@ -18,6 +18,7 @@ mod hostile_input;
 mod identity_precedence;
 mod login_environment;
 mod login_in_chromium;
+mod login_pkce;
 mod readme_walkthrough;
 mod token_commands;
 mod token_file_shared_by_processes;

@@ -152,7 +152,7 @@ impl Live {
         let mut store = state.store();
         let code = store.issue_code(grantee, now, state.ttls);
         let pair = store
-            .redeem_code(&code, &client.id, now, state.ttls, &mut false)
+            .redeem_code(&code, &client.id, None, now, state.ttls, &mut false)
             .map_err(|e| {
                 ConfigError::invalid(format!("the code was refused: {}", e.row().description))
             })?;

@@ -15,6 +15,7 @@ mod jwt_config_errors;
 mod middleware;
 mod no_secrets_in_debug_or_logs;
 mod one_clock_for_box_and_boxauth;
+mod pkce;
 mod private_key_formats;
 mod redis_cluster;
 mod redis_errors;
