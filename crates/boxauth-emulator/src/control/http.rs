@@ -21,6 +21,7 @@
 //! | `POST users/{id}/revoke-tokens` | revokes everything issued to act as the user |
 //! | `POST apps/{client_id}/app-tokens/{slot}/rotate` | a new App Token in `primary` or `secondary`: `{"token"}` |
 //! | `POST apps/{client_id}/app-tokens/{slot}/revoke` | the App Token in that slot stops working |
+//! | `POST apps/{client_id}/scopes` `{"scopes": [...]}` | the app's scopes from now on (tokens already issued keep theirs) |
 //! | `POST webhooks/send` `{"url", "primary_key", "secondary_key", "trigger", "body"}` | a signed webhook delivery POSTed to `url`: `{"status", "answer", "delivery_id", "timestamp"}` (502 when it could not be delivered) |
 
 use std::net::SocketAddr;
@@ -134,6 +135,7 @@ pub(crate) fn router() -> Router<RouterState> {
             post(app_token),
         )
         .route(&path("webhooks/send"), post(send_webhook))
+        .route(&path("apps/{client_id}/scopes"), post(app_scopes))
 }
 
 async fn health(_: Allowed, State(live): State<Arc<Live>>) -> Response {
@@ -427,4 +429,29 @@ async fn send_webhook(
             Ok(problem(StatusCode::BAD_GATEWAY, "delivery_failed", message))
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scopes {
+    scopes: Vec<String>,
+}
+
+async fn app_scopes(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    Path(client_id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, BadRequest> {
+    let Scopes { scopes } = body(&bytes)?;
+    if live.world().apps.iter().all(|a| a.client_id != client_id) {
+        return Ok(problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no app {client_id:?}"),
+        ));
+    }
+    live.set_app_scopes(&client_id, scopes.clone())
+        .map_err(bad_request)?;
+    Ok(axum::Json(json!({"client_id": client_id, "scopes": scopes})).into_response())
 }

@@ -179,6 +179,31 @@ impl Live {
 }
 
 impl Live {
+    /// See [`EmulatorHandle::set_app_scopes`].
+    pub(crate) fn set_app_scopes(
+        &self,
+        client_id: &str,
+        scopes: Vec<String>,
+    ) -> Result<(), ConfigError> {
+        if scopes
+            .iter()
+            .any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::invalid(
+                "a scope must be a word such as root_readwrite",
+            ));
+        }
+        self.edit_world(|world| {
+            let app = world
+                .apps
+                .iter_mut()
+                .find(|a| a.client_id == client_id)
+                .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
+            app.scopes = scopes;
+            Ok(())
+        })
+    }
+
     /// Puts `token` (or none) in `slot` of app `client_id`'s App Tokens, as the Developer
     /// Console's generate and revoke buttons do; what the old token was downscoped to dies with
     /// it. Returns the old token.
@@ -277,6 +302,13 @@ impl EmulatorHandle {
         user_id: &str,
     ) -> Result<boxauth::AccessToken, ConfigError> {
         self.live.issue_user_tokens(client_id, user_id)
+    }
+
+    /// Sets app `client_id`'s application scopes, as an admin does in the Developer Console:
+    /// tokens issued from now on carry them; tokens already issued keep the scopes they were
+    /// issued with (a `403 insufficient_scope` until they are replaced).
+    pub fn set_app_scopes(&self, client_id: &str, scopes: Vec<String>) -> Result<(), ConfigError> {
+        self.live.set_app_scopes(client_id, scopes)
     }
 
     /// Generates a new App Token in `slot` of app `client_id` (the Developer Console's

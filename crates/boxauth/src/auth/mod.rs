@@ -79,6 +79,15 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     /// so the next [`retrieve_token`](Self::retrieve_token) gets a new one.
     fn invalidate_token(&self, rejected: &Token);
 
+    /// An API call was answered `403 insufficient_scope` for `rejected`: drop it, if a new
+    /// token may carry scopes the app gained since (JWT and CCG), once (`[insufficient-scope]`
+    /// on [`CachedAuth`]). Returns whether it was dropped, so the call is worth sending again
+    /// with a new token. Default: no.
+    fn invalidate_for_scope(&self, rejected: &Token) -> bool {
+        let _ = rejected;
+        false
+    }
+
     /// The session (URLs, retries, headers) this auth talks through.
     fn network_session(&self) -> &NetworkSession;
 

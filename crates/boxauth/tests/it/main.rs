@@ -10,6 +10,7 @@ mod error_shapes;
 mod examples_run_against_the_emulator;
 mod fleet;
 mod hostile_input;
+mod insufficient_scope;
 mod jwt_clock_skew;
 mod jwt_config_errors;
 mod middleware;

@@ -54,6 +54,10 @@ fn refused_for_clock(error: &ApiError) -> bool {
 }
 
 impl TokenSource for JwtSource {
+    fn scopes_follow_the_app(&self) -> bool {
+        true
+    }
+
     fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
         Box::pin(async move {
             let now = unix_seconds(context.now());
