@@ -303,7 +303,7 @@ pub use auth::jwt::{
     DEFAULT_ASSERTION_LIFETIME, JwtAuth, JwtConfig, JwtSource, MAX_ASSERTION_LIFETIME,
 };
 pub use auth::{
-    AppTokenAuth, AppTokenConfig, AuthOptions, Authentication, AuthorizationRequest,
+    ActorToken, AppTokenAuth, AppTokenConfig, AuthOptions, Authentication, AuthorizationRequest,
     AuthorizeOptions, CachedAuth, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
     OAuth, OAuthConfig, Subject,
 };

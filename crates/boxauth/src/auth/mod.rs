@@ -5,6 +5,7 @@
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
+mod annotator;
 mod app_token;
 mod cached;
 mod ccg;
@@ -15,6 +16,7 @@ pub(crate) mod oauth;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use annotator::ActorToken;
 pub use app_token::{AppTokenAuth, AppTokenConfig};
 pub use cached::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};

@@ -2,6 +2,7 @@
 //! for the crate, not one per file).
 
 mod access_token_parsing;
+mod annotator_tokens;
 mod app_token;
 mod auth_config_and_from_env;
 mod common;

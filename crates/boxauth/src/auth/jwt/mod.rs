@@ -1,6 +1,6 @@
 //! Box JWT auth: an app signs a short-lived assertion with its RSA private key.
 
-mod assertion;
+pub(crate) mod assertion;
 mod config;
 /// The RSA private key: every PEM format Box and OpenSSL write, parsed once.
 pub(crate) mod key;
