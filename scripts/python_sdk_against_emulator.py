@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Box's official Python SDK (PyPI `boxsdk` 10.x, module `box_sdk_gen`), unmodified, against the
 boxauth emulator: client credentials, JWT with the exported box_config.json, OAuth 2.0 with a code
-obtained through the consent form, refresh, downscope, revoke.
+obtained through the consent form, refresh, downscope, revoke; webhook deliveries the emulator
+signs validate with the SDK's `WebhookManager.validate_message`, and deliveries signed as Box's
+documentation describes (HMAC-SHA256 here) verify with `boxauth webhook verify`.
 
 Usage: python3 scripts/python_sdk_against_emulator.py path/to/boxauth
 Needs `boxsdk[jwt]` installed (scripts/test installs it in a venv). Exits non-zero on the first
 failure, saying which step failed.
 """
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
+import threading
 import re
 import signal
 import subprocess
@@ -21,6 +28,7 @@ from box_sdk_gen import (
     BaseUrls, BoxAPIError, BoxCCGAuth, BoxClient, BoxJWTAuth, BoxOAuth, CCGConfig,
     GetAuthorizeUrlOptions, JWTConfig, NetworkSession, OAuthConfig,
 )
+from box_sdk_gen.managers.webhooks import WebhooksManager
 
 STEPS = []
 
@@ -73,6 +81,7 @@ def main(binary):
         process, base = start_emulator(binary, export_dir)
         try:
             run(base, export_dir)
+            webhooks(binary, base)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -152,6 +161,65 @@ def run(base, export_dir):
     answer = requests.post(f'{base}/oauth2/token', files={k: (None, v) for k, v in form.items()})
     check(answer.status_code == 200 and answer.request.headers['Content-Type'].startswith('multipart/form-data'),
           'requests (not the SDK): a multipart/form-data token request', f'{answer.status_code} {answer.text[:200]}')
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook endpoint that keeps what it was sent."""
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        Receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def webhooks(binary, base):
+    server = http.server.HTTPServer(('127.0.0.1', 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}/box/webhook'
+    primary, secondary = 'PrimaryKeyOfTheApp0123456789abcd', 'SecondaryKeyOfTheApp0123456789ab'
+    try:
+        def deliver(**keys):
+            answer = requests.post(f'{base}/__emulator/webhooks/send', json={'url': url, **keys})
+            if answer.status_code != 200 or answer.json()['status'] != 200:
+                fail('the emulator sends a webhook delivery', answer.text)
+            return Receiver.received[-1]
+
+        headers, body = deliver(primary_key=primary, secondary_key=secondary)
+        text = body.decode('utf-8')
+        check(WebhooksManager.validate_message(text, headers, primary, secondary_key=secondary),
+              'webhooks: an emulator delivery validates with the SDK (both keys)')
+        check(WebhooksManager.validate_message(text, headers, 'not-the-primary', secondary_key=secondary),
+              'webhooks: ... with the secondary key alone')
+        check(not WebhooksManager.validate_message(text, headers, secondary, secondary_key=primary),
+              'webhooks: swapped keys are refused by the SDK too')
+        check(not WebhooksManager.validate_message(text.replace('FILE', 'FOLDER'), headers, primary),
+              'webhooks: a tampered body is refused by the SDK too')
+        headers, body = deliver(secondary_key=secondary, trigger='FOLDER.CREATED')
+        check(WebhooksManager.validate_message(body.decode('utf-8'), headers, 'rotated', secondary_key=secondary),
+              'webhooks: a delivery signed with the secondary only validates with the SDK')
+    finally:
+        server.shutdown()
+
+    # The other way: signed here as Box's documentation describes, checked by boxauth.
+    body = b'{"type":"webhook_event","trigger":"FILE.UPLOADED","source":{"id":"1","type":"file"}}'
+    import datetime
+    timestamp = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=-7))).replace(microsecond=0).isoformat()
+    signature = base64.b64encode(hmac.new(primary.encode(), body + timestamp.encode(), hashlib.sha256).digest()).decode()
+    request = (f'POST /box/webhook HTTP/1.1\r\nBOX-DELIVERY-TIMESTAMP: {timestamp}\r\n'
+               f'BOX-SIGNATURE-ALGORITHM: HmacSHA256\r\nBOX-SIGNATURE-PRIMARY: {signature}\r\n'
+               f'BOX-SIGNATURE-VERSION: 1\r\n\r\n').encode() + body
+    verify = [binary, 'webhook', 'verify', '--primary-key', primary]
+    answer = subprocess.run(verify, input=request, capture_output=True)
+    check(answer.returncode == 0 and b'primary' in answer.stdout,
+          'webhooks: a delivery signed as Box documents verifies with boxauth', answer.stderr)
+    answer = subprocess.run(verify, input=request.replace(b'UPLOADED', b'DOWNLOADED'), capture_output=True)
+    check(answer.returncode == 1 and b'bad signature' in answer.stderr,
+          'webhooks: boxauth refuses it tampered', answer.stderr)
 
 
 if __name__ == '__main__':

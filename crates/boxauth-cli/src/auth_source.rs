@@ -18,7 +18,7 @@ pub use precedence::{Acting, Level, Source};
 #[command(
     next_help_heading = "Auth source (one of; default: BOX_* variables, else the current environment)"
 )]
-#[command(group(ArgGroup::new("source").args(["developer_token", "jwt_config", "ccg", "oauth"])))]
+#[command(group(ArgGroup::new("source").args(["developer_token", "app_token", "jwt_config", "ccg", "oauth"])))]
 pub struct AuthSource {
     /// A developer token (60 minutes, from the Developer Console; BOX_DEVELOPER_TOKEN without
     /// this flag).
@@ -28,6 +28,25 @@ pub struct AuthSource {
         value_parser = crate::secret::<boxauth::Token>
     )]
     pub developer_token: Option<boxauth::Token>,
+
+    /// An App Token (Box View and other limited-access apps, from the Developer Console's App
+    /// Tokens; BOX_APP_TOKEN without this flag).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        value_parser = crate::secret::<boxauth::Token>
+    )]
+    pub app_token: Option<boxauth::Token>,
+
+    /// The secondary App Token, used once Box refuses the primary (BOX_APP_TOKEN_SECONDARY
+    /// without --app-token).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        requires = "app_token",
+        value_parser = crate::secret::<boxauth::Token>
+    )]
+    pub app_token_secondary: Option<boxauth::Token>,
 
     /// Box's JWT app config file (config.json from the Developer Console); - reads it from
     /// standard input.
@@ -100,13 +119,19 @@ fn required(value: Option<String>, flag: &str, source: &str) -> boxauth::Result<
 impl AuthSource {
     /// Whether an auth method was given on the command line.
     pub fn given(&self) -> bool {
-        self.developer_token.is_some() || self.jwt_config.is_some() || self.ccg || self.oauth
+        self.developer_token.is_some()
+            || self.app_token.is_some()
+            || self.jwt_config.is_some()
+            || self.ccg
+            || self.oauth
     }
 
     /// The method flag given, as typed.
     fn flag(&self) -> &'static str {
         if self.developer_token.is_some() {
             "--developer-token"
+        } else if self.app_token.is_some() {
+            "--app-token"
         } else if self.jwt_config.is_some() {
             "--jwt-config"
         } else if self.ccg {
@@ -140,6 +165,12 @@ impl AuthSource {
                 token: token.clone(),
                 client_id: self.client_id(),
                 client_secret: self.client_secret(),
+            });
+        }
+        if let Some(primary) = &self.app_token {
+            return Ok(AuthMethod::AppToken {
+                primary_token: primary.clone(),
+                secondary_token: self.app_token_secondary.clone(),
             });
         }
         if let Some(path) = &self.jwt_config {
@@ -209,7 +240,8 @@ impl AuthSource {
             });
         }
         Err(boxauth::Error::config(
-            "give one auth method: --jwt-config FILE, --ccg …, --oauth … or --developer-token T",
+            "give one auth method: --jwt-config FILE, --ccg …, --oauth …, --developer-token T or \
+             --app-token T",
         ))
     }
 

@@ -4,6 +4,7 @@
 mod exec;
 mod health;
 mod ready;
+mod send_webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,7 +31,9 @@ Control API (loopback peers only unless --allow-remote-control), under /__emulat
   GET health, stats, requests, clock, world, box-config
   POST clock/advance {\"seconds\": N}, clock/offset {\"seconds\": N}, reset,
        faults/script {\"faults\": [\"503\"]}, faults/rate {\"rate\": R, \"faults\": [..]}, faults/clear,
-       users, apps, items (config-file entries as JSON), users/ID/revoke-tokens")]
+       users, apps, items (config-file entries as JSON), users/ID/revoke-tokens,
+       apps/CLIENT_ID/app-tokens/{primary|secondary}/{rotate|revoke},
+       webhooks/send {\"url\": U, \"primary_key\": K, \"secondary_key\": K}")]
 #[command(args_conflicts_with_subcommands = false)]
 pub struct EmulatorCommand {
     #[command(subcommand)]
@@ -137,6 +140,11 @@ enum Action {
         )]
         command: Vec<std::ffi::OsString>,
     },
+    /// Ask the running emulator at --url to POST a signed webhook delivery to --to, as Box
+    /// delivers events (POST /__emulator/webhooks/send), and print what the receiver answered.
+    #[command(after_help = "Example:
+  boxauth emulator send-webhook --to http://127.0.0.1:3000/box/webhook --primary-key \"$PRIMARY\"")]
+    SendWebhook(send_webhook::SendWebhook),
     /// Exit 0 when the emulator at URL answers GET /__emulator/health with 200, else 1 (a
     /// container's HEALTHCHECK: the image has no curl).
     Health {
@@ -150,6 +158,7 @@ impl EmulatorCommand {
     pub async fn run(self, verbose: bool) -> boxauth::Result<()> {
         let exec = match &self.action {
             Some(Action::Health { url }) => return health::check(url),
+            Some(Action::SendWebhook(send)) => return send.run().await,
             Some(Action::Exec { command }) => Some(command.clone()),
             None => None,
         };

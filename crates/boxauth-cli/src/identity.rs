@@ -14,6 +14,14 @@ pub fn same(a: &AuthMethod, b: &AuthMethod) -> bool {
             AuthMethod::DeveloperToken { token: a, .. },
             AuthMethod::DeveloperToken { token: b, .. },
         ) => a.secret() == b.secret(),
+        (
+            AuthMethod::AppToken {
+                primary_token: a, ..
+            },
+            AuthMethod::AppToken {
+                primary_token: b, ..
+            },
+        ) => a.secret() == b.secret(),
         (AuthMethod::Oauth { .. }, AuthMethod::Oauth { .. }) => false,
         _ => matches!((a.identity(), b.identity()), (Ok(a), Ok(b)) if a == b),
     }
@@ -59,6 +67,10 @@ pub fn describe(method: &AuthMethod, source: &Source) -> Value {
         AuthMethod::Oauth { client_id, .. } => (
             Some(client_id.clone()),
             json!({"type": "user", "note": "the user who logged in (known to Box only)"}),
+        ),
+        AuthMethod::AppToken { .. } => (
+            None,
+            json!({"type": "user", "note": "the app's service account (known to Box only)"}),
         ),
         _ => (None, Value::Null),
     };

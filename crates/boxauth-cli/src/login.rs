@@ -228,7 +228,11 @@ impl LoginCommand {
             OAuthConfig::new(client_id.as_str(), client_secret.clone()),
             options,
         )?;
-        let mut options = AuthorizeOptions::default().redirect_uri(redirect_uri.clone());
+        // PKCE (S256), as the Box CLI's login does: a code taken from the redirect is useless
+        // without the verifier this process keeps.
+        let mut options = AuthorizeOptions::default()
+            .redirect_uri(redirect_uri.clone())
+            .pkce();
         if let Some(scope) = &self.scope {
             options = options.scope(scope.clone());
         }
@@ -356,7 +360,9 @@ impl Completion for OAuthCompletion<'_> {
                     .complete_authorization(self.request, callback)
                     .await?;
             } else {
-                self.oauth.exchange_code(callback).await?;
+                self.oauth
+                    .exchange_code_with_verifier(callback, self.request.code_verifier())
+                    .await?;
             }
             let me = BoxClient::new(self.oauth.clone()).users_me().await?;
             Ok(me.login.unwrap_or(me.id))

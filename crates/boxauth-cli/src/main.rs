@@ -18,6 +18,7 @@ mod output;
 mod style;
 mod token;
 mod vault_cmd;
+mod webhook_cmd;
 
 use std::process::ExitCode;
 
@@ -66,6 +67,8 @@ enum Command {
     Emulator(emulator::EmulatorCommand),
     /// Keep the Box tokens of many users (your app's), sealed in PostgreSQL.
     Vault(vault_cmd::VaultCommand),
+    /// Check Box webhook deliveries' signatures.
+    Webhook(webhook_cmd::WebhookCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  boxauth completions bash > ~/.local/share/bash-completion/completions/boxauth"
@@ -132,6 +135,7 @@ async fn main() -> ExitCode {
         Command::Api(command) => command.run(&out).await,
         Command::Emulator(command) => command.run(cli.verbose).await,
         Command::Vault(command) => command.run(&out).await,
+        Command::Webhook(command) => command.run(),
         Command::Completions { shell } => {
             // Written whole by stdout_line: clap_complete panics when its writer fails.
             let mut script = Vec::new();

@@ -115,6 +115,10 @@ fn is_developer_token(acting: &Acting) -> bool {
     matches!(acting.config.method, AuthMethod::DeveloperToken { .. })
 }
 
+fn is_app_token(acting: &Acting) -> bool {
+    matches!(acting.config.method, AuthMethod::AppToken { .. })
+}
+
 /// `GET /2.0/users/me` with the token (and the environment's `As-User`): whose it is, and
 /// whether Box takes it.
 async fn users_me(acting: &Acting) -> boxauth::Result<User> {
@@ -156,6 +160,17 @@ fn print_token(
         )
         .with_source(e)
     })?;
+    if is_app_token(acting) && token.restricted_to.is_none() {
+        value["expires_in"] = Value::Null;
+        value["expires_at"] = Value::Null;
+        value["expiry"] = json!(
+            "unknown: an App Token lasts until it is revoked or rotated (or an expiry chosen in \
+             the Developer Console, which Box does not tell)"
+        );
+        let primary = matches!(&acting.config.method, AuthMethod::AppToken { primary_token, .. }
+            if primary_token.secret() == token.access_token.secret());
+        value["app_token"] = json!(if primary { "primary" } else { "secondary" });
+    }
     if is_developer_token(acting) && token.restricted_to.is_none() {
         value["expires_in"] = Value::Null;
         value["expires_at"] = Value::Null;
@@ -214,10 +229,16 @@ impl TokenCommand {
                 let acting = get.common.resolve(out)?;
                 asking("POST", acting.auth.network_session().urls().token_url());
                 let token = acting.auth.retrieve_token().await?;
-                let check = get.check || (is_developer_token(&acting) && !get.no_check);
-                let user = match check {
-                    true => Some(users_me(&acting).await.map_err(refused_developer_token)?),
-                    false => None,
+                // A fixed token is checked with Box by default: a refused App Token moves to
+                // the secondary, which is then the one printed.
+                let check = get.check
+                    || ((is_developer_token(&acting) || is_app_token(&acting)) && !get.no_check);
+                let (token, user) = match check {
+                    true => {
+                        let user = users_me(&acting).await.map_err(refused_developer_token)?;
+                        (acting.auth.retrieve_token().await?, Some(user))
+                    }
+                    false => (token, None),
                 };
                 let printed = print_token(&token, &acting, user.as_ref(), get.common.json, out);
                 // Confirmed even when stdout is closed: the token must not leave with us.

@@ -67,6 +67,10 @@ pub enum BoxError {
     ActorTokenInvalid,
     /// Token exchange: a scope the subject token does not hold (401 per Box's spec).
     ScopeNotHeld,
+    /// PKCE: the code was issued for a `code_challenge` and no `code_verifier` came with it.
+    CodeVerifierMissing,
+    /// PKCE: the `code_verifier` does not match the code's `code_challenge`.
+    CodeVerifierInvalid,
 }
 
 /// One row of the table.
@@ -130,6 +134,8 @@ impl BoxError {
             SubjectTokenInvalid =>     row(400, "invalid_grant", "The subject token is invalid", 'I'),
             ActorTokenInvalid =>       row(400, "invalid_grant", "Please check the actor token", 'I'),
             ScopeNotHeld =>            row(401, "invalid_grant", "The subject token does not hold all the requested scopes", 'I'),
+            CodeVerifierMissing =>     row(400, "invalid_grant", "The code_verifier is missing: the authorization request sent a code_challenge", 'I'),
+            CodeVerifierInvalid =>     row(400, "invalid_grant", "The code_verifier does not match the code_challenge", 'I'),
         }
     }
 
@@ -163,6 +169,8 @@ impl BoxError {
         Self::SubjectTokenInvalid,
         Self::ActorTokenInvalid,
         Self::ScopeNotHeld,
+        Self::CodeVerifierMissing,
+        Self::CodeVerifierInvalid,
     ];
 }
 

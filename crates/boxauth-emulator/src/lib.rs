@@ -11,6 +11,9 @@
 //! | `POST /oauth2/revoke` | revoke an access or refresh token: the whole pair dies |
 //! | `GET /2.0/users/me` | who a token acts as (`As-User` where Box allows it) |
 //!
+//! It also sends signed webhook deliveries to a URL of yours
+//! ([`EmulatorHandle::send_webhook`], `POST /__emulator/webhooks/send`), as Box does.
+//!
 //! Box's rules, all enforced: codes live 30 s and work once (a replay revokes what the code
 //! issued); refresh tokens live 60 days, work once and rotate (reusing a spent one revokes its
 //! family); JWT assertions are RS256/RS384/RS512 only, signed with a registered key, with Box's
@@ -69,13 +72,15 @@ mod state;
 mod store;
 mod tls;
 mod tokens;
+mod webhooks;
 
 pub use clock::Clock;
 pub use config::{
-    AccessLevel, App, ConfigError, ConfigErrorKind, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN,
-    DEFAULT_APP_USER_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID,
-    DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID, DEFAULT_REDIRECT_URI, DEFAULT_SERVICE_ACCOUNT_ID,
-    EmulatorConfig, Enterprise, Grant, Item, ItemKind, Lifetimes, Role, ServerLimits, User, World,
+    AccessLevel, App, AppTokenSlot, AppTokens, ConfigError, ConfigErrorKind, DEFAULT_ADMIN_ID,
+    DEFAULT_ADMIN_LOGIN, DEFAULT_APP_USER_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+    DEFAULT_ENTERPRISE_ID, DEFAULT_KEY_ID, DEFAULT_MANAGED_USER_ID, DEFAULT_REDIRECT_URI,
+    DEFAULT_SERVICE_ACCOUNT_ID, EmulatorConfig, Enterprise, Grant, Item, ItemKind, Lifetimes, Role,
+    ServerLimits, User, World,
 };
 pub use errors::{BoxError, ErrorRow};
 pub use export::ExportedConfig;
@@ -86,3 +91,4 @@ pub use server::{Emulator, EmulatorHandle, StartError};
 pub use state::StatsSnapshot;
 pub use store::StoreSizes;
 pub use tls::{TLS_NAMES, TlsError};
+pub use webhooks::{DeliveryOutcome, WebhookDelivery};

@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use crate::clock::Clock;
 use crate::config::{App, EmulatorConfig, Grant, Item, ItemKind, Lifetimes, User, World};
 use crate::errors::BoxError;
-use crate::store::{Grantee, Millis, Store, StoreSizes, Ttls};
+use crate::store::{AccessRecord, Grantee, Millis, Store, StoreSizes, Ttls};
 use crate::tokens::random_bytes;
 
 /// An app as the token endpoint sees it: its secret only as a salted SHA-256.
@@ -46,6 +46,8 @@ pub(crate) struct AppState {
     pub(crate) log: Arc<crate::request_log::RequestLog>,
     /// The consent pages' CSRF tokens.
     pub(crate) consent_tokens: Arc<crate::routes::consent_tokens::ConsentTokens>,
+    /// Every app's App Tokens: the app's index in `World::apps`.
+    app_tokens: HashMap<String, usize>,
 }
 
 fn secret_hash(salt: &[u8; 16], secret: &str) -> [u8; 32] {
@@ -152,7 +154,19 @@ impl AppState {
             .iter()
             .flat_map(|app| app.cors_origins.iter().cloned())
             .collect();
+        let app_tokens = world
+            .apps
+            .iter()
+            .enumerate()
+            .flat_map(|(index, app)| {
+                [&app.app_tokens.primary, &app.app_tokens.secondary]
+                    .into_iter()
+                    .flatten()
+                    .map(move |token| (token.clone(), index))
+            })
+            .collect();
         Self {
+            app_tokens,
             log: shared.log,
             consent_tokens: shared.consent_tokens,
             cors_origins,
@@ -243,6 +257,22 @@ impl AppState {
         let grantee = Grantee::new(client.id.clone(), Arc::from(user_id), client.scopes.clone());
         grantees.insert(user_id.to_owned(), grantee.clone());
         grantee
+    }
+
+    /// What a bearer token on the API stands for: a live access token of the store, or an App
+    /// Token (its app's service account, unrestricted, until it is revoked or rotated).
+    pub(crate) fn bearer(&self, token: &str, now: Millis) -> Option<AccessRecord> {
+        if let Some(record) = self.store().access(token, now) {
+            return Some(record.clone());
+        }
+        let app = &self.world.apps[*self.app_tokens.get(token)?];
+        let client = self.clients.get(&app.client_id)?;
+        Some(AccessRecord {
+            grantee: self.server_grantee(client, &app.service_account_id),
+            expires_at: Millis::MAX,
+            family: None,
+            restricted_to: None,
+        })
     }
 
     /// The client with this ID, without checking a secret (token exchange, consent page).

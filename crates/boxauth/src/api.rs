@@ -93,6 +93,15 @@ impl BoxClient {
                 let fresh = self.auth.retrieve_token().await?;
                 self.get(path, &fresh).await
             }
+            // `[insufficient-scope]`: the app may have gained the scope since this token.
+            Err(Error::Api(api))
+                if api.status == 403
+                    && api.is("insufficient_scope")
+                    && self.auth.invalidate_for_scope(&token.access_token) =>
+            {
+                let fresh = self.auth.retrieve_token().await?;
+                self.get(path, &fresh).await
+            }
             outcome => outcome,
         }
     }

@@ -3,6 +3,7 @@
 //! Authenticate to [Box](https://box.com) from Rust.
 //!
 //! - **Auth schemes** that hand out a valid token whenever you ask: [`DeveloperTokenAuth`],
+//!   [`AppTokenAuth`] (a primary and a secondary App Token, for Box View and limited-access apps),
 //!   [`OAuth`] (3-legged, with `state` checked), [`CcgAuth`] (Client Credentials Grant) and
 //!   [`JwtAuth`] (Box's app config JSON with its encrypted key), all behind one
 //!   [`Authentication`] trait, with downscoping and revoking.
@@ -16,6 +17,9 @@
 //!   [`TimeSource`].
 //! - [`AuthorizationManager`]: the four operations of Box's official SDKs over Box's OAuth 2.0
 //!   endpoints, with every argument typed and the same bytes on the wire as Box's Python SDK.
+//! - **Webhook signatures**: [`WebhookVerifier`] checks a Box webhook delivery (v2 signatures,
+//!   two keys, 10 minutes) and says why one fails ([`WebhookVerdict`]); with the `webhook-layer`
+//!   feature, `WebhookLayer` refuses bad deliveries with 403 before an axum handler runs.
 //! - [`NetworkSession`]: one connection pool, [`BoxUrls`] to point everything at another host (the
 //!   boxauth emulator, a proxy), timeouts, and retries on 429 (honouring `Retry-After`), 5xx and
 //!   transport failures, with exponential backoff and jitter.
@@ -61,6 +65,7 @@
 //! | scheme | config | refresh | notes |
 //! |---|---|---|---|
 //! | [`DeveloperTokenAuth`] | the token | none: a 401 gives [`Error::DeveloperTokenExpired`] | 60 minutes |
+//! | [`AppTokenAuth`] | [`AppTokenConfig`]: the primary and secondary App Tokens | none: a 401 moves to the secondary, then [`Error::AppTokensRefused`] | long-lived; replaceable at run time ([`AppTokenAuth::set_primary`]) |
 //! | [`OAuth`] | [`OAuthConfig`] | refresh token, rotated, stored before use | [`OAuth::authorize_url`], [`OAuth::complete_authorization`] |
 //! | [`CcgAuth`] | [`CcgConfig`] | a new client-credentials request | enterprise or user subject |
 //! | [`JwtAuth`] | [`JwtConfig`] | a new signed assertion | corrects for clock skew from Box's `Date` |
@@ -290,6 +295,7 @@ mod token;
 mod token_manager;
 mod urls;
 mod vault;
+mod webhook;
 
 pub use api::{BoxClient, User};
 pub use auth::jwt::key::{JwtAlgorithm, PrivateKey};
@@ -297,8 +303,9 @@ pub use auth::jwt::{
     DEFAULT_ASSERTION_LIFETIME, JwtAuth, JwtConfig, JwtSource, MAX_ASSERTION_LIFETIME,
 };
 pub use auth::{
-    AuthOptions, Authentication, AuthorizationRequest, AuthorizeOptions, CachedAuth, CcgAuth,
-    CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
+    ActorToken, AppTokenAuth, AppTokenConfig, AuthOptions, Authentication, AuthorizationRequest,
+    AuthorizeOptions, CachedAuth, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
+    OAuth, OAuthConfig, Subject,
 };
 pub use auth_config::{AuthConfig, AuthMethod, TokenStore, from_env};
 pub use authorization::{
@@ -326,7 +333,8 @@ pub use schemas::{
     FolderMini, Resource, ResourceScope, ResourceScopeScope,
 };
 pub use secret::{
-    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, ConfigJson, Passphrase, Token,
+    Assertion, AuthorizationCode, AuthorizationHeader, ClientSecret, CodeVerifier, ConfigJson,
+    Passphrase, Token, WebhookKey,
 };
 pub use source::{FetchContext, TokenSource};
 #[cfg(feature = "redis")]
@@ -343,3 +351,8 @@ pub use vault::{
     SweepOptions, SweepReport, Vault, VaultApp, VaultBuilder, VaultCounts, VaultEvent, VaultKey,
     VaultStore,
 };
+pub use webhook::{
+    WEBHOOK_CLOCK_LEEWAY, WEBHOOK_MAX_AGE, WebhookKeySlot, WebhookVerdict, WebhookVerifier,
+};
+#[cfg(feature = "webhook-layer")]
+pub use webhook::{WebhookLayer, WebhookService};

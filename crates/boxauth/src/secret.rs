@@ -73,6 +73,18 @@ secret_string! {
 }
 
 secret_string! {
+    /// A webhook signature key from the Developer Console (your app → Webhooks → Manage
+    /// signature keys): the primary or the secondary.
+    WebhookKey
+}
+
+secret_string! {
+    /// A PKCE `code_verifier` (RFC 7636): the secret whose SHA-256 the authorization URL's
+    /// `code_challenge` carries, sent with the code exchange.
+    CodeVerifier
+}
+
+secret_string! {
     /// A short-lived authorization code from the OAuth 2.0 redirect (`code`).
     AuthorizationCode
 }

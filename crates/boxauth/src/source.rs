@@ -54,6 +54,14 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
         false
     }
 
+    /// Whether a fresh token carries the app's scopes as they are now (JWT and CCG tokens are
+    /// minted from the app's configuration each time), so that a `403 insufficient_scope` may
+    /// be cured by a new token after the scopes were changed in the Developer Console
+    /// (`[insufficient-scope]` on [`CachedAuth`](crate::CachedAuth)). Default: no.
+    fn scopes_follow_the_app(&self) -> bool {
+        false
+    }
+
     /// The app's client ID and secret, which Box needs to revoke a token. Default: none (the
     /// revoke request goes without them, and Box decides).
     fn client_credentials(&self) -> Option<(&str, &ClientSecret)> {

@@ -33,3 +33,23 @@ pub async fn post_raw(emulator: &EmulatorHandle, path: &str, body: Vec<u8>) -> (
         .body(body);
     answer(request.send().await.unwrap()).await
 }
+
+/// An app of the App Token kind registered over the control API (`POST /__emulator/apps`), with
+/// a primary and a secondary App Token, allowed token exchange only (as Box's limited-access
+/// apps are): its answer (`client_id`, `service_account_id`, `primary_app_token`,
+/// `secondary_app_token`, …).
+pub async fn app_token_app(emulator: &EmulatorHandle) -> Value {
+    let token = || crate::emulator::random_id(32);
+    let (status, app) = post(
+        emulator,
+        "apps",
+        serde_json::json!({
+            "grants": ["token_exchange"],
+            "primary_app_token": token(),
+            "secondary_app_token": token(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{app}");
+    app
+}

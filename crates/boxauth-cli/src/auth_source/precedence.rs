@@ -195,7 +195,7 @@ impl AuthSource {
                 ConfigErrorKind::Missing,
                 format!(
                     "{flag} goes with an auth method flag (--ccg, --jwt-config, --oauth, \
-                     --developer-token); an environment or BOX_* variables carry their own"
+                     --developer-token, --app-token); an environment or BOX_* variables carry their own"
                 ),
             )
             .into()),
@@ -290,6 +290,7 @@ fn at_saved(store: &Store) -> boxauth::Result<Vec<Found>> {
 fn variables_of(method: &AuthMethod) -> String {
     match method {
         AuthMethod::DeveloperToken { .. } => "BOX_DEVELOPER_TOKEN".to_owned(),
+        AuthMethod::AppToken { .. } => "BOX_APP_TOKEN".to_owned(),
         AuthMethod::Jwt {
             config_file: Some(_),
             ..
@@ -330,8 +331,8 @@ fn nothing_found() -> boxauth::Error {
     .any(|name| var(name).is_some());
     let error = ConfigError::new(
         ConfigErrorKind::Missing,
-        "no auth method given and no current environment: pass --ccg, --jwt-config, --oauth or \
-         --developer-token; or set BOX_DEVELOPER_TOKEN, BOX_JWT_CONFIG (the path of Box's \
+        "no auth method given and no current environment: pass --ccg, --jwt-config, --oauth, \
+         --developer-token or --app-token; or set BOX_DEVELOPER_TOKEN, BOX_APP_TOKEN, BOX_JWT_CONFIG (the path of Box's \
          config.json) or BOX_JWT_CONFIG_JSON (its content), or BOX_CLIENT_ID, BOX_CLIENT_SECRET \
          and BOX_ENTERPRISE_ID (or BOX_USER_ID); or save one with `boxauth env add NAME …` (or \
          log in: `boxauth login`)",

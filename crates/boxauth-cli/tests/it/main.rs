@@ -2,6 +2,7 @@
 //! for the crate, not one per file).
 
 mod api_commands;
+mod app_tokens;
 mod closed_pipe;
 mod common;
 mod demo_and_polish;
@@ -17,9 +18,11 @@ mod hostile_input;
 mod identity_precedence;
 mod login_environment;
 mod login_in_chromium;
+mod login_pkce;
 mod readme_walkthrough;
 mod token_commands;
 mod token_file_shared_by_processes;
 mod token_store_confirm;
 mod token_store_redis;
 mod vault_commands;
+mod webhook_commands;

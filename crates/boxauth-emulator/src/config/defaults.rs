@@ -98,6 +98,7 @@ pub(crate) fn world_with_key(mut key: AppKey) -> World {
             authorized: true,
             service_account_id: DEFAULT_SERVICE_ACCOUNT_ID.into(),
             cors_origins: vec!["http://localhost:3000".into()],
+            app_tokens: super::AppTokens::default(),
         }],
         items: vec![
             Item {

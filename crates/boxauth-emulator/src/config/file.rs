@@ -82,6 +82,8 @@ pub(crate) struct AppEntry {
     keys: Vec<KeyEntry>,
     #[serde(default)]
     cors_origins: Vec<String>,
+    primary_app_token: Option<String>,
+    secondary_app_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +276,10 @@ pub(crate) fn app(entry: AppEntry, users: &mut Vec<User>) -> Result<App, ConfigE
         service_account_id,
         client_id,
         cors_origins: entry.cors_origins,
+        app_tokens: super::AppTokens {
+            primary: entry.primary_app_token,
+            secondary: entry.secondary_app_token,
+        },
     })
 }
 

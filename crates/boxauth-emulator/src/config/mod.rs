@@ -171,6 +171,80 @@ pub struct App {
     /// Origins a browser app may call the token and revoke endpoints from (Box's "CORS Domains"),
     /// e.g. `http://localhost:3000`.
     pub cors_origins: Vec<String>,
+    /// The app's App Tokens (an app of the App Token kind: Box View, limited access): each is
+    /// a bearer token for the API as the app's service account, until revoked or rotated.
+    pub app_tokens: AppTokens,
+}
+
+/// An app's two App Tokens, as the Developer Console shows them (Configuration → App Tokens):
+/// a primary and a secondary, generated, revoked and regenerated one at a time, so that a
+/// program can move to the other while one is rotated.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AppTokens {
+    /// The primary token, if generated.
+    pub primary: Option<String>,
+    /// The secondary token, if generated.
+    pub secondary: Option<String>,
+}
+
+impl std::fmt::Debug for AppTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppTokens")
+            .field("primary", &self.primary.as_ref().map(|_| "[redacted]"))
+            .field("secondary", &self.secondary.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Which of an app's two App Tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppTokenSlot {
+    /// The primary token.
+    Primary,
+    /// The secondary token.
+    Secondary,
+}
+
+impl AppTokenSlot {
+    /// `primary` or `secondary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        }
+    }
+
+    /// The slot named `primary` or `secondary`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "primary" => Some(Self::Primary),
+            "secondary" => Some(Self::Secondary),
+            _ => None,
+        }
+    }
+}
+
+impl AppTokens {
+    /// Whether the app has any App Token (it is of the App Token kind).
+    pub fn any(&self) -> bool {
+        self.primary.is_some() || self.secondary.is_some()
+    }
+
+    /// The token in `slot`.
+    pub fn get(&self, slot: AppTokenSlot) -> Option<&str> {
+        match slot {
+            AppTokenSlot::Primary => self.primary.as_deref(),
+            AppTokenSlot::Secondary => self.secondary.as_deref(),
+        }
+    }
+
+    /// The place of the token in `slot`.
+    pub fn slot_mut(&mut self, slot: AppTokenSlot) -> &mut Option<String> {
+        match slot {
+            AppTokenSlot::Primary => &mut self.primary,
+            AppTokenSlot::Secondary => &mut self.secondary,
+        }
+    }
 }
 
 /// File or folder.
@@ -557,6 +631,7 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
             )));
         }
     }
+    let mut app_tokens = HashSet::new();
     for app in &world.apps {
         if !enterprise_exists(&app.enterprise_id) {
             return Err(ConfigError::invalid(format!(
@@ -578,6 +653,29 @@ pub(crate) fn validate(world: &World) -> Result<(), ConfigError> {
             )));
         }
         unique("key of app", app.keys.iter().map(|k| k.id.as_str()))?;
+        for token in [&app.app_tokens.primary, &app.app_tokens.secondary]
+            .into_iter()
+            .flatten()
+        {
+            // Sent in a header and looked up as given: Box's own are 32 letters and digits.
+            if !(16..=128).contains(&token.len())
+                || !token.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(ConfigError::invalid(format!(
+                    "app {}: an App Token must be 16 to 128 letters and digits",
+                    app.client_id
+                )));
+            }
+            if !app_tokens.insert(token.as_str()) {
+                return Err(ConfigError::new(
+                    ConfigErrorKind::Duplicate,
+                    format!(
+                        "app {}: an App Token is used twice (each must be unique)",
+                        app.client_id
+                    ),
+                ));
+            }
+        }
         let mut seen = HashSet::new();
         for origin in &app.cors_origins {
             check_origin(origin).map_err(|why| {

@@ -100,6 +100,8 @@ pub(crate) fn add_app(live: &Live, body: &[u8]) -> Result<Value, ConfigError> {
             "enterprise_id": app.enterprise_id,
             "service_account_id": app.service_account_id,
             "public_key_ids": app.keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+            "primary_app_token": app.app_tokens.primary,
+            "secondary_app_token": app.app_tokens.secondary,
         });
         world.apps.push(app);
         Ok(())

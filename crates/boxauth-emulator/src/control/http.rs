@@ -19,6 +19,10 @@
 //! | `GET box-config` | the default app's JWT config in Box's format (`box_config.json`) |
 //! | `POST users`, `POST apps`, `POST items` | world edits ([`super::edits`]) |
 //! | `POST users/{id}/revoke-tokens` | revokes everything issued to act as the user |
+//! | `POST apps/{client_id}/app-tokens/{slot}/rotate` | a new App Token in `primary` or `secondary`: `{"token"}` |
+//! | `POST apps/{client_id}/app-tokens/{slot}/revoke` | the App Token in that slot stops working |
+//! | `POST apps/{client_id}/scopes` `{"scopes": [...]}` | the app's scopes from now on (tokens already issued keep theirs) |
+//! | `POST webhooks/send` `{"url", "primary_key", "secondary_key", "trigger", "body"}` | a signed webhook delivery POSTed to `url`: `{"status", "answer", "delivery_id", "timestamp"}` (502 when it could not be delivered) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +39,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{CONTROL_PREFIX, Live, RouterState, edits};
-use crate::config::{ConfigError, Grant};
+use crate::config::{AppTokenSlot, ConfigError, Grant};
 use crate::faults::Fault;
 
 /// The most faults one script may queue (the queue is refused past it, not truncated).
@@ -126,6 +130,12 @@ pub(crate) fn router() -> Router<RouterState> {
         .route(&path("apps"), post(add_app))
         .route(&path("items"), post(add_item))
         .route(&path("users/{id}/revoke-tokens"), post(revoke_user_tokens))
+        .route(
+            &path("apps/{client_id}/app-tokens/{slot}/{action}"),
+            post(app_token),
+        )
+        .route(&path("webhooks/send"), post(send_webhook))
+        .route(&path("apps/{client_id}/scopes"), post(app_scopes))
 }
 
 async fn health(_: Allowed, State(live): State<Arc<Live>>) -> Response {
@@ -327,4 +337,121 @@ async fn revoke_user_tokens(
         Ok(revoked) => axum::Json(json!({"revoked": revoked})).into_response(),
         Err(e) => problem(StatusCode::NOT_FOUND, "not_found", e.to_string()),
     }
+}
+
+async fn app_token(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    Path((client_id, slot, action)): Path<(String, String, String)>,
+) -> Result<Response, BadRequest> {
+    let slot = AppTokenSlot::parse(&slot).ok_or_else(|| {
+        bad_request(format!(
+            "{slot:?} is not an App Token: primary or secondary"
+        ))
+    })?;
+    let token = match action.as_str() {
+        "rotate" => Some(crate::tokens::random_key("", 32).to_string()),
+        "revoke" => None,
+        other => {
+            return Err(bad_request(format!(
+                "{other:?} is not an App Token action: rotate or revoke"
+            )));
+        }
+    };
+    if live.world().apps.iter().all(|a| a.client_id != client_id) {
+        return Ok(problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no app {client_id:?}"),
+        ));
+    }
+    live.set_app_token(&client_id, slot, token.clone())
+        .map_err(bad_request)?;
+    Ok(axum::Json(json!({"slot": slot.as_str(), "token": token})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Delivery {
+    url: String,
+    #[serde(default)]
+    primary_key: Option<String>,
+    #[serde(default)]
+    secondary_key: Option<String>,
+    #[serde(default)]
+    trigger: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+async fn send_webhook(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    bytes: Bytes,
+) -> Result<Response, BadRequest> {
+    let Delivery {
+        url,
+        primary_key,
+        secondary_key,
+        trigger,
+        body: sent,
+    } = body(&bytes)?;
+    if primary_key.is_none() && secondary_key.is_none() {
+        return Err(bad_request("give primary_key, secondary_key or both"));
+    }
+    if !url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+        return Err(bad_request(format!(
+            "url {url:?} must be an http:// or https:// URL to deliver to"
+        )));
+    }
+    let delivery = crate::webhooks::WebhookDelivery {
+        url,
+        primary_key,
+        secondary_key,
+        trigger,
+        body: sent,
+    };
+    match crate::webhooks::send(&live, delivery).await {
+        Ok(outcome) => Ok(axum::Json(json!({
+            "status": outcome.status,
+            "answer": outcome.answer,
+            "delivery_id": outcome.delivery_id,
+            "timestamp": outcome.timestamp,
+        }))
+        .into_response()),
+        Err(e) => {
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(inner) = cause {
+                message.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            Ok(problem(StatusCode::BAD_GATEWAY, "delivery_failed", message))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scopes {
+    scopes: Vec<String>,
+}
+
+async fn app_scopes(
+    _: Allowed,
+    State(live): State<Arc<Live>>,
+    Path(client_id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, BadRequest> {
+    let Scopes { scopes } = body(&bytes)?;
+    if live.world().apps.iter().all(|a| a.client_id != client_id) {
+        return Ok(problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no app {client_id:?}"),
+        ));
+    }
+    live.set_app_scopes(&client_id, scopes.clone())
+        .map_err(bad_request)?;
+    Ok(axum::Json(json!({"client_id": client_id, "scopes": scopes})).into_response())
 }

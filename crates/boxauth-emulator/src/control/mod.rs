@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use axum::extract::FromRef;
 
-use crate::config::{App, ConfigError, EmulatorConfig, Grant, Item, Role, User, World};
+use crate::config::{
+    App, AppTokenSlot, ConfigError, EmulatorConfig, Grant, Item, Role, User, World,
+};
 use crate::faults::Faults;
 use crate::server::EmulatorHandle;
 use crate::state::AppState;
@@ -150,7 +152,7 @@ impl Live {
         let mut store = state.store();
         let code = store.issue_code(grantee, now, state.ttls);
         let pair = store
-            .redeem_code(&code, &client.id, now, state.ttls, &mut false)
+            .redeem_code(&code, &client.id, None, now, state.ttls, &mut false)
             .map_err(|e| {
                 ConfigError::invalid(format!("the code was refused: {}", e.row().description))
             })?;
@@ -173,6 +175,58 @@ impl Live {
             )));
         }
         Ok(state.store().revoke_user(user_id))
+    }
+}
+
+impl Live {
+    /// See [`EmulatorHandle::set_app_scopes`].
+    pub(crate) fn set_app_scopes(
+        &self,
+        client_id: &str,
+        scopes: Vec<String>,
+    ) -> Result<(), ConfigError> {
+        if scopes
+            .iter()
+            .any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::invalid(
+                "a scope must be a word such as root_readwrite",
+            ));
+        }
+        self.edit_world(|world| {
+            let app = world
+                .apps
+                .iter_mut()
+                .find(|a| a.client_id == client_id)
+                .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
+            app.scopes = scopes;
+            Ok(())
+        })
+    }
+
+    /// Puts `token` (or none) in `slot` of app `client_id`'s App Tokens, as the Developer
+    /// Console's generate and revoke buttons do; what the old token was downscoped to dies with
+    /// it. Returns the old token.
+    pub(crate) fn set_app_token(
+        &self,
+        client_id: &str,
+        slot: AppTokenSlot,
+        token: Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let mut old = None;
+        self.edit_world(|world| {
+            let app = world
+                .apps
+                .iter_mut()
+                .find(|a| a.client_id == client_id)
+                .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
+            old = std::mem::replace(app.app_tokens.slot_mut(slot), token);
+            Ok(())
+        })?;
+        if let Some(old) = &old {
+            self.state().store().revoke_children(old);
+        }
+        Ok(old)
     }
 }
 
@@ -248,6 +302,33 @@ impl EmulatorHandle {
         user_id: &str,
     ) -> Result<boxauth::AccessToken, ConfigError> {
         self.live.issue_user_tokens(client_id, user_id)
+    }
+
+    /// Sets app `client_id`'s application scopes, as an admin does in the Developer Console:
+    /// tokens issued from now on carry them; tokens already issued keep the scopes they were
+    /// issued with (a `403 insufficient_scope` until they are replaced).
+    pub fn set_app_scopes(&self, client_id: &str, scopes: Vec<String>) -> Result<(), ConfigError> {
+        self.live.set_app_scopes(client_id, scopes)
+    }
+
+    /// Generates a new App Token in `slot` of app `client_id` (the Developer Console's
+    /// "Generate Key" beside a revoked or rotated token) and returns it. The token it replaces,
+    /// if any, stops working at once, with every token downscoped from it.
+    pub fn rotate_app_token(
+        &self,
+        client_id: &str,
+        slot: AppTokenSlot,
+    ) -> Result<String, ConfigError> {
+        let token = crate::tokens::random_key("", 32).to_string();
+        self.live
+            .set_app_token(client_id, slot, Some(token.clone()))?;
+        Ok(token)
+    }
+
+    /// Revokes the App Token in `slot` of app `client_id`: it stops working at once, with every
+    /// token downscoped from it. Revoking an empty slot does nothing.
+    pub fn revoke_app_token(&self, client_id: &str, slot: AppTokenSlot) -> Result<(), ConfigError> {
+        self.live.set_app_token(client_id, slot, None).map(drop)
     }
 
     /// Revokes every code, access token and refresh token issued to act as `user_id`, by any

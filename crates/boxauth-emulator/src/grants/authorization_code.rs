@@ -19,7 +19,8 @@ pub(crate) fn grant(
     let code = params.get("code").ok_or(BoxError::InvalidGrantType)?;
     let mut replayed = false;
     let mut store = state.store();
-    let outcome = store.redeem_code(code, &client.id, now, state.ttls, &mut replayed);
+    let verifier = params.get("code_verifier");
+    let outcome = store.redeem_code(code, &client.id, verifier, now, state.ttls, &mut replayed);
     if state.log.enabled() {
         *user = store.code_user(code);
     }

@@ -93,9 +93,7 @@ pub(crate) fn grant(
         return Err(BoxError::ResourceAndSharedLink);
     }
     let subject = state
-        .store()
-        .access(subject_token, now)
-        .cloned()
+        .bearer(subject_token, now)
         .ok_or(BoxError::SubjectTokenInvalid)?;
     if state.log.enabled() {
         *user = Some(subject.grantee.user_id.clone());
@@ -159,6 +157,7 @@ pub(crate) fn grant(
         .collect();
     let issued = state.store().issue_downscoped(
         subject_token,
+        &subject,
         Arc::from(wanted),
         Arc::from(restrictions),
         now,

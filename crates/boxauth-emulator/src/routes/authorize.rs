@@ -21,6 +21,7 @@ use super::consent_tokens::{Binding, binding};
 use crate::config::{App, Role};
 use crate::grants::Params;
 use crate::state::{AppState, Client};
+use crate::store::Challenge;
 use crate::store::Grantee;
 use crate::tokens::random_bytes;
 
@@ -59,6 +60,8 @@ struct Request<'s> {
     redirect: Redirect,
     state: Option<String>,
     scopes: Vec<String>,
+    /// The PKCE challenge (RFC 7636), if the request sent one.
+    challenge: Option<Challenge>,
 }
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
@@ -184,12 +187,57 @@ fn validate<'s>(state: &'s AppState, query: &Params) -> Result<Request<'s>, Refu
             format!("The scope \"{unknown}\" is not configured for this application."),
         ));
     }
+    let challenge = match (
+        query.get("code_challenge"),
+        query.get("code_challenge_method"),
+    ) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "code_challenge_method was sent without a code_challenge.",
+            ));
+        }
+        (Some(value), method) => {
+            // RFC 7636 §4.2: 43 to 128 unreserved characters; the method S256, or plain (the
+            // default).
+            let well_formed = (43..=128).contains(&value.len())
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            if !well_formed {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', \
+                     '_' and '~'.",
+                ));
+            }
+            let s256 = match method {
+                Some("S256") => true,
+                None | Some("plain") => false,
+                Some(_) => {
+                    return Err(Refusal::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "The code_challenge_method is not supported: use S256.",
+                    ));
+                }
+            };
+            Some(Challenge {
+                value: value.to_owned(),
+                s256,
+            })
+        }
+    };
     Ok(Request {
         client,
         app,
         redirect,
         state: query.get("state").map(str::to_owned),
         scopes,
+        challenge,
     })
 }
 
@@ -272,6 +320,7 @@ impl Request<'_> {
             redirect,
             self.state.as_deref().unwrap_or_default(),
             &self.scopes.join(" "),
+            self.challenge.as_ref().map_or("", |c| c.value.as_str()),
         ])
     }
 }
@@ -406,7 +455,10 @@ pub(crate) async fn decide(
                 Arc::from(user.id.as_str()),
                 request.granted_scopes(),
             );
-            let code = state.store().issue_code(grantee, now, state.ttls);
+            let code =
+                state
+                    .store()
+                    .issue_code_with(grantee, request.challenge.clone(), now, state.ttls);
             target.query_pairs_mut().append_pair("code", &code);
             if let Some(value) = &request.state {
                 target.query_pairs_mut().append_pair("state", value);

@@ -65,6 +65,7 @@ pub(crate) fn router(live: Arc<crate::control::Live>, max_body_bytes: usize) -> 
             post(revoke::revoke).options(cors::preflight),
         )
         .route("/2.0/users/me", get(users::me))
+        .route("/2.0/webhooks", get(users::webhooks))
         .route(
             "/api/oauth2/authorize",
             get(authorize::show).post(authorize::decide),

@@ -48,6 +48,33 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// `GET /2.0/webhooks`: the app's webhooks (none: the emulator keeps none). Box requires the
+/// `manage_webhook` scope; a token without it gets `403 insufficient_scope` with RFC 6750's
+/// challenge, the way a token issued before the scope was added in the Developer Console does.
+pub(crate) async fn webhooks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return invalid_token();
+    };
+    let Some(record) = state.bearer(token, state.now()) else {
+        return invalid_token();
+    };
+    if !record.grantee.scopes.iter().any(|s| s == "manage_webhook") {
+        let mut response = api_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "The request requires higher privileges than provided by the access token.",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                r#"Bearer realm="Service", error="insufficient_scope", error_description="The request requires higher privileges than provided by the access token.""#,
+            ),
+        );
+        return response;
+    }
+    axum::Json(json!({"entries": [], "limit": 100, "next_marker": null})).into_response()
+}
+
 /// The query of `/2.0/users/me`.
 #[derive(serde::Deserialize)]
 pub(crate) struct UserQuery {
@@ -70,7 +97,7 @@ pub(crate) async fn me(
         return response;
     };
     let now = state.now();
-    let Some(record) = state.store().access(token, now).cloned() else {
+    let Some(record) = state.bearer(token, now) else {
         return invalid_token();
     };
     if record.restricted_to.as_ref().is_some_and(|r| !r.is_empty()) {

@@ -68,7 +68,7 @@ mod tests {
         let mut store = Store::default();
         let code = store.issue_code(grantee("u"), 0, TTLS);
         let pair = store
-            .redeem_code(&code, "c", 1, TTLS, &mut false)
+            .redeem_code(&code, "c", None, 1, TTLS, &mut false)
             .ok()
             .unwrap();
         let server = store.issue_access(grantee("u"), 1, TTLS);
@@ -85,7 +85,7 @@ mod tests {
         );
         assert!(
             store
-                .redeem_code(&unused, "c", 2, TTLS, &mut false)
+                .redeem_code(&unused, "c", None, 2, TTLS, &mut false)
                 .is_err()
         );
         assert_eq!(store.revoke_user("u"), 0, "nothing is left to revoke");

@@ -82,6 +82,32 @@ struct CodeRecord {
     expires_at: Millis,
     used: bool,
     family: Option<u64>,
+    /// The PKCE challenge the authorization request sent (RFC 7636), if any.
+    challenge: Option<Box<Challenge>>,
+}
+
+/// A PKCE `code_challenge` and its method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Challenge {
+    pub(crate) value: String,
+    /// `S256` (else `plain`).
+    pub(crate) s256: bool,
+}
+
+impl Challenge {
+    /// Whether `verifier` answers this challenge (RFC 7636 §4.6), in constant time.
+    fn answered_by(&self, verifier: &str) -> bool {
+        use base64::Engine;
+        use subtle::ConstantTimeEq;
+        let expected = if self.s256 {
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+        } else {
+            verifier.to_owned()
+        };
+        expected.len() == self.value.len()
+            && bool::from(expected.as_bytes().ct_eq(self.value.as_bytes()))
+    }
 }
 
 struct RefreshRecord {
@@ -145,6 +171,17 @@ pub struct StoreSizes {
 impl Store {
     /// A new authorization code for `grantee`.
     pub(crate) fn issue_code(&mut self, grantee: Grantee, now: Millis, ttls: Ttls) -> Key {
+        self.issue_code_with(grantee, None, now, ttls)
+    }
+
+    /// A new authorization code for `grantee`, bound to a PKCE `challenge` when one was sent.
+    pub(crate) fn issue_code_with(
+        &mut self,
+        grantee: Grantee,
+        challenge: Option<Challenge>,
+        now: Millis,
+        ttls: Ttls,
+    ) -> Key {
         let code = random_key("", 32);
         let expires_at = now + ttls.code;
         self.codes.insert(
@@ -154,6 +191,7 @@ impl Store {
                 expires_at,
                 used: false,
                 family: None,
+                challenge: challenge.map(Box::new),
             },
         );
         self.code_queue.push_back((expires_at, code.clone()));
@@ -166,6 +204,7 @@ impl Store {
         &mut self,
         code: &str,
         client_id: &str,
+        verifier: Option<&str>,
         now: Millis,
         ttls: Ttls,
         replayed: &mut bool,
@@ -183,6 +222,17 @@ impl Store {
         }
         if record.expires_at <= now {
             return Err(BoxError::CodeExpired);
+        }
+        // Checked before the code is spent: a wrong verifier does not burn it (RFC 7636 says
+        // nothing; the emulator's choice).
+        if let Some(challenge) = &record.challenge {
+            match verifier {
+                None => return Err(BoxError::CodeVerifierMissing),
+                Some(verifier) if !challenge.answered_by(verifier) => {
+                    return Err(BoxError::CodeVerifierInvalid);
+                }
+                Some(_) => {}
+            }
         }
         record.used = true;
         let grantee = record.grantee.clone();
@@ -303,13 +353,19 @@ impl Store {
     pub(crate) fn issue_downscoped(
         &mut self,
         parent: &str,
+        subject: &AccessRecord,
         scopes: Arc<[String]>,
         restricted_to: Arc<[Restriction]>,
         now: Millis,
         ttls: Ttls,
     ) -> Option<(Key, Millis)> {
-        let (parent_key, parent_record) = self.access.get_key_value(parent)?;
-        let parent_key = parent_key.clone();
+        // The parent is a live access token of the store, or an App Token (not in the store:
+        // its children are revoked with it, `revoke_children`).
+        let (parent_key, parent_record) = match self.access.get_key_value(parent) {
+            Some((key, record)) => (key.clone(), record),
+            None if subject.expires_at == Millis::MAX => (Key::from(parent), subject),
+            None => return None,
+        };
         let expires_at = (now + ttls.access).min(parent_record.expires_at);
         let record = AccessRecord {
             grantee: Grantee::new(
@@ -326,11 +382,21 @@ impl Store {
         if let Some(family) = family.and_then(|id| self.families.get_mut(&id)) {
             family.access.push(token.clone());
         }
-        self.children
-            .entry(parent_key)
-            .or_default()
-            .push(token.clone());
+        let children = self.children.entry(parent_key).or_default();
+        // An App Token never expires, so the sweep never forgets its list: the children
+        // swept since are dropped from it whenever it doubles, which keeps it bounded by the
+        // live ones.
+        if children.len() >= 64 && children.len().is_power_of_two() {
+            let access = &self.access;
+            children.retain(|child| access.get(child).is_some());
+        }
+        children.push(token.clone());
         Some((token, expires_at))
+    }
+
+    /// Revokes the downscoped tokens made from `parent` (an App Token revoked or rotated).
+    pub(crate) fn revoke_children(&mut self, parent: &str) {
+        self.remove_access(parent);
     }
 
     /// The record of a live access token.
@@ -493,12 +559,14 @@ mod tests {
         let mut store = Store::default();
         let code = store.issue_code(grantee(), 0, TTLS);
         let first = store
-            .redeem_code(&code, "c", 1, TTLS, &mut false)
+            .redeem_code(&code, "c", None, 1, TTLS, &mut false)
             .ok()
             .unwrap();
         assert!(store.access(&first.access_token, 2).is_some());
         assert_eq!(
-            store.redeem_code(&code, "c", 2, TTLS, &mut false).err(),
+            store
+                .redeem_code(&code, "c", None, 2, TTLS, &mut false)
+                .err(),
             Some(BoxError::CodeExpired)
         );
         assert!(store.access(&first.access_token, 3).is_none());
@@ -515,7 +583,7 @@ mod tests {
         let mut store = Store::default();
         let code = store.issue_code(grantee(), 0, TTLS);
         let pair = store
-            .redeem_code(&code, "c", 1, TTLS, &mut false)
+            .redeem_code(&code, "c", None, 1, TTLS, &mut false)
             .ok()
             .unwrap();
         let mut reused = false;
@@ -523,8 +591,10 @@ mod tests {
             .refresh(&pair.refresh_token, "c", 2, TTLS, &mut reused)
             .ok()
             .unwrap();
+        let subject = store.access(&pair.access_token, 2).cloned().unwrap();
         store.issue_downscoped(
             &pair.access_token,
+            &subject,
             Arc::from(vec![]),
             Arc::from(vec![]),
             3,

@@ -148,6 +148,7 @@ async fn an_added_app_gets_tokens_with_its_credentials() {
         authorized: true,
         service_account_id: DEFAULT_SERVICE_ACCOUNT_ID.into(),
         cors_origins: Vec::new(),
+        app_tokens: Default::default(),
     };
     emulator.add_app(app).unwrap();
     let (status, body) = ccg(

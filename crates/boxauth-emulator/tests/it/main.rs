@@ -1,6 +1,7 @@
 //! boxauth-emulator's integration tests: one test binary, a module per behaviour (one link step
 //! for the crate, not one per file).
 
+mod app_tokens;
 mod authorization_code_rules;
 mod authorization_manager_against_emulator;
 mod client_credentials_rules;

@@ -44,6 +44,11 @@ use crate::token_manager::{Settings, TokenManager, Unconfirmed};
 ///   refresh token and the new one being stored.
 /// - `[stale-401]` A 401 on an API call with token T drops T only if T is still the current
 ///   token (and T is never handed out again).
+/// - `[insufficient-scope]` A `403 insufficient_scope` on an API call with token T drops T as
+///   a 401 does, when the source mints tokens with the app's current scopes (JWT, CCG:
+///   [`TokenSource::scopes_follow_the_app`]), so scopes added in the Developer Console are
+///   picked up as Box tells its CLI's users to do by hand; at most once in 10 minutes on the
+///   auth's clock: a new token refused too lacks the scope for good, and is kept.
 ///
 /// **Inside a refresh**
 ///
@@ -99,7 +104,12 @@ struct Inner<S> {
     source: Arc<S>,
     tokens: Arc<TokenManager>,
     options: AuthOptions,
+    /// When a token was last dropped for `insufficient_scope` (`[insufficient-scope]`).
+    scope_drop: std::sync::Mutex<Option<std::time::SystemTime>>,
 }
+
+/// `[insufficient-scope]`: no second drop within this long of the first.
+const SCOPE_DROP_INTERVAL: Duration = Duration::from_secs(600);
 
 impl<S> Clone for CachedAuth<S> {
     fn clone(&self) -> Self {
@@ -142,6 +152,7 @@ impl<S: TokenSource + 'static> CachedAuth<S> {
                 source,
                 tokens: Arc::new(tokens),
                 options,
+                scope_drop: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -234,6 +245,28 @@ impl<S: TokenSource + 'static> Authentication for CachedAuth<S> {
 
     fn invalidate_token(&self, rejected: &Token) {
         self.inner.tokens.invalidate(rejected);
+    }
+
+    fn invalidate_for_scope(&self, rejected: &Token) -> bool {
+        if !self.inner.source.scopes_follow_the_app() {
+            return false;
+        }
+        let now = self.inner.options.time_source.now();
+        let mut last = self
+            .inner
+            .scope_drop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|at| now.duration_since(at).unwrap_or_default() < SCOPE_DROP_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        tracing::info!(
+            "Box answered 403 insufficient_scope: dropping the token once, so a new one carries \
+             the app's current scopes"
+        );
+        self.inner.tokens.invalidate(rejected);
+        true
     }
 
     fn network_session(&self) -> &NetworkSession {

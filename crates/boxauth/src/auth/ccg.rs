@@ -62,6 +62,10 @@ impl CcgConfig {
 pub type CcgAuth = CachedAuth<CcgConfig>;
 
 impl TokenSource for CcgConfig {
+    fn scopes_follow_the_app(&self) -> bool {
+        true
+    }
+
     fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
         let kind = match self.subject {
             Subject::Enterprise(_) => RequestAccessTokenBoxSubjectType::Enterprise,

@@ -1,9 +1,12 @@
-//! The auth schemes, one trait: a developer token, OAuth 2.0, Client Credentials Grant, JWT.
+//! The auth schemes, one trait: a developer token, App Tokens, OAuth 2.0, Client Credentials
+//! Grant, JWT.
 //!
 //! Every scheme hands out tokens through the same token manager: cached,
 //! refreshed inside a margin before expiry, refreshed once however many tasks or processes ask, and
 //! kept in the [`TokenStorage`] you choose.
 
+mod annotator;
+mod app_token;
 mod cached;
 mod ccg;
 mod developer_token;
@@ -13,6 +16,8 @@ pub(crate) mod oauth;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use annotator::ActorToken;
+pub use app_token::{AppTokenAuth, AppTokenConfig};
 pub use cached::CachedAuth;
 pub use ccg::{CcgAuth, CcgConfig};
 pub use developer_token::{DeveloperTokenAuth, DeveloperTokenConfig};
@@ -75,6 +80,15 @@ pub trait Authentication: Send + Sync + std::fmt::Debug {
     /// An API call was answered 401 for `rejected`: forget it if it is still the current token,
     /// so the next [`retrieve_token`](Self::retrieve_token) gets a new one.
     fn invalidate_token(&self, rejected: &Token);
+
+    /// An API call was answered `403 insufficient_scope` for `rejected`: drop it, if a new
+    /// token may carry scopes the app gained since (JWT and CCG), once (`[insufficient-scope]`
+    /// on [`CachedAuth`]). Returns whether it was dropped, so the call is worth sending again
+    /// with a new token. Default: no.
+    fn invalidate_for_scope(&self, rejected: &Token) -> bool {
+        let _ = rejected;
+        false
+    }
 
     /// The session (URLs, retries, headers) this auth talks through.
     fn network_session(&self) -> &NetworkSession;

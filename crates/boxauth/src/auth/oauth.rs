@@ -7,7 +7,7 @@ use super::{AuthOptions, CachedAuth};
 use crate::authorization::{AuthorizeUserArgs, RefreshAccessTokenArgs, RequestAccessTokenArgs};
 use crate::error::{ConfigErrorKind, Error, ReauthorizationError, ReauthorizationKind, Result};
 use crate::future::BoxFuture;
-use crate::secret::{AuthorizationCode, ClientSecret};
+use crate::secret::{AuthorizationCode, ClientSecret, CodeVerifier};
 use crate::source::{FetchContext, TokenSource};
 use crate::token::StoredToken;
 
@@ -41,14 +41,19 @@ pub struct AuthorizeOptions {
     pub scope: Option<String>,
     /// Your own `state`; when `None`, a random one of 256 bits is made.
     pub state: Option<String>,
+    /// PKCE (RFC 7636, S256): a random `code_verifier` is made, its challenge sent in the URL,
+    /// and the verifier sent with the code exchange, so a stolen code is worth nothing.
+    pub pkce: bool,
 }
 
-/// The URL to send the user to, and the `state` to check on the callback.
+/// The URL to send the user to, the `state` to check on the callback and, with PKCE, the
+/// verifier to send with the code.
 #[derive(Clone)]
 pub struct AuthorizationRequest {
     /// Box's consent page with this request's query.
     pub url: String,
     state: String,
+    code_verifier: Option<CodeVerifier>,
 }
 
 impl std::fmt::Debug for AuthorizationRequest {
@@ -77,11 +82,27 @@ impl AuthorizeOptions {
         self.state = Some(state.into());
         self
     }
+
+    /// Uses PKCE (S256): the URL carries a `code_challenge`, the code exchange its verifier.
+    pub fn pkce(mut self) -> Self {
+        self.pkce = true;
+        self
+    }
 }
 
 impl AuthorizationRequest {
     pub(crate) fn new(url: String, state: String) -> Self {
-        Self { url, state }
+        Self {
+            url,
+            state,
+            code_verifier: None,
+        }
+    }
+
+    /// The PKCE verifier the code exchange must send, when the URL carries a challenge. Keep it
+    /// with the `state` (a server-side session) until the callback.
+    pub fn code_verifier(&self) -> Option<&CodeVerifier> {
+        self.code_verifier.as_ref()
     }
 
     /// The `state` sent with the URL.
@@ -201,6 +222,13 @@ impl Callback {
     }
 }
 
+/// The S256 `code_challenge` of `verifier`: base64url (no padding) of its SHA-256.
+pub(crate) fn pkce_challenge(verifier: &CodeVerifier) -> String {
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.secret().as_bytes());
+    <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(digest.as_ref())
+}
+
 pub(crate) fn random_state() -> String {
     let mut bytes = [0u8; 32];
     // The system generator failing leaves no safe state to use: fail loudly.
@@ -225,9 +253,14 @@ impl CachedAuth<OAuthConfig> {
         let mut args = AuthorizeUserArgs::new(self.config().client_id.clone()).state(state.clone());
         args.redirect_uri = options.redirect_uri;
         args.scope = options.scope;
+        let code_verifier = options.pkce.then(|| CodeVerifier::new(random_state()));
+        if let Some(verifier) = &code_verifier {
+            args = args.pkce(verifier);
+        }
         AuthorizationRequest {
             url: self.tokens().authorization_manager().authorize_url(&args),
             state,
+            code_verifier,
         }
     }
 
@@ -236,15 +269,27 @@ impl CachedAuth<OAuthConfig> {
         &self,
         code: impl Into<AuthorizationCode>,
     ) -> Result<Arc<StoredToken>> {
+        self.exchange_code_with_verifier(code, None).await
+    }
+
+    /// [`exchange_code`](Self::exchange_code) with the PKCE verifier of the authorization URL's
+    /// challenge ([`AuthorizationRequest::code_verifier`]).
+    pub async fn exchange_code_with_verifier(
+        &self,
+        code: impl Into<AuthorizationCode>,
+        verifier: Option<&CodeVerifier>,
+    ) -> Result<Arc<StoredToken>> {
         let config = self.config();
+        let mut args = RequestAccessTokenArgs::authorization_code(
+            config.client_id.clone(),
+            config.client_secret.clone(),
+            code,
+        );
+        args.code_verifier = verifier.cloned();
         let token = self
             .tokens()
             .authorization_manager()
-            .request_access_token(RequestAccessTokenArgs::authorization_code(
-                config.client_id.clone(),
-                config.client_secret.clone(),
-                code,
-            ))
+            .request_access_token(args)
             .await?;
         self.tokens().set(token).await
     }
@@ -265,7 +310,8 @@ impl CachedAuth<OAuthConfig> {
             return Err(Error::StateMismatch);
         }
         let code = callback.code()?;
-        self.exchange_code(code).await
+        self.exchange_code_with_verifier(code, request.code_verifier())
+            .await
     }
 
     /// The configuration.

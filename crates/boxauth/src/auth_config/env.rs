@@ -20,6 +20,7 @@ impl AuthConfig {
     /// | variables | method |
     /// |---|---|
     /// | `BOX_DEVELOPER_TOKEN` (`BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` to revoke it) | developer token |
+    /// | `BOX_APP_TOKEN` (and `BOX_APP_TOKEN_SECONDARY`, to fall back on) | App Tokens |
     /// | `BOX_JWT_CONFIG` (a path) or `BOX_JWT_CONFIG_JSON` (the file's content), `BOX_USER_ID` to act as a user | JWT |
     /// | `BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` + `BOX_ENTERPRISE_ID` or `BOX_USER_ID` | Client Credentials |
     ///
@@ -37,6 +38,15 @@ impl AuthConfig {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
         let developer = var("BOX_DEVELOPER_TOKEN");
+        let app_token = var("BOX_APP_TOKEN");
+        let app_token_secondary = var("BOX_APP_TOKEN_SECONDARY");
+        if app_token_secondary.is_some() && app_token.is_none() {
+            return Err(Error::config_kind(
+                ConfigErrorKind::Missing,
+                "BOX_APP_TOKEN_SECONDARY is the fallback of BOX_APP_TOKEN: set BOX_APP_TOKEN (the \
+                 primary App Token) too",
+            ));
+        }
         let jwt_file = var("BOX_JWT_CONFIG");
         let jwt_json = var("BOX_JWT_CONFIG_JSON");
         let client_id = var("BOX_CLIENT_ID");
@@ -53,6 +63,9 @@ impl AuthConfig {
         let mut given = Vec::new();
         if developer.is_some() {
             given.push("a developer token (BOX_DEVELOPER_TOKEN)");
+        }
+        if app_token.is_some() {
+            given.push("App Tokens (BOX_APP_TOKEN)");
         }
         if jwt {
             given.push("JWT (BOX_JWT_CONFIG or BOX_JWT_CONFIG_JSON)");
@@ -71,6 +84,11 @@ impl AuthConfig {
                 token: token.into(),
                 client_id,
                 client_secret: client_secret.map(Into::into),
+            }
+        } else if let Some(primary) = app_token {
+            AuthMethod::AppToken {
+                primary_token: primary.into(),
+                secondary_token: app_token_secondary.map(Into::into),
             }
         } else if jwt {
             AuthMethod::Jwt {
@@ -134,8 +152,8 @@ fn missing(client_id: bool, client_secret: bool, subject: bool) -> Error {
             lacking.join(" and ")
         )
     } else {
-        "no Box credentials in the environment: set BOX_DEVELOPER_TOKEN; or BOX_JWT_CONFIG (the \
-         path of Box's config.json) or BOX_JWT_CONFIG_JSON (its content); or BOX_CLIENT_ID, \
+        "no Box credentials in the environment: set BOX_DEVELOPER_TOKEN; or BOX_APP_TOKEN (and \
+         BOX_APP_TOKEN_SECONDARY); or BOX_JWT_CONFIG (the path of Box's config.json) or BOX_JWT_CONFIG_JSON (its content); or BOX_CLIENT_ID, \
          BOX_CLIENT_SECRET and BOX_ENTERPRISE_ID (or BOX_USER_ID) for Client Credentials"
             .to_owned()
     };

@@ -29,8 +29,8 @@ pub use store::TokenStore;
 
 use crate::auth::jwt::{JwtAuth, JwtConfig};
 use crate::auth::{
-    AuthOptions, Authentication, CcgAuth, CcgConfig, DeveloperTokenAuth, DeveloperTokenConfig,
-    OAuth, OAuthConfig, Subject,
+    AppTokenAuth, AppTokenConfig, AuthOptions, Authentication, CcgAuth, CcgConfig,
+    DeveloperTokenAuth, DeveloperTokenConfig, OAuth, OAuthConfig, Subject,
 };
 use crate::error::{ConfigErrorKind, Error, Result};
 use crate::network::{NetworkSession, NetworkSessionBuilder};
@@ -38,8 +38,8 @@ use crate::secret::{ClientSecret, ConfigJson, Token};
 use crate::storage::TokenStorage;
 use crate::urls::BoxUrls;
 
-/// How to authenticate. Serialised with a `method` tag (`developer_token`, `jwt`, `ccg`,
-/// `oauth`) and the method's fields; secrets are [`Token`], [`ClientSecret`] and [`ConfigJson`],
+/// How to authenticate. Serialised with a `method` tag (`developer_token`, `app_token`, `jwt`,
+/// `ccg`, `oauth`) and the method's fields; secrets are [`Token`], [`ClientSecret`] and [`ConfigJson`],
 /// so `Debug` never shows them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
@@ -55,6 +55,15 @@ pub enum AuthMethod {
         /// The app's client secret, for revoking.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_secret: Option<ClientSecret>,
+    },
+    /// An app's App Tokens (Box View, limited-access apps): the primary, and the secondary
+    /// used once Box refuses the primary.
+    AppToken {
+        /// The primary App Token.
+        primary_token: Token,
+        /// The secondary App Token.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secondary_token: Option<Token>,
     },
     /// JWT with Box's app config: a file, or its content; as the service account, or a user.
     Jwt {
@@ -204,6 +213,14 @@ impl AuthMethod {
                 }
                 Arc::new(DeveloperTokenAuth::with_options(config, options)?)
             }
+            Self::AppToken {
+                primary_token,
+                secondary_token,
+            } => {
+                let mut config = AppTokenConfig::new(primary_token.clone());
+                config.secondary = secondary_token.clone();
+                Arc::new(AppTokenAuth::with_options(config, options)?)
+            }
             Self::Jwt { user_id, .. } => {
                 let mut config = match self.jwt_json()? {
                     (json, Some(path)) => JwtConfig::from_config_text(&json, &path)?,
@@ -251,10 +268,11 @@ impl AuthMethod {
         })
     }
 
-    /// `jwt`, `ccg`, `oauth` or `developer-token`.
+    /// `jwt`, `ccg`, `oauth`, `developer-token` or `app-token`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::DeveloperToken { .. } => "developer-token",
+            Self::AppToken { .. } => "app-token",
             Self::Jwt { .. } => "jwt",
             Self::Ccg { .. } => "ccg",
             Self::Oauth { .. } => "oauth",
@@ -266,10 +284,12 @@ impl AuthMethod {
     /// without decrypting its key.
     ///
     /// `boxauth:<client id>:service-account` (JWT), `boxauth:<client id>:enterprise:<id>` (CCG),
-    /// `boxauth:<client id>:user:<id>`, `boxauth:<client id>:oauth`, `boxauth:developer-token`.
+    /// `boxauth:<client id>:user:<id>`, `boxauth:<client id>:oauth`, `boxauth:developer-token`,
+    /// `boxauth:app-token`.
     pub fn identity(&self) -> Result<String> {
         Ok(match self {
             Self::DeveloperToken { .. } => "boxauth:developer-token".to_owned(),
+            Self::AppToken { .. } => "boxauth:app-token".to_owned(),
             Self::Jwt { user_id, .. } => {
                 let (json, path) = self.jwt_json()?;
                 let origin = path.as_ref().map_or("the Box config JSON".to_owned(), |p| {

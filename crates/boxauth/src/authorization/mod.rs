@@ -66,6 +66,11 @@ impl AuthorizationManager {
             ("redirect_uri", args.redirect_uri.as_deref()),
             ("state", args.state.as_deref()),
             ("scope", args.scope.as_deref()),
+            ("code_challenge", args.code_challenge.as_deref()),
+            (
+                "code_challenge_method",
+                args.code_challenge_method.as_deref(),
+            ),
         ]);
         format!("{}?{query}", self.session.urls().authorize_url())
     }
@@ -125,7 +130,11 @@ impl AuthorizationManager {
                 args.box_subject_type.as_ref().map(|t| t.as_str()),
             )
             .field("box_subject_id", args.box_subject_id.as_deref())
-            .field("box_shared_link", args.box_shared_link.as_deref());
+            .field("box_shared_link", args.box_shared_link.as_deref())
+            .field(
+                "code_verifier",
+                args.code_verifier.as_ref().map(|v| v.secret()),
+            );
         self.post_token(form, &args.extra_headers).await
     }
 

@@ -1,7 +1,7 @@
 //! The arguments and enums of the four operations, with Box's SDK names and exact wire values.
 
 use crate::schemas::wire_enum;
-use crate::secret::{Assertion, AuthorizationCode, ClientSecret, Token};
+use crate::secret::{Assertion, AuthorizationCode, ClientSecret, CodeVerifier, Token};
 
 wire_enum! {
     /// `response_type` of `authorize_user`.
@@ -113,6 +113,11 @@ pub struct AuthorizeUserArgs {
     pub state: Option<String>,
     /// Space-separated scopes; default: every scope configured for the app.
     pub scope: Option<String>,
+    /// PKCE (RFC 7636): the `code_challenge`, base64url of the SHA-256 of the verifier the
+    /// code exchange sends. Not in Box's SDKs; Box takes it (the Box CLI's login sends it).
+    pub code_challenge: Option<String>,
+    /// PKCE: `S256` with a challenge.
+    pub code_challenge_method: Option<String>,
     /// Headers added to the request (`authorize_user` only).
     pub extra_headers: ExtraHeaders,
 }
@@ -126,8 +131,18 @@ impl AuthorizeUserArgs {
             redirect_uri: None,
             state: None,
             scope: None,
+            code_challenge: None,
+            code_challenge_method: None,
             extra_headers: ExtraHeaders::default(),
         }
+    }
+
+    /// Sets `code_challenge` to the S256 challenge of `verifier`, and `code_challenge_method`
+    /// to `S256`.
+    pub fn pkce(mut self, verifier: &crate::secret::CodeVerifier) -> Self {
+        self.code_challenge = Some(crate::auth::oauth::pkce_challenge(verifier));
+        self.code_challenge_method = Some("S256".to_owned());
+        self
     }
 
     /// Sets `response_type`.
@@ -196,6 +211,8 @@ pub struct RequestAccessTokenArgs {
     pub box_subject_id: Option<String>,
     /// Shared link URL the new token is limited to (`token-exchange`; not with `resource`).
     pub box_shared_link: Option<String>,
+    /// PKCE: the verifier of the authorization URL's `code_challenge` (`authorization_code`).
+    pub code_verifier: Option<CodeVerifier>,
     /// Headers added to the request.
     pub extra_headers: ExtraHeaders,
 }
@@ -231,6 +248,7 @@ impl RequestAccessTokenArgs {
             box_subject_type: None,
             box_subject_id: None,
             box_shared_link: None,
+            code_verifier: None,
             extra_headers: ExtraHeaders::default(),
         }
     }
@@ -289,6 +307,8 @@ impl RequestAccessTokenArgs {
         client_secret: ClientSecret;
         /// Sets `code`.
         code: AuthorizationCode;
+        /// Sets `code_verifier` (PKCE).
+        code_verifier: CodeVerifier;
         /// Sets `refresh_token`.
         refresh_token: Token;
         /// Sets `assertion`.

@@ -69,6 +69,14 @@ pub enum Error {
          generate a new one (Developer Console → your app → Configuration → Developer Token)"
     )]
     DeveloperTokenExpired,
+    /// Box refused the App Tokens in use (401): the primary, and the secondary if one was
+    /// given. They were revoked or rotated in the Developer Console.
+    #[error(
+        "Box refused the App Token (401), and the secondary too if one was given: they were \
+         revoked or rotated; generate new ones (Developer Console → your app → Configuration → \
+         App Tokens)"
+    )]
+    AppTokensRefused,
     /// The `state` on the OAuth 2.0 callback is not the one this flow sent: the callback may be
     /// forged (CSRF), or from another login attempt.
     #[error(
@@ -207,6 +215,10 @@ impl Error {
                  proxy settings",
             ),
             Self::Network(network) => Some(network.hint()),
+            Self::AppTokensRefused => Some(
+                "give the new tokens to AppTokenAuth::set_primary and set_secondary (a running \
+                 program), or to its config",
+            ),
             Self::ReauthorizationRequired(_) => Some(
                 "authorize the app again: the OAuth 2.0 flow (OAuth::authorize_url, then \
                  OAuth::complete_authorization)",

@@ -4,3 +4,9 @@
 
 pub mod mask;
 pub mod private_file;
+
+/// RFC 3339 date-times (`BOX-DELIVERY-TIMESTAMP`): the emulator writes them, webhook checks
+/// read them.
+pub mod rfc3339 {
+    pub use crate::webhook::rfc3339::{format, parse};
+}

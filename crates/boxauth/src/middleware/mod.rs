@@ -27,6 +27,32 @@ use crate::auth::Authentication;
 use crate::error::{Error, Result};
 use crate::token::StoredToken;
 
+/// Whether an answer with `status` and `headers` to a request sent with `token` is worth
+/// sending again with a new token: a 401 (the token is dropped, `[stale-401]`), or a 403 whose
+/// `WWW-Authenticate` says `insufficient_scope` when the auth drops the token for it
+/// (`[insufficient-scope]`).
+fn retry_with_a_new_token(
+    auth: &dyn Authentication,
+    token: &StoredToken,
+    status: u16,
+    headers: &HeaderMap,
+) -> bool {
+    match status {
+        401 => {
+            auth.invalidate_token(&token.access_token);
+            true
+        }
+        403 => {
+            let insufficient_scope = headers
+                .get_all(http::header::WWW_AUTHENTICATE)
+                .iter()
+                .any(|v| v.to_str().is_ok_and(|v| v.contains("insufficient_scope")));
+            insufficient_scope && auth.invalidate_for_scope(&token.access_token)
+        }
+        _ => false,
+    }
+}
+
 /// What both middlewares add to a request.
 #[derive(Clone)]
 struct Credentials {

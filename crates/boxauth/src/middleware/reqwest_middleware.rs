@@ -64,10 +64,14 @@ impl Middleware for BoxAuthMiddleware {
             .apply(request.headers_mut(), &token)
             .map_err(failed)?;
         let response = next.clone().run(request, extensions).await?;
-        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+        if !super::retry_with_a_new_token(
+            &**auth,
+            &token,
+            response.status().as_u16(),
+            response.headers(),
+        ) {
             return Ok(response);
         }
-        auth.invalidate_token(&token.access_token);
         let Some(mut again) = again else {
             tracing::debug!("401 on a request with a streaming body: not sent again");
             return Ok(response);

@@ -151,10 +151,14 @@ where
             let again = copy(&request);
             credentials.apply(request.headers_mut(), &token)?;
             let response = inner.call(request).await.map_err(Into::into)?;
-            if response.status() != http::StatusCode::UNAUTHORIZED {
+            if !super::retry_with_a_new_token(
+                &*credentials.auth,
+                &token,
+                response.status().as_u16(),
+                response.headers(),
+            ) {
                 return Ok(response);
             }
-            credentials.auth.invalidate_token(&token.access_token);
             let Some(mut again) = again else {
                 tracing::debug!("401 on a request whose body cannot be copied: not sent again");
                 return Ok(response);

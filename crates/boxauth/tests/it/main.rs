@@ -2,6 +2,8 @@
 //! for the crate, not one per file).
 
 mod access_token_parsing;
+mod annotator_tokens;
+mod app_token;
 mod auth_config_and_from_env;
 mod common;
 mod custom_scheme;
@@ -9,11 +11,13 @@ mod error_shapes;
 mod examples_run_against_the_emulator;
 mod fleet;
 mod hostile_input;
+mod insufficient_scope;
 mod jwt_clock_skew;
 mod jwt_config_errors;
 mod middleware;
 mod no_secrets_in_debug_or_logs;
 mod one_clock_for_box_and_boxauth;
+mod pkce;
 mod private_key_formats;
 mod redis_cluster;
 mod redis_errors;
@@ -33,4 +37,5 @@ mod tls_trust;
 mod token_manager_rules;
 mod vault;
 mod vault_postgres;
+mod webhooks;
 mod wire_matches_python_sdk;

@@ -29,7 +29,7 @@ struct Claims<'a> {
 }
 
 /// A random UUID v4, Box's SDKs' `jti` (36 characters: within Box's 16–128).
-fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];
     // No safe assertion can be made without randomness: fail loudly.
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");

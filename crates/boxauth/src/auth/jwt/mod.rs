@@ -1,6 +1,6 @@
 //! Box JWT auth: an app signs a short-lived assertion with its RSA private key.
 
-mod assertion;
+pub(crate) mod assertion;
 mod config;
 /// The RSA private key: every PEM format Box and OpenSSL write, parsed once.
 pub(crate) mod key;
@@ -54,6 +54,10 @@ fn refused_for_clock(error: &ApiError) -> bool {
 }
 
 impl TokenSource for JwtSource {
+    fn scopes_follow_the_app(&self) -> bool {
+        true
+    }
+
     fn fetch<'a>(&'a self, context: FetchContext<'a>) -> BoxFuture<'a, Result<StoredToken>> {
         Box::pin(async move {
             let now = unix_seconds(context.now());
