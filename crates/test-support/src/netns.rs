@@ -12,6 +12,11 @@
 //!
 //! A host is partitioned by taking its link down on the bridge's side, and healed by bringing it
 //! up. Without root (or without `ip`) creation fails and says so: these tests never skip.
+//!
+//! A test process killed before its [`Network`] drops leaves its namespaces (and the processes in
+//! them) behind, with its subnet's address on the machine: the next run would route to the dead
+//! network. So [`Network::create`] first deletes the namespaces of processes that no longer run
+//! (their names carry the creator's PID), and takes a subnet no address on the machine is in.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -24,6 +29,57 @@ pub struct Network {
 }
 
 static NEXT_SUBNET: AtomicU8 = AtomicU8::new(0);
+
+/// The PID in a namespace name this module gave (`bx<pid>n…`), if it is one.
+fn creator(namespace: &str) -> Option<u32> {
+    let (pid, _) = namespace.strip_prefix("bx")?.split_once('n')?;
+    u32::from_str_radix(pid, 16).ok()
+}
+
+/// Deletes the namespaces whose creator no longer runs, and stops what still runs in them (a
+/// Redis the killed test started), so their addresses leave the machine.
+fn remove_stale_namespaces() {
+    let Ok(output) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Some(namespace) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some(pid) = creator(namespace) else {
+            continue;
+        };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if let Ok(pids) = Command::new("ip").args(["netns", "pids", namespace]).output() {
+            for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "del", namespace]).status();
+    }
+}
+
+/// A subnet of 198.18.0.0/16 no address on the machine is in (another test process's network,
+/// or one a killed process left), starting from one that depends on the PID so two processes
+/// creating networks at once rarely try the same one.
+fn free_subnet() -> u8 {
+    let output = Command::new("ip")
+        .args(["-br", "addr"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `ip` ({e}): install Debian's iproute2"));
+    let addresses = String::from_utf8_lossy(&output.stdout).into_owned();
+    let start = std::process::id() % 250;
+    for _ in 0..250 {
+        let next = u32::from(NEXT_SUBNET.fetch_add(1, Ordering::Relaxed));
+        let subnet = u8::try_from((start + next) % 250).unwrap();
+        if !addresses.contains(&format!(" 198.18.{subnet}.")) {
+            return subnet;
+        }
+    }
+    panic!("no free subnet in 198.18.0.0/16: delete the leftover `bx…` links (`ip -br addr`)");
+}
 
 fn ip(args: &[&str]) {
     let output = Command::new("ip")
@@ -43,8 +99,11 @@ impl Network {
     /// A network of `hosts` hosts (at most 200) and the Redis namespace.
     pub fn create(hosts: usize) -> Self {
         assert!(hosts <= 200);
-        let subnet = NEXT_SUBNET.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!("bx{:x}{subnet:x}", std::process::id());
+        remove_stale_namespaces();
+        let subnet = free_subnet();
+        // Interface names are at most 15 bytes: "bx", the PID (≤ 6 hex digits), "n", the subnet
+        // (≤ 2), and a suffix of at most 4 ("p199").
+        let prefix = format!("bx{:x}n{subnet:x}", std::process::id());
         let network = Self {
             prefix,
             subnet,
