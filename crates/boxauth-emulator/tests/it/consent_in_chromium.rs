@@ -53,16 +53,7 @@ async fn approve_in_chromium_lands_on_the_redirect_with_code_and_state() {
     );
 
     // The code is real: it belongs to the user who signed in.
-    let (status, tokens) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let (status, tokens) = emu::exchange_code(&emulator, &code).await;
     assert_eq!(status, 200, "{tokens}");
     let (_, _, me) = emu::users_me(&emulator, tokens["access_token"].as_str().unwrap(), None).await;
     assert_eq!(me["id"], DEFAULT_MANAGED_USER_ID);

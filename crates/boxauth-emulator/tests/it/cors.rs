@@ -1,9 +1,7 @@
 //! CORS on `/oauth2/token` and `/oauth2/revoke`: a browser app on an origin the app lists in its
 //! CORS domains gets the headers (preflight and answer); any other origin gets none.
 
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, EmulatorConfig,
-};
+use boxauth_emulator::EmulatorConfig;
 use boxauth_test_support::emulator as emu;
 
 const ALLOWED: &str = "http://localhost:3000";
@@ -63,15 +61,8 @@ async fn a_preflight_from_an_allowed_origin_is_answered_and_others_are_refused()
 #[tokio::test]
 async fn the_answer_carries_the_origin_only_when_it_is_allowed() {
     let emulator = emu::start().await;
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", ID),
-        ("client_secret", SECRET),
-        ("box_subject_type", "enterprise"),
-        ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-    ];
     let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
+        .extend_pairs(emu::service_form())
         .finish();
     for (origin, expected) in [(ALLOWED, Some(ALLOWED)), (OTHER, None)] {
         let answer = client()

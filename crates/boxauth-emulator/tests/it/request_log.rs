@@ -19,17 +19,13 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
     let mut secrets: Vec<String> = vec![SECRET.into(), "a-wrong-client-secret".into()];
 
     // A refused client, then a good one.
-    let (status, _) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", "a-wrong-client-secret"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
+    let wrong = emu::ccg_form(
+        ID,
+        "a-wrong-client-secret",
+        "enterprise",
+        DEFAULT_ENTERPRISE_ID,
+    );
+    let (status, _) = emu::post_token(&emulator, &wrong).await;
     assert_eq!(status, 400);
     let ccg = emu::ccg_auth(&emulator, AuthOptions::default());
     let token = ccg.retrieve_token().await.unwrap();
@@ -228,16 +224,7 @@ async fn each_grant_names_the_user_it_concerned() {
         .0,
         400
     );
-    let (status, _) = emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", second["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (status, _) = emu::revoke(&emulator, second["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     emu::ccg_auth(&emulator, AuthOptions::default())
         .retrieve_token()

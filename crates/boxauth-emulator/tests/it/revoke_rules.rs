@@ -7,17 +7,7 @@ use serde_json::Value;
 
 async fn pair(emulator: &EmulatorHandle) -> Value {
     let code = emu::authorization_code(emulator).await;
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await
-    .1
+    emu::exchange_code(emulator, &code).await.1
 }
 
 async fn revoke(emulator: &EmulatorHandle, secret: &str, token: &str) -> (u16, Value) {
@@ -34,17 +24,7 @@ async fn revoke(emulator: &EmulatorHandle, secret: &str, token: &str) -> (u16, V
 }
 
 async fn refresh_status(emulator: &EmulatorHandle, token: &str) -> u16 {
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("refresh_token", token),
-        ],
-    )
-    .await
-    .0
+    emu::refresh(emulator, token).await.0
 }
 
 #[tokio::test]

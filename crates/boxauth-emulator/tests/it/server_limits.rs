@@ -5,10 +5,7 @@
 
 use std::time::Duration;
 
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID,
-    EmulatorConfig, EmulatorHandle, ServerLimits,
-};
+use boxauth_emulator::{EmulatorConfig, EmulatorHandle, ServerLimits};
 use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -62,21 +59,6 @@ async fn until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-async fn a_token_is_issued(emulator: &EmulatorHandle) {
-    let (status, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 #[tokio::test]
 async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile() {
     let emulator = start(limits(
@@ -99,7 +81,7 @@ async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile()
     }
     // Served while they hang.
     for _ in 0..5 {
-        a_token_is_issued(&emulator).await;
+        emu::service_token(&emulator).await;
     }
     // Each is closed by the server (reads end) once the header timeout passes.
     for stream in &mut slow {
@@ -109,7 +91,7 @@ async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile()
             "{answer:?}"
         );
     }
-    a_token_is_issued(&emulator).await;
+    emu::service_token(&emulator).await;
 }
 
 #[tokio::test]
@@ -130,7 +112,7 @@ async fn a_stalled_body_gets_408_and_its_connection_closed() {
     let answer = until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     stamped_and_logged(&emulator, &answer, 408);
-    a_token_is_issued(&emulator).await;
+    emu::service_token(&emulator).await;
 }
 
 #[tokio::test]

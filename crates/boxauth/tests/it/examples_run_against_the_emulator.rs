@@ -85,23 +85,10 @@ async fn oauth_example() {
 #[tokio::test]
 async fn developer_token_example() {
     let emulator = emu::start().await;
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", DEFAULT_CLIENT_ID),
-            ("client_secret", DEFAULT_CLIENT_SECRET),
-            ("box_subject_type", "user"),
-            ("box_subject_id", boxauth_emulator::DEFAULT_ADMIN_ID),
-        ],
-    )
-    .await;
+    let token = emu::user_token(&emulator, boxauth_emulator::DEFAULT_ADMIN_ID).await;
     let out = run(example("developer_token")
         .env("BOX_BASE_URL", emulator.base_url())
-        .env(
-            "BOX_DEVELOPER_TOKEN",
-            body["access_token"].as_str().unwrap(),
-        ))
+        .env("BOX_DEVELOPER_TOKEN", &token))
     .await;
     assert!(out.contains("hello, Ada Admin"), "{out}");
 }

@@ -6,10 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use boxauth::{AuthOptions, Authentication, BoxAuthLayer, BoxAuthMiddleware};
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_SERVICE_ACCOUNT_ID,
-    EmulatorHandle, Fault, Grant,
-};
+use boxauth_emulator::{DEFAULT_SERVICE_ACCOUNT_ID, EmulatorHandle, Fault, Grant};
 use boxauth_test_support::emulator as emu;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -31,16 +28,7 @@ fn users_me(emulator: &EmulatorHandle) -> String {
 /// Revokes `auth`'s current token behind its back: Box answers its next call 401.
 async fn revoke_behind_its_back(emulator: &EmulatorHandle, auth: &dyn Authentication) {
     let token = auth.retrieve_token().await.unwrap();
-    let (status, _) = emu::post_form(
-        emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", token.access_token.secret()),
-        ],
-    )
-    .await;
+    let (status, _) = emu::revoke(emulator, token.access_token.secret()).await;
     assert_eq!(status, 200);
 }
 

@@ -197,18 +197,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     fleet.revoke_token().await.unwrap();
 
     // A developer token, and what happens when it is refused.
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    let developer = body["access_token"].as_str().unwrap().to_owned();
+    let developer = emu::service_token(&emulator).await;
     secrets.push(developer.clone());
     let dev = DeveloperTokenAuth::with_options(
         DeveloperTokenConfig::new(developer.as_str()).client_credentials(ID, SECRET),
@@ -233,16 +222,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     let revoked = behind.retrieve_token().await.unwrap();
     keep(&revoked.to_access_token(), &mut secrets);
-    emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", revoked.access_token.secret()),
-        ],
-    )
-    .await;
+    emu::revoke(&emulator, revoked.access_token.secret()).await;
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     keep(
         &behind.retrieve_token().await.unwrap().to_access_token(),

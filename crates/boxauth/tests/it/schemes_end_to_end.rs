@@ -138,16 +138,7 @@ async fn oauth_end_to_end_with_consent_state_and_rotation() {
 
     exercise(&emulator, Arc::new(auth.clone()), DEFAULT_ADMIN_ID).await;
     // Rotation: the first refresh token was spent by the refresh inside `exercise`.
-    let reuse = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("refresh_token", first_refresh.secret()),
-        ],
-    )
-    .await;
+    let reuse = emu::refresh(&emulator, first_refresh.secret()).await;
     assert_eq!(reuse.0, 400);
     // Revoked: storage is empty, so the user must log in again.
     assert!(matches!(
@@ -197,18 +188,7 @@ async fn oauth_callback_with_a_wrong_state_or_a_denial_is_refused() {
 async fn developer_token_works_until_box_refuses_it() {
     let emulator = emu::start().await;
     // A developer token is an ordinary access token Box made for the developer: take one.
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "user"),
-            ("box_subject_id", DEFAULT_ADMIN_ID),
-        ],
-    )
-    .await;
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let token = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let config = DeveloperTokenConfig::new(token.as_str()).client_credentials(ID, SECRET);
     let auth = DeveloperTokenAuth::with_options(config, options(&emulator)).unwrap();
     let client = BoxClient::new(auth.clone());

@@ -86,16 +86,7 @@ async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
     let client = BoxClient::new(auth.clone());
     let token = auth.retrieve_token().await.unwrap();
     // Revoked behind the client's back: its next call is answered 401.
-    emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", token.access_token.secret()),
-        ],
-    )
-    .await;
+    emu::revoke(&emulator, token.access_token.secret()).await;
     assert_eq!(
         client.users_me().await.unwrap().id,
         boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID
