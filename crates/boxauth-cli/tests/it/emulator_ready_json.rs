@@ -1,36 +1,15 @@
 //! `boxauth emulator --ready-json`: one JSON line when ready, for programs that start the
 //! emulator; with `--public-url`, `--tls-name`, `--key-file` and `--allow-remote-control`.
 
-use std::process::Stdio;
-
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Child;
 
 use super::common;
-
-/// Starts `boxauth emulator --addr 127.0.0.1:0 --ready-json FLAGS` and returns it with its line.
-async fn start(flags: &[&str]) -> (Child, Value) {
-    let mut child = common::boxauth(None)
-        .args(["emulator", "--addr", "127.0.0.1:0", "--ready-json"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().expect("the ready line");
-    (child, serde_json::from_str(&line).expect("one JSON object"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
 
 #[tokio::test]
 async fn the_ready_line_has_the_urls_credentials_and_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, ready) = start(&["--export-config", dir.path().to_str().unwrap()]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--export-config", dir.path().to_str().unwrap()]).await;
     let base = ready["base_url"].as_str().unwrap();
     assert_eq!(ready["oauth2_url"], format!("{base}/api/oauth2"));
     assert_eq!(ready["control_url"], format!("{base}/__emulator"));
@@ -47,7 +26,7 @@ async fn the_ready_line_has_the_urls_credentials_and_files() {
     assert_eq!(ready["ca_file"], Value::Null);
     let config = std::fs::read_to_string(ready["box_config"].as_str().unwrap()).unwrap();
     assert!(config.contains("boxAppSettings"));
-    let health = client()
+    let health = boxauth_test_support::http()
         .get(format!("{base}/__emulator/health"))
         .send()
         .await
@@ -58,14 +37,15 @@ async fn the_ready_line_has_the_urls_credentials_and_files() {
 
 #[tokio::test]
 async fn the_public_url_is_what_it_reports_and_exports() {
-    let (mut child, ready) = start(&["--public-url", "http://box-emulator.test:8080"]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--public-url", "http://box-emulator.test:8080"]).await;
     assert_eq!(ready["base_url"], "http://box-emulator.test:8080");
     assert_eq!(
         ready["oauth2_url"],
         "http://box-emulator.test:8080/api/oauth2"
     );
     let listening = ready["listening_on"].as_str().unwrap();
-    let world = client()
+    let world = boxauth_test_support::http()
         .get(format!("http://{listening}/__emulator/world"))
         .send()
         .await
@@ -84,7 +64,8 @@ async fn the_public_url_is_what_it_reports_and_exports() {
 
 #[tokio::test]
 async fn the_certificate_carries_the_tls_names() {
-    let (mut child, ready) = start(&["--tls", "--tls-name", "box-emulator.test"]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--tls", "--tls-name", "box-emulator.test"]).await;
     let port = ready["listening_on"]
         .as_str()
         .unwrap()
@@ -129,7 +110,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("key.pem");
     let key_flag = ["--key-file", key.to_str().unwrap()];
-    let (mut first, _) = start(&key_flag).await;
+    let (mut first, _) = common::start_ready_json(&key_flag).await;
     first.kill().await.unwrap();
     let written = std::fs::read_to_string(&key).unwrap();
     assert!(written.starts_with("-----BEGIN PRIVATE KEY-----"));
@@ -138,7 +119,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let (mut second, ready) = start(&key_flag).await;
+    let (mut second, ready) = common::start_ready_json(&key_flag).await;
     assert_eq!(
         std::fs::read_to_string(&key).unwrap(),
         written,
@@ -168,7 +149,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
         .append_pair("client_id", boxauth_emulator::DEFAULT_CLIENT_ID)
         .append_pair("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET)
         .finish();
-    let answer = client()
+    let answer = boxauth_test_support::http()
         .post(format!("{base}/oauth2/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)

@@ -15,12 +15,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use boxauth_emulator::headless::{self, Decision};
-use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
 use boxauth_test_support::emulator as emu;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
 use crate::common;
 
@@ -158,18 +155,7 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     });
 
     // The real callback is answered all the same.
-    let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(&callback)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let response = common::approve_and_land(&url).await;
     assert!(response.text().await.unwrap().contains("Logged in"));
     login.finish().await.ok();
     trickler.abort();
@@ -179,25 +165,13 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
 /// `boxauth emulator` with `args` on a free port, as its own process: the process (killed when
 /// dropped), its PID and its base URL.
 async fn emulator_process(args: &[&str]) -> (tokio::process::Child, u32, String) {
-    let mut child = common::boxauth(None)
-        .args(["emulator", "--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = stdout
-        .next_line()
-        .await
-        .unwrap()
-        .unwrap()
-        .trim()
-        .strip_prefix("Box emulator listening on ")
-        .unwrap()
-        .to_owned();
-    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    let (child, url) = common::start_emulator(
+        common::boxauth(None)
+            .args(["emulator", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+    .await;
     let pid = child.id().unwrap();
     (child, pid, url)
 }

@@ -149,18 +149,8 @@ async fn jwt_get_refresh_downscope_revoke() {
 #[tokio::test]
 async fn developer_token_get_and_shared_link_downscope() {
     let emulator = emu::start().await;
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    let token = body["access_token"].as_str().unwrap();
+    let token = emu::service_token(&emulator).await;
+    let token = token.as_str();
     let run = boxauth(&emulator, &["token", "get", "--developer-token", token]).await;
     assert_eq!((run.code, run.stdout.as_str()), (0, token));
     let run = boxauth(

@@ -66,18 +66,7 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &["connect", "alice", "--port", "0"],
     );
     let connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
-    let callback = headless::answer(&connect.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let landed = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(&callback)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(landed.status(), 200);
+    common::approve_and_land(&connect.url).await;
     let run = connect.finish().await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Connected alice as"), "{}", run.stdout);
