@@ -11,7 +11,12 @@ async fn answer(response: reqwest::Response) -> (u16, Value) {
 
 /// `GET /__emulator/{path}`: the status and JSON body (`Null` if not JSON).
 pub async fn get(emulator: &EmulatorHandle, path: &str) -> (u16, Value) {
-    let url = format!("{}/__emulator/{path}", emulator.base_url());
+    get_at(emulator.base_url(), path).await
+}
+
+/// [`get`] from the emulator at `base_url`, for one the test runs as a process.
+pub async fn get_at(base_url: &str, path: &str) -> (u16, Value) {
+    let url = format!("{base_url}/__emulator/{path}");
     answer(crate::http().get(url).send().await.unwrap()).await
 }
 

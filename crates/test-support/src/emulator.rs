@@ -138,6 +138,14 @@ pub fn assertion(emulator: &EmulatorHandle) -> String {
     sign(emulator, &header("RS256"), &enterprise_claims(emulator))
 }
 
+/// Approves the consent page at `url` (an authorization URL) as the admin: the URL Box
+/// redirected to, carrying the code and the state.
+pub async fn approve(url: &str) -> String {
+    headless::answer(url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+        .await
+        .expect("the admin approves the app")
+}
+
 /// Goes through the consent page as the admin and returns the URL Box redirected to.
 pub async fn consent(
     emulator: &EmulatorHandle,

@@ -40,6 +40,10 @@ pub const USER: &str = "boxauth";
 /// The database every server starts with.
 pub const DATABASE: &str = "boxauth";
 
+/// `psql`'s flags for a statement a program runs and reads: no `~/.psqlrc`, bare unaligned
+/// rows, no notices, stop at the first error.
+pub const PSQL_SCRIPTED: &[&str] = &["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"];
+
 /// How long a server may take to start or stop, or a wait on it last, before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -288,28 +292,11 @@ impl PgServer {
     pub fn psql_command(&self, database: &str, sql: &str) -> Command {
         let port = self.port.to_string();
         let socket = self.socket_dir().display().to_string();
-        let mut command = process::command(
-            "psql",
-            &[
-                "-X",
-                "-A",
-                "-t",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                &socket,
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-c",
-                sql,
-            ],
-        );
-        command.current_dir(&self.dir);
+        let mut command = process::command("psql", PSQL_SCRIPTED);
+        command
+            .args(["-h", &socket, "-p", &port, "-U", "postgres", "-d", database])
+            .args(["-c", sql])
+            .current_dir(&self.dir);
         command
     }
 

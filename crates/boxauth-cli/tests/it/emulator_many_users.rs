@@ -3,7 +3,7 @@
 
 use boxauth_emulator::generated_users;
 use boxauth_emulator::headless::{self, Decision};
-use serde_json::Value;
+use boxauth_test_support::control;
 
 use super::common;
 
@@ -11,15 +11,7 @@ use super::common;
 async fn users_n_generates_users_who_can_approve_the_app() {
     let (mut child, ready) = common::start_ready_json(&["--users", "25"]).await;
     let base = ready["base_url"].as_str().unwrap();
-    let world = boxauth_test_support::http()
-        .get(format!("{base}/__emulator/world"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let world: Value = serde_json::from_str(&world).unwrap();
+    let (_, world) = control::get_at(base, "world").await;
     let logins: Vec<&str> = world["users"]
         .as_array()
         .unwrap()

@@ -1,6 +1,7 @@
 //! `boxauth emulator --ready-json`: one JSON line when ready, for programs that start the
 //! emulator; with `--public-url`, `--tls-name`, `--key-file` and `--allow-remote-control`.
 
+use boxauth_test_support::control;
 use serde_json::Value;
 
 use super::common;
@@ -45,15 +46,7 @@ async fn the_public_url_is_what_it_reports_and_exports() {
         "http://box-emulator.test:8080/api/oauth2"
     );
     let listening = ready["listening_on"].as_str().unwrap();
-    let world = boxauth_test_support::http()
-        .get(format!("http://{listening}/__emulator/world"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let world: Value = serde_json::from_str(&world).unwrap();
+    let (_, world) = control::get_at(&format!("http://{listening}"), "world").await;
     assert_eq!(world["base_url"], "http://box-emulator.test:8080");
     child.kill().await.unwrap();
     let run =
@@ -77,22 +70,11 @@ async fn the_certificate_carries_the_tls_names() {
     let curl = |host: &'static str| {
         let (ca, port) = (ca.to_owned(), port.clone());
         async move {
-            let out = tokio::process::Command::new("curl")
-                .args([
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "--cacert",
-                    &ca,
-                ])
-                .args(["--resolve", &format!("{host}:{port}:127.0.0.1")])
-                .arg(format!("https://{host}:{port}/__emulator/health"))
-                .output()
+            let resolve = format!("{host}:{port}:127.0.0.1");
+            let url = format!("https://{host}:{port}/__emulator/health");
+            let curl = tokio::process::Command::new("curl");
+            boxauth_test_support::curl_status(curl, &["--cacert", &ca, "--resolve", &resolve, &url])
                 .await
-                .expect("curl (Debian's curl)");
-            String::from_utf8_lossy(&out.stdout).into_owned()
         }
     };
     assert_eq!(curl("box-emulator.test").await, "200");

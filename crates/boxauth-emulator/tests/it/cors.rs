@@ -7,16 +7,12 @@ use boxauth_test_support::emulator as emu;
 const ALLOWED: &str = "http://localhost:3000";
 const OTHER: &str = "https://evil.example";
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
 async fn preflight(
     emulator: &boxauth_emulator::EmulatorHandle,
     path: &str,
     origin: &str,
 ) -> reqwest::Response {
-    client()
+    boxauth_test_support::http()
         .request(
             reqwest::Method::OPTIONS,
             format!("{}{path}", emulator.base_url()),
@@ -65,7 +61,7 @@ async fn the_answer_carries_the_origin_only_when_it_is_allowed() {
         .extend_pairs(emu::service_form())
         .finish();
     for (origin, expected) in [(ALLOWED, Some(ALLOWED)), (OTHER, None)] {
-        let answer = client()
+        let answer = boxauth_test_support::http()
             .post(format!("{}/oauth2/token", emulator.base_url()))
             .header("Origin", origin)
             .header("content-type", "application/x-www-form-urlencoded")
@@ -86,7 +82,7 @@ async fn the_answer_carries_the_origin_only_when_it_is_allowed() {
         assert_eq!(header(&answer, "vary"), Some("Origin"));
     }
     // Without Origin (not a browser): no CORS header at all.
-    let plain = client()
+    let plain = boxauth_test_support::http()
         .post(format!("{}/oauth2/token", emulator.base_url()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)

@@ -156,17 +156,9 @@ async fn a_non_ascii_as_user_is_refused() {
     assert_eq!(body["code"], "invalid_parameter");
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
 /// Opens the consent page at `url`: the CSRF token of its form.
 async fn open_page(url: &str) -> String {
-    let html = no_redirects()
+    let html = boxauth_test_support::http_no_redirects()
         .get(url)
         .send()
         .await
@@ -184,7 +176,7 @@ async fn open_page(url: &str) -> String {
 /// Posts a decision to `url` with `token` in both the cookie and the form, as a forger who knows
 /// (or chose) it would.
 async fn post_decision(url: &str, token: &str, decision: &str) -> reqwest::Response {
-    no_redirects()
+    boxauth_test_support::http_no_redirects()
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", format!("box_csrf={token}"))

@@ -4,10 +4,9 @@
 use boxauth::{AuthOptions, Authentication, AuthorizeOptions, OAuth, OAuthConfig};
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-    DEFAULT_ENTERPRISE_ID, EmulatorConfig,
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, EmulatorConfig,
 };
-use boxauth_test_support::emulator as emu;
+use boxauth_test_support::{control, emulator as emu};
 
 #[tokio::test]
 async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
@@ -64,9 +63,7 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
     .unwrap();
     let request = oauth.authorize_url(AuthorizeOptions::default().state("a-state-value-to-hide"));
     secrets.push(request.state().into());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     secrets.push(emu::query_value(&callback, "code").unwrap());
     let first = oauth
         .complete_authorization(&request, &callback)
@@ -133,18 +130,7 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
     assert!(consent.path.contains("state=***"), "{}", consent.path);
 
     // The same over HTTP, for a client in any language; and no secret anywhere in it.
-    let served = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{}/__emulator/requests", emulator.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    let (_, served) = control::get(&emulator, "requests").await;
     assert!(served.as_array().unwrap().len() >= log.len());
     let everything = format!("{served} {log:?}");
     for secret in &secrets {

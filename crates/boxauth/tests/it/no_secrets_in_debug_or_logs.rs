@@ -10,10 +10,8 @@ use boxauth::{
     DeveloperTokenAuth, DeveloperTokenConfig, FileStorage, JwtAuth, JwtConfig, MemoryStorage,
     OAuth, OAuthConfig, RedisStorage, TokenStorage,
 };
-use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-    DEFAULT_ENTERPRISE_ID,
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
@@ -84,9 +82,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     .unwrap();
     let request = oauth.authorize_url(AuthorizeOptions::default());
     secrets.push(request.state().to_owned());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     secrets.push(emu::query_value(&callback, "code").unwrap());
     let first = oauth
         .complete_authorization(&request, &callback)
