@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use boxauth::{AuthorizationManager, BoxUrls, NetworkSession, ProxyConfig, RetryPolicy};
-use boxauth_test_support::RecordingServer;
+use boxauth_test_support::{RecordedRequest, RecordingServer};
 
 /// A manager whose URLs all point at `server`, with `retry` as its policy.
 pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> AuthorizationManager {
@@ -15,6 +15,19 @@ pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> Authorizatio
         .build()
         .unwrap();
     AuthorizationManager::new(session)
+}
+
+/// Asserts that request `ours` has the method, path, query and content type of the Python SDK's
+/// capture `theirs` (from `tests/fixtures/python_sdk_wire.json`); `name` names it in a failure.
+pub fn assert_same_head_as_python(name: &str, ours: &RecordedRequest, theirs: &serde_json::Value) {
+    assert_eq!(ours.method, theirs["method"], "{name}: method");
+    assert_eq!(ours.path, theirs["path"], "{name}: path");
+    assert_eq!(ours.query, theirs["query"], "{name}: query");
+    assert_eq!(
+        ours.header("content-type"),
+        theirs["content_type"].as_str(),
+        "{name}: content type"
+    );
 }
 
 /// Retries with delays short enough for tests.

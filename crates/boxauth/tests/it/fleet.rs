@@ -30,6 +30,13 @@ pub fn worker_binary() -> PathBuf {
     crate::common::example_binary("redis_fleet")
 }
 
+impl<'a> Fleet<'a> {
+    /// The fleet of `emulator`'s default app sharing the Redis at `url`.
+    pub fn new(emulator: &'a EmulatorHandle, url: String) -> Self {
+        Self { emulator, url }
+    }
+}
+
 impl Fleet<'_> {
     /// A worker process; `env` adds to or overrides its settings.
     pub fn worker(&self, env: &[(&str, &str)]) -> Command {
