@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use boxauth_emulator::headless::{self, Decision};
-use boxauth_emulator::{DEFAULT_ADMIN_LOGIN, EmulatorHandle};
+use boxauth_emulator::EmulatorHandle;
 use boxauth_test_support::emulator as emu;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, Command};
 
 /// `boxauth` with every variable it reads cleared (credentials, the environment name and its
@@ -82,6 +81,25 @@ impl Run {
 /// Runs `command` to its end.
 pub async fn run(command: &mut Command) -> Run {
     let out = command.output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `command` to its end with `input` on its standard input (then closed).
+pub async fn run_with_stdin(command: &mut Command, input: &str) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -193,9 +211,7 @@ pub async fn spawn_login(mut command: Command, oauth2_url: &str) -> Login {
 /// admin, and lands on Box's redirect as the browser would: the answer of the command's loopback
 /// listener, which must be 200.
 pub async fn approve_and_land(url: &str) -> reqwest::Response {
-    let callback = headless::answer(url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .expect("the admin approves the app");
+    let callback = emu::approve(url).await;
     let landed = boxauth_test_support::http()
         .get(&callback)
         .send()
