@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use boxauth::{
-    AccessToken, AuthOptions, Authentication, AuthorizationManager, AuthorizeUserArgs, CcgAuth,
-    CcgConfig, NetworkSession, ProxyConfig, RetryPolicy, StoredToken, TokenStorage,
+    AccessToken, AuthOptions, Authentication, AuthorizationManager, AuthorizationRequest,
+    AuthorizeOptions, AuthorizeUserArgs, CcgAuth, CcgConfig, NetworkSession, OAuth, ProxyConfig,
+    RetryPolicy, StoredToken, TokenStorage,
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
@@ -144,6 +145,29 @@ pub async fn approve(url: &str) -> String {
     headless::answer(url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
         .await
         .expect("the admin approves the app")
+}
+
+/// An OAuth 2.0 login through the consent page: its request (the page's URL and the state), the
+/// code Box's redirect carried, and the token the login stored.
+pub struct Login {
+    pub request: AuthorizationRequest,
+    pub code: String,
+    pub token: Arc<StoredToken>,
+}
+
+/// Logs `oauth` in with `options` through the consent page, approved as the admin.
+pub async fn log_in(oauth: &OAuth, options: AuthorizeOptions) -> Login {
+    let request = oauth.authorize_url(options);
+    let callback = approve(&request.url).await;
+    let token = oauth
+        .complete_authorization(&request, &callback)
+        .await
+        .expect("the login completes");
+    Login {
+        code: query_value(&callback, "code").expect("the redirect carries a code"),
+        request,
+        token,
+    }
 }
 
 /// Goes through the consent page as the admin and returns the URL Box redirected to.

@@ -61,14 +61,13 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
         ),
     )
     .unwrap();
-    let request = oauth.authorize_url(AuthorizeOptions::default().state("a-state-value-to-hide"));
-    secrets.push(request.state().into());
-    let callback = emu::approve(&request.url).await;
-    secrets.push(emu::query_value(&callback, "code").unwrap());
-    let first = oauth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(
+        &oauth,
+        AuthorizeOptions::default().state("a-state-value-to-hide"),
+    )
+    .await;
+    secrets.extend([login.request.state().to_owned(), login.code]);
+    let first = login.token;
     secrets.push(first.access_token.secret().into());
     secrets.push(first.refresh_token.as_ref().unwrap().secret().into());
     let second = oauth.refresh_token().await.unwrap();

@@ -80,14 +80,9 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
             .storage(storage.clone()),
     )
     .unwrap();
-    let request = oauth.authorize_url(AuthorizeOptions::default());
-    secrets.push(request.state().to_owned());
-    let callback = emu::approve(&request.url).await;
-    secrets.push(emu::query_value(&callback, "code").unwrap());
-    let first = oauth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(&oauth, AuthorizeOptions::default()).await;
+    secrets.extend([login.request.state().to_owned(), login.code]);
+    let (request, first) = (login.request, login.token);
     keep(&first.to_access_token(), &mut secrets);
     let refreshed = oauth.refresh_token().await.unwrap();
     keep(&refreshed.to_access_token(), &mut secrets);

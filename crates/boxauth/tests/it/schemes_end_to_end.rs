@@ -121,19 +121,17 @@ async fn oauth_end_to_end_with_consent_state_and_rotation() {
         "{missing}"
     );
 
-    let request = auth.authorize_url(AuthorizeOptions::default());
-    assert!(request.state().len() >= 43, "at least 256 bits of state");
-    let url = request
-        .url
-        .replace("https://account.box.com/api/oauth2", &emulator.oauth2_url());
-    assert_eq!(url, request.url, "the session's OAuth 2.0 URL is used");
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let stored = auth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(&auth, AuthorizeOptions::default()).await;
+    let url = &login.request.url;
+    assert!(
+        login.request.state().len() >= 43,
+        "at least 256 bits of state"
+    );
+    assert!(
+        url.starts_with(&format!("{}/", emulator.oauth2_url())),
+        "the session's OAuth 2.0 URL is used: {url}"
+    );
+    let stored = login.token;
     let first_refresh = stored.refresh_token.clone().unwrap();
 
     exercise(&emulator, Arc::new(auth.clone()), DEFAULT_ADMIN_ID).await;
@@ -152,9 +150,7 @@ async fn oauth_callback_with_a_wrong_state_or_a_denial_is_refused() {
     let emulator = emu::start().await;
     let auth = OAuth::with_options(OAuthConfig::new(ID, SECRET), options(&emulator)).unwrap();
     let request = auth.authorize_url(AuthorizeOptions::default());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     let forged = callback.replace(&format!("state={}", request.state()), "state=forged");
     assert!(matches!(
         auth.complete_authorization(&request, &forged)
