@@ -78,33 +78,38 @@ impl Run {
     }
 }
 
-/// Runs `command` to its end.
-pub async fn run(command: &mut Command) -> Run {
-    let out = command.output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
-/// Runs `command` to its end with `input` on its standard input (then closed).
-pub async fn run_with_stdin(command: &mut Command, input: &str) -> Run {
-    let mut child = command
+/// Runs `command` to its end.
+pub async fn run(command: &mut Command) -> Run {
+    command.output().await.unwrap().into()
+}
+
+/// Starts `command` with its standard input, output and error piped to the test.
+fn spawn_piped(command: &mut Command) -> Child {
+    command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `command` to its end with `input` on its standard input (then closed).
+pub async fn run_with_stdin(command: &mut Command, input: &str) -> Run {
+    let mut child = spawn_piped(command);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).await.unwrap();
     drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    child.wait_with_output().await.unwrap().into()
 }
 
 /// A `boxauth login` under way: the process, the authorization URL it printed, and the rest of
@@ -170,12 +175,7 @@ pub async fn start_browser_flow(
 /// Spawns `command` (a login or a vault connection, fully formed) and waits for the address under
 /// `oauth2_url` it prints for the browser.
 pub async fn spawn_login(mut command: Command, oauth2_url: &str) -> Login {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&mut command);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = child.stderr.take().unwrap();
     let prefix = format!("{oauth2_url}/");

@@ -27,23 +27,25 @@ async fn the_example_world_loads_and_serves() {
         ]
     );
     let emulator = emu::start_with(config).await;
+    // Client Credentials of an app of the file's enterprise.
+    let ccg = |id, secret| {
+        let form = emu::ccg_form(id, secret, "enterprise", "500000001");
+        let emulator = &emulator;
+        async move { emu::post_token(emulator, &form).await }
+    };
     // The sync app's service account was created for it.
-    let sync = emu::ccg_form(
+    let (status, body) = ccg(
         "acmesyncclientid0000000000000002",
         "AcmeSyncClientSecret000000000002",
-        "enterprise",
-        "500000001",
-    );
-    let (status, body) = emu::post_token(&emulator, &sync).await;
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     // The desktop app may not use client credentials.
-    let desktop = emu::ccg_form(
+    let (status, body) = ccg(
         "acmedesktopclientid0000000000001",
         "AcmeDesktopClientSecret000000001",
-        "enterprise",
-        "500000001",
-    );
-    let (status, body) = emu::post_token(&emulator, &desktop).await;
+    )
+    .await;
     assert_eq!(
         (status, body["error_description"].as_str()),
         (

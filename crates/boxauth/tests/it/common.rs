@@ -35,6 +35,18 @@ pub fn quick_retries() -> RetryPolicy {
     RetryPolicy::default().base_delay(std::time::Duration::from_millis(10))
 }
 
+/// Makes `command` (an example binary, or a command that runs one elsewhere) a test's child
+/// process: no proxy for loopback, no failpoint inherited from the test's environment, its output
+/// piped to the test, killed if the test drops it.
+pub fn child_process(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    command
+        .env("NO_PROXY", "*")
+        .env_remove("BOXAUTH_FAILPOINT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+}
+
 /// The path of example `name`, built by `cargo test` next to the test binaries
 /// (target/<profile>/examples/<name>).
 pub fn example_binary(name: &str) -> std::path::PathBuf {

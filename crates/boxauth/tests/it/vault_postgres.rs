@@ -4,7 +4,6 @@
 //! PostgreSQL stopped and started under a running vault, and a standby promoted after a refresh
 //! with and without `remote_apply`.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use boxauth::{
@@ -111,12 +110,8 @@ fn worker(emulator: &EmulatorHandle, url: &str, key_line: &str, users: &str) -> 
         .env("BOXAUTH_VAULT_KEY", key_line)
         .env("USERS", users)
         .env("LEASE_SECS", "10")
-        .env("FETCH_DEADLINE_SECS", "5")
-        .env("NO_PROXY", "*")
-        .env_remove("BOXAUTH_FAILPOINT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .env("FETCH_DEADLINE_SECS", "5");
+    crate::common::child_process(&mut command);
     command
 }
 
