@@ -227,7 +227,10 @@ async fn revoking_a_users_tokens_ends_their_sessions_and_no_one_elses() {
         );
     }
     let emulator = emu::start().await;
-    assert!(emulator.revoke_user_tokens("999").is_err());
+    assert_eq!(
+        emulator.revoke_user_tokens("999").unwrap_err().kind(),
+        boxauth_emulator::ConfigErrorKind::Invalid
+    );
     let (status, body) = control::post(&emulator, "users/999/revoke-tokens", json!({})).await;
     assert_eq!(status, 404, "{body}");
 }

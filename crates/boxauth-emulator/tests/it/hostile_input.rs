@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use boxauth::AuthorizeUserArgs;
 use boxauth_emulator::{
-    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
-    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_MANAGED_USER_ID, Emulator, EmulatorConfig,
+    ConfigErrorKind, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
+    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_MANAGED_USER_ID, Emulator, EmulatorConfig, StartError,
 };
 use boxauth_test_support::emulator as emu;
 use serde_json::{Value, json};
@@ -50,10 +50,16 @@ async fn a_lifetime_that_overflows_the_expiry_is_refused_at_start() {
     ] {
         let mut config = EmulatorConfig::default();
         change(&mut config.lifetimes);
-        let error = Emulator::start(config).await.expect_err(what).to_string();
+        let error = Emulator::start(config).await.expect_err(what);
         assert!(
-            error.contains(what) && error.contains("must be between"),
+            matches!(&error, StartError::Config(e) if e.kind() == ConfigErrorKind::Invalid),
             "{what}: {error}"
+        );
+        // Which lifetime: the message names it, with the range it must be in.
+        let message = error.to_string();
+        assert!(
+            message.contains(what) && message.contains("must be between"),
+            "{what}: {message}"
         );
     }
 }

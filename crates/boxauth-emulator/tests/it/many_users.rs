@@ -49,7 +49,13 @@ async fn a_generated_user_approves_the_app_and_its_tokens_act_as_that_user() {
     let refused =
         boxauth_emulator::headless::answer(&url, &generated_users::login(1000), Decision::Approve)
             .await;
-    assert!(refused.is_err(), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            Err(boxauth_emulator::headless::ConsentError::Refused { .. })
+        ),
+        "{refused:?}"
+    );
 }
 
 const SMALL_WORLD: &str = r#"

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use boxauth_emulator::{EmulatorConfig, EmulatorHandle, ServerLimits};
+use boxauth_emulator::{ConfigErrorKind, EmulatorConfig, EmulatorHandle, ServerLimits, StartError};
 use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -182,6 +182,9 @@ async fn limits_out_of_range_are_refused_at_start() {
         })
         .await
         .expect_err("refused");
-        assert!(error.to_string().contains("must be between"), "{error}");
+        assert!(
+            matches!(&error, StartError::Config(e) if e.kind() == ConfigErrorKind::Invalid),
+            "{error}"
+        );
     }
 }

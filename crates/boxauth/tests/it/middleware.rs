@@ -164,10 +164,12 @@ async fn the_tower_layer_sends_the_token_and_survives_a_401() {
 fn as_user_takes_a_header_value_and_nothing_leaks_in_debug() {
     let auth: Arc<dyn Authentication> =
         Arc::new(boxauth::DeveloperTokenAuth::new("a-developer-token-secret").unwrap());
-    assert!(
+    assert_eq!(
         BoxAuthMiddleware::new(auth.clone())
             .with_as_user("bad\nvalue")
-            .is_err()
+            .unwrap_err()
+            .config_error_kind(),
+        Some(boxauth::ConfigErrorKind::Invalid)
     );
     let layer = BoxAuthLayer::new(auth.clone())
         .with_as_user("22222")

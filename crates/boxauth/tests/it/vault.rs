@@ -152,10 +152,12 @@ async fn a_callback_is_checked_for_the_user_who_started_it() {
         Error::AccessDenied { .. }
     ));
     // The vault makes the state: one given is refused.
-    assert!(
+    assert_eq!(
         vault
             .authorize_url("alice", AuthorizeOptions::default().state("mine"))
-            .is_err()
+            .unwrap_err()
+            .config_error_kind(),
+        Some(boxauth::ConfigErrorKind::Conflict)
     );
 }
 

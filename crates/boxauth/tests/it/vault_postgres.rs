@@ -581,13 +581,15 @@ async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
     emulator
         .revoke_user_tokens(&generated_users::id(0))
         .unwrap();
+    let refused = first
+        .auth("user-0")
+        .unwrap()
+        .retrieve_token()
+        .await
+        .unwrap_err();
     assert!(
-        first
-            .auth("user-0")
-            .unwrap()
-            .retrieve_token()
-            .await
-            .is_err()
+        matches!(&refused, boxauth::Error::ReauthorizationRequired(e) if e.kind() == boxauth::ReauthorizationKind::RefreshTokenRefused),
+        "{refused:?}"
     );
     // Other processes, later: no request to Box for the identity.
     for _ in 0..3 {
