@@ -145,6 +145,7 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     let mut trickle = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
+    // A slowloris: one byte every 500 ms (the attack's pace, not a wait for anything).
     let trickler = tokio::spawn(async move {
         for byte in b"GET /callback?code=x&state=y HTTP/1.1\r\n".iter().cycle() {
             if trickle.write_all(&[*byte]).await.is_err() {
@@ -265,6 +266,7 @@ async fn hold(address: String, head: &'static [u8], body: usize, trickle: bool) 
                 Ok(0) | Err(_) => return, // closed by the server
                 Ok(_) => {}
             },
+            // The attack's pace, not a wait for anything.
             _ = tokio::time::sleep(Duration::from_millis(200)), if trickle => {
                 if stream.write_all(b"a").await.is_err() {
                     return;
@@ -316,6 +318,7 @@ async fn an_emulator_under_slowloris_and_stalled_bodies_gives_its_memory_back() 
     loop {
         tokio::select! {
             done = attackers.join_next() => if done.is_none() { break },
+            // A normal request every 250 ms while the attack lasts: a sampling pace.
             _ = tokio::time::sleep(Duration::from_millis(250)) => {
                 assert_eq!(normal().await.unwrap().status(), 200, "a normal request during the attack");
                 peak = peak.max(rss_kib(pid));

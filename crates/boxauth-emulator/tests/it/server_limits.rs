@@ -135,6 +135,7 @@ async fn at_the_connection_limit_new_clients_wait_their_turn() {
     let emulator = start(limits(Duration::from_secs(60), Duration::from_secs(60), 3)).await;
     let held: Vec<TcpStream> = futures_join(&emulator, 3).await;
     let addr = emulator.addr();
+    let (sent, request_sent) = tokio::sync::oneshot::channel();
     let waiting = tokio::spawn(async move {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let request = format!(
@@ -142,10 +143,22 @@ async fn at_the_connection_limit_new_clients_wait_their_turn() {
             CCG.len()
         );
         stream.write_all(request.as_bytes()).await.unwrap();
+        sent.send(()).unwrap();
         until_closed(&mut stream).await
     });
+    request_sent.await.unwrap();
+    // Time passing is the point here: a request past the limit must stay unanswered while the
+    // three connections are held, and "not yet" can only be watched over a window (300 ms, once
+    // the request is on the wire; an emulator that served it would answer in a millisecond).
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "served past the limit");
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::ClientCredentials),
+        3,
+        "only the three held connections' requests reached the grant"
+    );
     drop(held);
     let answer = waiting.await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");

@@ -26,6 +26,7 @@ use boxauth::{
 };
 use boxauth_test_support::{RecordingServer, Reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
 
 fn ccg() -> RequestAccessTokenArgs {
     RequestAccessTokenArgs::client_credentials(
@@ -56,37 +57,39 @@ fn manager_at(base: &str) -> AuthorizationManager {
 }
 
 /// A server that answers every request with `head` and then `chunk` forever (chunked), counting
-/// the body bytes the client took before it hung up.
-async fn endless_server(head: &'static str) -> (String, Arc<AtomicU64>) {
+/// the body bytes the client took before it hung up: its URL, the count, and a notification
+/// once it stopped sending (the client hung up, or it sent a gibibyte).
+async fn endless_server(head: &'static str) -> (String, Arc<AtomicU64>, Arc<Notify>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sent = Arc::new(AtomicU64::new(0));
-    let counter = sent.clone();
+    let stopped = Arc::new(Notify::new());
+    let (counter, stopping) = (sent.clone(), stopped.clone());
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            let counter = counter.clone();
+            let (counter, stopping) = (counter.clone(), stopping.clone());
             tokio::spawn(async move {
                 let mut request = [0u8; 4096];
                 let _ = stream.read(&mut request).await;
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
-                while stream.write_all(chunk.as_bytes()).await.is_ok() {
-                    counter.fetch_add(0x10000, Ordering::Relaxed);
-                    if counter.load(Ordering::Relaxed) > 1 << 30 {
-                        return;
+                if stream.write_all(head.as_bytes()).await.is_ok() {
+                    let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+                    while stream.write_all(chunk.as_bytes()).await.is_ok() {
+                        counter.fetch_add(0x10000, Ordering::Relaxed);
+                        if counter.load(Ordering::Relaxed) > 1 << 30 {
+                            break;
+                        }
                     }
                 }
+                stopping.notify_one();
             });
         }
     });
-    (url, sent)
+    (url, sent, stopped)
 }
 
 #[tokio::test]
 async fn an_endless_token_answer_is_not_read_past_a_mebibyte() {
-    let (url, sent) = endless_server(
+    let (url, sent, stopped) = endless_server(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
     )
     .await;
@@ -98,16 +101,18 @@ async fn an_endless_token_answer_is_not_read_past_a_mebibyte() {
         panic!("{error:?}")
     };
     assert!(invalid.problem.contains("larger than 1024 KiB"), "{error}");
-    // The client hung up: what the server managed to push is the socket buffers' worth beyond
-    // the mebibyte, not the gibibyte it meant to send.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The client hung up: once the server's next write fails, what it managed to push is the
+    // socket buffers' worth beyond the mebibyte, not the gibibyte it meant to send.
+    tokio::time::timeout(std::time::Duration::from_secs(30), stopped.notified())
+        .await
+        .expect("the server saw the client hang up");
     let pushed = sent.load(Ordering::Relaxed);
     assert!(pushed < 16 << 20, "the server pushed {pushed} bytes");
 }
 
 #[tokio::test]
 async fn an_announced_gibibyte_is_refused_without_reading() {
-    let (url, _) = endless_server(
+    let (url, _, _) = endless_server(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n",
     )
     .await;
