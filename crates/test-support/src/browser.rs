@@ -69,7 +69,7 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let http = crate::http();
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
             assert!(

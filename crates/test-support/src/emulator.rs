@@ -1,9 +1,15 @@
 //! The emulator as tests use it: started on a free port, with helpers to sign assertions with the
 //! default app's key, to get a code through the real consent page (for many users at once:
-//! [`user_pairs`]), and to call `/2.0/users/me`.
+//! [`user_pairs`]), and to call Box's endpoints by hand ([`service_token`], [`exchange_code`],
+//! [`refresh`], [`revoke`], [`exchange_token`], [`users_me`], …).
 
+mod requests;
 mod users;
 
+pub use requests::{
+    ccg_form, exchange_code, exchange_token, post_body, post_form, post_token, refresh, revoke,
+    service_form, service_token, user_token, users_me,
+};
 pub use users::{user_pair, user_pairs};
 
 use aws_lc_rs::rand::SecureRandom;
@@ -14,8 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use boxauth::{
-    AccessToken, AuthOptions, Authentication, AuthorizationManager, AuthorizeUserArgs, CcgAuth,
-    CcgConfig, NetworkSession, ProxyConfig, RetryPolicy, StoredToken, TokenStorage,
+    AccessToken, AuthOptions, Authentication, AuthorizationManager, AuthorizationRequest,
+    AuthorizeOptions, AuthorizeUserArgs, CcgAuth, CcgConfig, NetworkSession, OAuth, ProxyConfig,
+    RetryPolicy, StoredToken, TokenStorage,
 };
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
@@ -132,6 +139,37 @@ pub fn assertion(emulator: &EmulatorHandle) -> String {
     sign(emulator, &header("RS256"), &enterprise_claims(emulator))
 }
 
+/// Approves the consent page at `url` (an authorization URL) as the admin: the URL Box
+/// redirected to, carrying the code and the state.
+pub async fn approve(url: &str) -> String {
+    headless::answer(url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
+        .await
+        .expect("the admin approves the app")
+}
+
+/// An OAuth 2.0 login through the consent page: its request (the page's URL and the state), the
+/// code Box's redirect carried, and the token the login stored.
+pub struct Login {
+    pub request: AuthorizationRequest,
+    pub code: String,
+    pub token: Arc<StoredToken>,
+}
+
+/// Logs `oauth` in with `options` through the consent page, approved as the admin.
+pub async fn log_in(oauth: &OAuth, options: AuthorizeOptions) -> Login {
+    let request = oauth.authorize_url(options);
+    let callback = approve(&request.url).await;
+    let token = oauth
+        .complete_authorization(&request, &callback)
+        .await
+        .expect("the login completes");
+    Login {
+        code: query_value(&callback, "code").expect("the redirect carries a code"),
+        request,
+        token,
+    }
+}
+
 /// Goes through the consent page as the admin and returns the URL Box redirected to.
 pub async fn consent(
     emulator: &EmulatorHandle,
@@ -159,16 +197,7 @@ pub async fn authorization_code(emulator: &EmulatorHandle) -> String {
 /// consent page, exchanged at `/oauth2/token`.
 pub async fn oauth_pair(emulator: &EmulatorHandle) -> AccessToken {
     let code = authorization_code(emulator).await;
-    let (status, pair) = post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", DEFAULT_CLIENT_ID),
-            ("client_secret", DEFAULT_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let (status, pair) = exchange_code(emulator, &code).await;
     assert_eq!(status, 200, "the code exchange failed: {pair}");
     serde_json::from_value(pair).expect("an AccessToken")
 }
@@ -248,78 +277,4 @@ pub fn query_value(url: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.into_owned())
-}
-
-/// `GET /2.0/users/me` with `token` (and `As-User` if given): the status, the `WWW-Authenticate`
-/// header and the JSON body (`Null` if empty).
-pub async fn users_me(
-    emulator: &EmulatorHandle,
-    token: &str,
-    as_user: Option<&str>,
-) -> (u16, Option<String>, Value) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut request = client
-        .get(format!("{}/2.0/users/me", emulator.base_url()))
-        .bearer_auth(token);
-    if let Some(user) = as_user {
-        request = request.header("As-User", user);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let body = response.text().await.unwrap();
-    (
-        status,
-        challenge,
-        serde_json::from_str(&body).unwrap_or(Value::Null),
-    )
-}
-
-/// Posts a raw form to `/oauth2/token` and returns the status and JSON body.
-pub async fn post_token(emulator: &EmulatorHandle, form: &[(&str, &str)]) -> (u16, Value) {
-    post_form(emulator, "/oauth2/token", form).await
-}
-
-/// Posts a raw form to `path` and returns the status and JSON body (`Null` if empty).
-pub async fn post_form(
-    emulator: &EmulatorHandle,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form.iter())
-        .finish();
-    post_body(
-        emulator,
-        path,
-        "application/x-www-form-urlencoded",
-        body.into_bytes(),
-    )
-    .await
-}
-
-/// Posts `body` as `content_type` to `path` and returns the status and JSON body (`Null` if
-/// empty).
-pub async fn post_body(
-    emulator: &EmulatorHandle,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{}{path}", emulator.base_url()))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -27,6 +27,34 @@ pub mod redis_fleet;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};
 
+/// An HTTP client for the tests' loopback servers: no proxy from the environment (a developer's
+/// `HTTPS_PROXY` must not carry a test's request elsewhere).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// [`http`] that does not follow redirects: the test sees the `Location` a browser would be sent.
+pub fn http_no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The HTTP status Debian's `curl` gets for `args` (its URL among them), as three digits
+/// ("000": no answer, e.g. a refused certificate). `curl` is `curl` itself, or a command that
+/// runs it elsewhere (`ip netns exec HOST curl`, [`netns::Network::on_host`]).
+pub async fn curl_status(mut curl: tokio::process::Command, args: &[&str]) -> String {
+    let output = curl
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(args)
+        .output()
+        .await
+        .expect("run curl (Debian's curl; scripts/test installs it)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// A loopback port that was free a moment ago, below Linux's ephemeral range (32768 and up), so
 /// that none of the tests' own outgoing connections can be holding it when a server binds it.
 pub fn free_port() -> u16 {

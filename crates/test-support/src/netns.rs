@@ -52,12 +52,17 @@ fn remove_stale_namespaces() {
         if std::path::Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        if let Ok(pids) = Command::new("ip").args(["netns", "pids", namespace]).output() {
+        if let Ok(pids) = Command::new("ip")
+            .args(["netns", "pids", namespace])
+            .output()
+        {
             for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
                 let _ = Command::new("kill").args(["-KILL", pid]).status();
             }
         }
-        let _ = Command::new("ip").args(["netns", "del", namespace]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", namespace])
+            .status();
     }
 }
 

@@ -41,6 +41,10 @@ pub const USER: &str = "boxauth";
 /// The database every server starts with.
 pub const DATABASE: &str = "boxauth";
 
+/// `psql`'s flags for a statement a program runs and reads: no `~/.psqlrc`, bare unaligned
+/// rows, no notices, stop at the first error.
+pub const PSQL_SCRIPTED: &[&str] = &["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"];
+
 /// How long a server may take to start or stop, or a wait on it last, before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 

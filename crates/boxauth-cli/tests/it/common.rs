@@ -5,12 +5,13 @@
 #![allow(dead_code)] // each test file uses part of it
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::Duration;
 
 use boxauth_emulator::EmulatorHandle;
 use boxauth_test_support::emulator as emu;
-use tokio::io::AsyncBufReadExt;
-use tokio::process::Command;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, Command};
 
 /// `boxauth` with every variable it reads cleared (credentials, the environment name and its
 /// URLs, the config directory, failpoints), `config_dir` as its config directory when given, no
@@ -82,14 +83,38 @@ impl Run {
     }
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs `command` to its end.
 pub async fn run(command: &mut Command) -> Run {
-    let out = command.output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    command.output().await.unwrap().into()
+}
+
+/// Starts `command` with its standard input, output and error piped to the test.
+fn spawn_piped(command: &mut Command) -> Child {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs `command` to its end with `input` on its standard input (then closed).
+pub async fn run_with_stdin(command: &mut Command, input: &str) -> Run {
+    let mut child = spawn_piped(command);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    child.wait_with_output().await.unwrap().into()
 }
 
 /// A `boxauth login` under way: the process, the authorization URL it printed, and the rest of
@@ -141,35 +166,36 @@ pub async fn start_browser_flow(
     mut command: Command,
     extra: &[&str],
 ) -> Login {
-    let mut child = command
+    command
         .args([
             "--base-url",
             emulator.base_url(),
             "--oauth2-url",
             &emulator.oauth2_url(),
         ])
-        .args(extra)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        .args(extra);
+    spawn_login(command, &emulator.oauth2_url()).await
+}
+
+/// Spawns `command` (a login or a vault connection, fully formed) and waits for the address under
+/// `oauth2_url` it prints for the browser.
+pub async fn spawn_login(mut command: Command, oauth2_url: &str) -> Login {
+    let mut child = spawn_piped(&mut command);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = child.stderr.take().unwrap();
-    let url = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line
-                .trim()
-                .strip_prefix(&format!("{}/", emulator.oauth2_url()))
-                .map(|rest| format!("{}/{rest}", emulator.oauth2_url()))
-            {
-                return url;
-            }
+    let prefix = format!("{oauth2_url}/");
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        let printed = read_until(&mut lines, |line| {
+            line.trim()
+                .starts_with(&prefix)
+                .then(|| line.trim().to_owned())
+        })
+        .await;
+        if let Some(url) = printed {
+            return url;
         }
         let mut said = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut said)
-            .await
-            .unwrap();
+        stderr.read_to_string(&mut said).await.unwrap();
         panic!("the command printed no URL; it said: {said}");
     })
     .await
@@ -184,6 +210,67 @@ pub async fn start_browser_flow(
         rest
     });
     Login { child, url, stdout }
+}
+
+/// Approves the consent page at `url` (the address a login or a vault connection printed) as the
+/// admin, and lands on Box's redirect as the browser would: the answer of the command's loopback
+/// listener, which must be 200.
+pub async fn approve_and_land(url: &str) -> reqwest::Response {
+    let callback = emu::approve(url).await;
+    let landed = boxauth_test_support::http()
+        .get(&callback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 200, "the listener refused Box's redirect");
+    landed
+}
+
+/// Reads `lines` until `wanted` gives a value; `None` if the output ends first.
+pub async fn read_until<R: AsyncBufRead + Unpin, T>(
+    lines: &mut Lines<R>,
+    mut wanted: impl FnMut(&str) -> Option<T>,
+) -> Option<T> {
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(value) = wanted(&line) {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// `boxauth emulator` started from `command` (its arguments given, stderr as the caller set it):
+/// waits for the end of its banner and returns the process and the base URL the banner names.
+/// The rest of its stdout is read in the background, so the process never blocks on a full pipe.
+pub async fn start_emulator(command: &mut Command) -> (Child, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    read_until(&mut lines, |line| {
+        if let Some(named) = line.trim().strip_prefix("Box emulator listening on ") {
+            url = Some(named.to_owned());
+        }
+        line.starts_with("Press Ctrl-C").then_some(())
+    })
+    .await
+    .expect("the emulator's banner ends with how to stop it");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url.expect("the banner names the URL"))
+}
+
+/// `boxauth emulator --addr 127.0.0.1:0 --ready-json FLAGS`: the process and the JSON line it
+/// prints when ready.
+pub async fn start_ready_json(flags: &[&str]) -> (Child, serde_json::Value) {
+    let mut child = boxauth(None)
+        .args(["emulator", "--addr", "127.0.0.1:0", "--ready-json"])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next_line().await.unwrap().expect("the ready line");
+    (child, serde_json::from_str(&line).expect("one JSON object"))
 }
 
 /// Waits until `check` gives a value, asking every 20 ms (a condition, not a fixed sleep); panics
@@ -260,19 +347,7 @@ impl World {
     /// A token of the default app acting as `user` (Client Credentials), as a developer token
     /// would.
     pub async fn token_for(&self, user: &str) -> String {
-        let (status, body) = emu::post_token(
-            &self.emulator,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", boxauth_emulator::DEFAULT_CLIENT_ID),
-                ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-                ("box_subject_type", "user"),
-                ("box_subject_id", user),
-            ],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
+        emu::user_token(&self.emulator, user).await
     }
 
     /// Saves environment `name`: Client Credentials of the default app acting as `user`.
@@ -304,22 +379,7 @@ impl World {
     /// admin and Box's redirect delivered to the login's listener, as a browser does.
     pub async fn login(&self, extra: &[&str]) -> Run {
         let login = start_login(&self.emulator, &self.config_dir(), extra).await;
-        let callback = boxauth_emulator::headless::answer(
-            &login.url,
-            boxauth_emulator::DEFAULT_ADMIN_LOGIN,
-            boxauth_emulator::headless::Decision::Approve,
-        )
-        .await
-        .unwrap();
-        let answer = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .get(&callback)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200);
+        approve_and_land(&login.url).await;
         login.finish().await
     }
 }

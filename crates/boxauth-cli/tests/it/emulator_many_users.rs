@@ -1,42 +1,17 @@
 //! `boxauth emulator --users N`: a world with N generated users, each able to approve an app on
 //! the consent page; an absurd N is refused with the cap.
 
-use std::process::Stdio;
-
 use boxauth_emulator::generated_users;
 use boxauth_emulator::headless::{self, Decision};
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use boxauth_test_support::control;
 
 use super::common;
 
 #[tokio::test]
 async fn users_n_generates_users_who_can_approve_the_app() {
-    let mut child = common::boxauth(None)
-        .args([
-            "emulator",
-            "--addr",
-            "127.0.0.1:0",
-            "--ready-json",
-            "--users",
-            "25",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let (mut child, ready) = common::start_ready_json(&["--users", "25"]).await;
     let base = ready["base_url"].as_str().unwrap();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let world = client
-        .get(format!("{base}/__emulator/world"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let world: Value = serde_json::from_str(&world).unwrap();
+    let (_, world) = control::get_at(base, "world").await;
     let logins: Vec<&str> = world["users"]
         .as_array()
         .unwrap()

@@ -1,36 +1,16 @@
 //! `boxauth emulator --ready-json`: one JSON line when ready, for programs that start the
 //! emulator; with `--public-url`, `--tls-name`, `--key-file` and `--allow-remote-control`.
 
-use std::process::Stdio;
-
+use boxauth_test_support::control;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Child;
 
 use super::common;
-
-/// Starts `boxauth emulator --addr 127.0.0.1:0 --ready-json FLAGS` and returns it with its line.
-async fn start(flags: &[&str]) -> (Child, Value) {
-    let mut child = common::boxauth(None)
-        .args(["emulator", "--addr", "127.0.0.1:0", "--ready-json"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().expect("the ready line");
-    (child, serde_json::from_str(&line).expect("one JSON object"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
 
 #[tokio::test]
 async fn the_ready_line_has_the_urls_credentials_and_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, ready) = start(&["--export-config", dir.path().to_str().unwrap()]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--export-config", dir.path().to_str().unwrap()]).await;
     let base = ready["base_url"].as_str().unwrap();
     assert_eq!(ready["oauth2_url"], format!("{base}/api/oauth2"));
     assert_eq!(ready["control_url"], format!("{base}/__emulator"));
@@ -47,7 +27,7 @@ async fn the_ready_line_has_the_urls_credentials_and_files() {
     assert_eq!(ready["ca_file"], Value::Null);
     let config = std::fs::read_to_string(ready["box_config"].as_str().unwrap()).unwrap();
     assert!(config.contains("boxAppSettings"));
-    let health = client()
+    let health = boxauth_test_support::http()
         .get(format!("{base}/__emulator/health"))
         .send()
         .await
@@ -58,22 +38,15 @@ async fn the_ready_line_has_the_urls_credentials_and_files() {
 
 #[tokio::test]
 async fn the_public_url_is_what_it_reports_and_exports() {
-    let (mut child, ready) = start(&["--public-url", "http://box-emulator.test:8080"]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--public-url", "http://box-emulator.test:8080"]).await;
     assert_eq!(ready["base_url"], "http://box-emulator.test:8080");
     assert_eq!(
         ready["oauth2_url"],
         "http://box-emulator.test:8080/api/oauth2"
     );
     let listening = ready["listening_on"].as_str().unwrap();
-    let world = client()
-        .get(format!("http://{listening}/__emulator/world"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let world: Value = serde_json::from_str(&world).unwrap();
+    let (_, world) = control::get_at(&format!("http://{listening}"), "world").await;
     assert_eq!(world["base_url"], "http://box-emulator.test:8080");
     child.kill().await.unwrap();
     let run =
@@ -84,7 +57,8 @@ async fn the_public_url_is_what_it_reports_and_exports() {
 
 #[tokio::test]
 async fn the_certificate_carries_the_tls_names() {
-    let (mut child, ready) = start(&["--tls", "--tls-name", "box-emulator.test"]).await;
+    let (mut child, ready) =
+        common::start_ready_json(&["--tls", "--tls-name", "box-emulator.test"]).await;
     let port = ready["listening_on"]
         .as_str()
         .unwrap()
@@ -96,22 +70,11 @@ async fn the_certificate_carries_the_tls_names() {
     let curl = |host: &'static str| {
         let (ca, port) = (ca.to_owned(), port.clone());
         async move {
-            let out = tokio::process::Command::new("curl")
-                .args([
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "--cacert",
-                    &ca,
-                ])
-                .args(["--resolve", &format!("{host}:{port}:127.0.0.1")])
-                .arg(format!("https://{host}:{port}/__emulator/health"))
-                .output()
+            let resolve = format!("{host}:{port}:127.0.0.1");
+            let url = format!("https://{host}:{port}/__emulator/health");
+            let curl = tokio::process::Command::new("curl");
+            boxauth_test_support::curl_status(curl, &["--cacert", &ca, "--resolve", &resolve, &url])
                 .await
-                .expect("curl (Debian's curl)");
-            String::from_utf8_lossy(&out.stdout).into_owned()
         }
     };
     assert_eq!(curl("box-emulator.test").await, "200");
@@ -129,7 +92,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("key.pem");
     let key_flag = ["--key-file", key.to_str().unwrap()];
-    let (mut first, _) = start(&key_flag).await;
+    let (mut first, _) = common::start_ready_json(&key_flag).await;
     first.kill().await.unwrap();
     let written = std::fs::read_to_string(&key).unwrap();
     assert!(written.starts_with("-----BEGIN PRIVATE KEY-----"));
@@ -138,7 +101,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let (mut second, ready) = start(&key_flag).await;
+    let (mut second, ready) = common::start_ready_json(&key_flag).await;
     assert_eq!(
         std::fs::read_to_string(&key).unwrap(),
         written,
@@ -168,7 +131,7 @@ async fn a_key_file_is_written_once_then_read_so_the_key_stays() {
         .append_pair("client_id", boxauth_emulator::DEFAULT_CLIENT_ID)
         .append_pair("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET)
         .finish();
-    let answer = client()
+    let answer = boxauth_test_support::http()
         .post(format!("{base}/oauth2/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)

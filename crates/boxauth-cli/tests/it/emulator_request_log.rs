@@ -9,24 +9,30 @@ use tokio::process::{Child, ChildStderr};
 
 use crate::common;
 
+/// `boxauth emulator FLAGS` on a free port: the process, its URL and its log (stderr).
 async fn start(flags: &[&str]) -> (Child, String, Lines<BufReader<ChildStderr>>) {
-    let mut child = common::boxauth(None)
-        .args(["emulator", "--addr", "127.0.0.1:0"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = stdout.next_line().await.unwrap().expect("a banner");
-        if let Some(url) = line.trim().strip_prefix("Box emulator listening on ") {
-            break url.to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    let (mut child, url) = common::start_emulator(
+        common::boxauth(None)
+            .args(["emulator", "--addr", "127.0.0.1:0"])
+            .args(flags)
+            .stderr(Stdio::piped()),
+    )
+    .await;
     let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     (child, url, stderr)
+}
+
+/// Posts `body` as a form to the emulator's `/oauth2/token` at `url`: the status.
+async fn post_token(url: &str, body: String) -> u16 {
+    boxauth_test_support::http()
+        .post(format!("{url}/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 async fn refused_request(url: &str) {
@@ -34,17 +40,7 @@ async fn refused_request(url: &str) {
         "grant_type=client_credentials&client_id={DEFAULT_CLIENT_ID}&client_secret=not-the-secret-at-all\
          &box_subject_type=enterprise&box_subject_id={DEFAULT_ENTERPRISE_ID}"
     );
-    let answer = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{url}/oauth2/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 400);
+    assert_eq!(post_token(url, body).await, 400);
 }
 
 /// The first stderr line that `wanted` accepts.
@@ -119,21 +115,12 @@ async fn a_grants_line_names_the_user_it_was_issued_for() {
         .split('&')
         .next()
         .unwrap();
-    let answer = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{url}/oauth2/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=authorization_code&code={code}&client_id={DEFAULT_CLIENT_ID}\
-             &client_secret={}",
-            boxauth_emulator::DEFAULT_CLIENT_SECRET
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let body = format!(
+        "grant_type=authorization_code&code={code}&client_id={DEFAULT_CLIENT_ID}\
+         &client_secret={}",
+        boxauth_emulator::DEFAULT_CLIENT_SECRET
+    );
+    assert_eq!(post_token(&url, body).await, 200);
     let logged = line(&mut stderr, |l| l.contains("grant_type=authorization_code")).await;
     assert!(
         logged.contains(&format!("user_id={}", generated_users::id(2))),

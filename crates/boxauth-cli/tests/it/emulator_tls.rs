@@ -4,7 +4,6 @@
 use std::process::Stdio;
 
 use boxauth_emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
 use crate::common;
@@ -12,30 +11,14 @@ use crate::common;
 /// Starts `boxauth emulator --tls --export-config DIR` and returns it with its https URL once
 /// the banner is complete.
 async fn emulator(dir: &std::path::Path) -> (Child, String) {
-    let mut child = common::boxauth(None)
-        .args([
-            "emulator",
-            "--tls",
-            "--addr",
-            "127.0.0.1:0",
-            "--export-config",
-        ])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = None;
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(rest) = line.strip_prefix("Box emulator listening on ") {
-            url = Some(rest.trim().to_owned());
-        }
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    (child, url.expect("the banner names the URL"))
+    common::start_emulator(
+        common::boxauth(None)
+            .args(["emulator", "--tls", "--addr", "127.0.0.1:0"])
+            .arg("--export-config")
+            .arg(dir)
+            .stderr(Stdio::piped()),
+    )
+    .await
 }
 
 fn ccg_get(url: &str) -> tokio::process::Command {

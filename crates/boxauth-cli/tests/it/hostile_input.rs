@@ -15,12 +15,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use boxauth_emulator::headless::{self, Decision};
-use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
 use boxauth_test_support::emulator as emu;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
 use crate::common;
 
@@ -148,6 +145,7 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     let mut trickle = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
+    // A slowloris: one byte every 500 ms (the attack's pace, not a wait for anything).
     let trickler = tokio::spawn(async move {
         for byte in b"GET /callback?code=x&state=y HTTP/1.1\r\n".iter().cycle() {
             if trickle.write_all(&[*byte]).await.is_err() {
@@ -158,18 +156,7 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
     });
 
     // The real callback is answered all the same.
-    let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(&callback)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let response = common::approve_and_land(&url).await;
     assert!(response.text().await.unwrap().contains("Logged in"));
     login.finish().await.ok();
     trickler.abort();
@@ -179,25 +166,13 @@ async fn a_trickling_connection_does_not_hold_the_login_callback_back() {
 /// `boxauth emulator` with `args` on a free port, as its own process: the process (killed when
 /// dropped), its PID and its base URL.
 async fn emulator_process(args: &[&str]) -> (tokio::process::Child, u32, String) {
-    let mut child = common::boxauth(None)
-        .args(["emulator", "--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = stdout
-        .next_line()
-        .await
-        .unwrap()
-        .unwrap()
-        .trim()
-        .strip_prefix("Box emulator listening on ")
-        .unwrap()
-        .to_owned();
-    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    let (child, url) = common::start_emulator(
+        common::boxauth(None)
+            .args(["emulator", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+    .await;
     let pid = child.id().unwrap();
     (child, pid, url)
 }
@@ -291,6 +266,7 @@ async fn hold(address: String, head: &'static [u8], body: usize, trickle: bool) 
                 Ok(0) | Err(_) => return, // closed by the server
                 Ok(_) => {}
             },
+            // The attack's pace, not a wait for anything.
             _ = tokio::time::sleep(Duration::from_millis(200)), if trickle => {
                 if stream.write_all(b"a").await.is_err() {
                     return;
@@ -342,6 +318,7 @@ async fn an_emulator_under_slowloris_and_stalled_bodies_gives_its_memory_back() 
     loop {
         tokio::select! {
             done = attackers.join_next() => if done.is_none() { break },
+            // A normal request every 250 ms while the attack lasts: a sampling pace.
             _ = tokio::time::sleep(Duration::from_millis(250)) => {
                 assert_eq!(normal().await.unwrap().status(), 200, "a normal request during the attack");
                 peak = peak.max(rss_kib(pid));

@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use boxauth_emulator::DEFAULT_ADMIN_LOGIN;
+use boxauth_emulator::{DEFAULT_ADMIN_LOGIN, EmulatorHandle};
 use boxauth_test_support::browser::Browser;
 use boxauth_test_support::emulator as emu;
 use tokio::process::{Child, Command};
@@ -14,6 +14,25 @@ use crate::common;
 
 fn boxauth(config_dir: &std::path::Path) -> Command {
     common::boxauth(Some(config_dir))
+}
+
+/// Asserts that `boxauth token get` with the environment the login saved in `config_dir` prints
+/// a token Box takes as the admin's.
+async fn acts_as_the_admin(emulator: &EmulatorHandle, config_dir: &std::path::Path) {
+    let got = common::run(boxauth(config_dir).args(["token", "get"]))
+        .await
+        .ok();
+    let (status, _, me) = emu::users_me(emulator, got.token(), None).await;
+    assert_eq!(
+        (status, me["login"].as_str()),
+        (200, Some(DEFAULT_ADMIN_LOGIN))
+    );
+}
+
+/// The login's callback address (`redirect_uri` of its `url`) with a made-up code and `state`.
+fn forged_callback(url: &str, state: &str) -> String {
+    let redirect = emu::query_value(url, "redirect_uri").unwrap();
+    format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state={state}")
 }
 
 #[tokio::test]
@@ -54,22 +73,7 @@ async fn login_in_chromium_then_token_get_works_on_users_me() {
             & 0o777;
         assert_eq!(mode, 0o600, "{file}");
     }
-    let got = boxauth(config_dir.path())
-        .args(["token", "get"])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    let token = String::from_utf8(got.stdout).unwrap().trim().to_owned();
-    let (status, _, me) = emu::users_me(&emulator, &token, None).await;
-    assert_eq!(
-        (status, me["login"].as_str()),
-        (200, Some(DEFAULT_ADMIN_LOGIN))
-    );
+    acts_as_the_admin(&emulator, config_dir.path()).await;
 }
 
 #[tokio::test]
@@ -77,13 +81,8 @@ async fn a_callback_with_a_wrong_state_is_refused() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
     let login = start_login(&emulator, config_dir.path(), &["--timeout", "3"]).await;
-    let url = login.url.clone();
-    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
-    let forged = format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged-state");
-    let answer = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    let forged = forged_callback(&login.url, "forged-state");
+    let answer = boxauth_test_support::http()
         .get(&forged)
         .send()
         .await
@@ -151,12 +150,7 @@ async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
     );
 
     // A forged address first (wrong state): refused, the login keeps waiting.
-    let redirect = emu::query_value(&url, "redirect_uri").unwrap();
-    paste(
-        &mut login.child,
-        &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
-    )
-    .await;
+    paste(&mut login.child, &forged_callback(&url, "forged")).await;
     paste(&mut login.child, &landed).await;
     drop(login.child.stdin.take());
     let out = login.finish().await.ok();
@@ -181,22 +175,7 @@ async fn a_login_over_ssh_takes_the_pasted_address_the_browser_ended_on() {
     );
 
     // The saved environment works.
-    let got = boxauth(config_dir.path())
-        .args(["token", "get"])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    let token = String::from_utf8(got.stdout).unwrap().trim().to_owned();
-    let (status, _, me) = emu::users_me(&emulator, &token, None).await;
-    assert_eq!(
-        (status, me["login"].as_str()),
-        (200, Some(DEFAULT_ADMIN_LOGIN))
-    );
+    acts_as_the_admin(&emulator, config_dir.path()).await;
 }
 
 #[tokio::test]
@@ -204,12 +183,8 @@ async fn a_pasted_address_with_a_wrong_state_is_refused() {
     let emulator = emu::start().await;
     let config_dir = tempfile::tempdir().unwrap();
     let mut login = start_login(&emulator, config_dir.path(), &[]).await;
-    let redirect = emu::query_value(&login.url, "redirect_uri").unwrap();
-    paste(
-        &mut login.child,
-        &format!("{redirect}?code=n22JPxrh18m4Y0wIZPIqYZK7VRrsMTWW&state=forged"),
-    )
-    .await;
+    let forged = forged_callback(&login.url, "forged");
+    paste(&mut login.child, &forged).await;
     drop(login.child.stdin.take());
     let out = login.finish().await;
     assert_eq!(out.code, 1, "the login does not succeed");

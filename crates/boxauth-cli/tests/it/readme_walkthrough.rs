@@ -7,10 +7,8 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_SERVICE_ACCOUNT_ID};
 use boxauth_test_support::redis::RedisServer;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::common::{self, Run};
 
@@ -119,47 +117,9 @@ impl Shell<'_> {
     /// Runs `boxauth login` as written and approves it as the admin in the emulator's consent
     /// page, delivering Box's redirect to the login's listener.
     async fn login(&self, command: &str, oauth2_url: &str) -> Run {
-        let mut child = self
-            .command(command)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut url = None;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(found) = line
-                .trim()
-                .strip_prefix(&format!("{oauth2_url}/authorize?"))
-            {
-                url = Some(format!("{oauth2_url}/authorize?{found}"));
-                break;
-            }
-        }
-        let url = url.expect("the login prints the URL to open");
-        let callback = headless::answer(&url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-            .await
-            .unwrap();
-        let answer = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .get(&callback)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200);
-        let mut rest = String::new();
-        while let Some(line) = lines.next_line().await.unwrap() {
-            rest.push_str(&line);
-            rest.push('\n');
-        }
-        let out = child.wait_with_output().await.unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: rest,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        let login = common::spawn_login(self.command(command), oauth2_url).await;
+        common::approve_and_land(&login.url).await;
+        login.finish().await
     }
 }
 
@@ -250,20 +210,9 @@ async fn the_quick_start_against_the_emulator_gives_the_identity_each_step_promi
     let [start] = start.as_slice() else {
         panic!("{start:?}")
     };
-    let mut emulator = shell
-        .command(start)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = BufReader::new(emulator.stdout.take().unwrap()).lines();
-    while let Some(line) = banner.next_line().await.unwrap() {
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = banner.next_line().await {} });
-    let url = format!("http://127.0.0.1:{port}");
+    let (mut emulator, url) =
+        common::start_emulator(shell.command(start).stderr(Stdio::null())).await;
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
 
     // The second terminal.
     use Expect::*;

@@ -149,18 +149,8 @@ async fn jwt_get_refresh_downscope_revoke() {
 #[tokio::test]
 async fn developer_token_get_and_shared_link_downscope() {
     let emulator = emu::start().await;
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    let token = body["access_token"].as_str().unwrap();
+    let token = emu::service_token(&emulator).await;
+    let token = token.as_str();
     let run = boxauth(&emulator, &["token", "get", "--developer-token", token]).await;
     assert_eq!((run.code, run.stdout.as_str()), (0, token));
     let run = boxauth(
@@ -264,31 +254,20 @@ async fn a_jwt_config_from_the_environment_or_from_standard_input() {
     );
 
     // boxauth token get --jwt-config - < box_config.json
-    let mut child = common::boxauth(Some(empty_config.path()))
-        .args(["token", "get", "--jwt-config", "-"])
-        .args([
-            "--base-url",
-            emulator.base_url(),
-            "--oauth2-url",
-            &emulator.oauth2_url(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use tokio::io::AsyncWriteExt;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(json.as_bytes()).await.unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(emu::users_me(&emulator, token.trim(), None).await.0, 200);
+    let piped = common::run_with_stdin(
+        common::boxauth(Some(empty_config.path()))
+            .args(["token", "get", "--jwt-config", "-"])
+            .args([
+                "--base-url",
+                emulator.base_url(),
+                "--oauth2-url",
+                &emulator.oauth2_url(),
+            ]),
+        &json,
+    )
+    .await
+    .ok();
+    assert_eq!(emu::users_me(&emulator, piped.token(), None).await.0, 200);
     assert_eq!(emulator.stats().requests(Grant::JwtBearer), 2);
 
     // Nothing anywhere: the error names the variables and the flags.

@@ -2,7 +2,7 @@
 //! killed with SIGKILL in the middle of a refresh never leaves a spent refresh token behind.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
@@ -37,13 +37,17 @@ fn token_get(emulator: &EmulatorHandle, file: &Path, failpoint: Option<&str>) ->
     command
 }
 
-/// Puts a fresh OAuth pair in `file`, its access token already expired.
-async fn expired_pair_in(emulator: &EmulatorHandle, file: &Path) {
+/// A token file of the test's own holding a fresh OAuth pair, its access token already expired:
+/// the directory (removed on drop) and the file.
+async fn expired_pair_file(emulator: &EmulatorHandle) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("box-token.json");
     let token = emu::oauth_pair(emulator).await;
-    FileStorage::new(file)
+    FileStorage::new(&file)
         .store(&emu::expired_on_the_system_clock(token))
         .await
         .unwrap();
+    (dir, file)
 }
 
 /// Marks the token in `file` expired, keeping its refresh token.
@@ -57,9 +61,7 @@ async fn expire(file: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_at_expiry_refresh_once_and_all_end_with_the_same_token() {
     let emulator = emu::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("box-token.json");
-    expired_pair_in(&emulator, &file).await;
+    let (_dir, file) = expired_pair_file(&emulator).await;
 
     let children: Vec<Child> = (0..8)
         .map(|_| token_get(&emulator, &file, None).spawn().unwrap())
@@ -116,9 +118,7 @@ async fn kill_at(emulator: &EmulatorHandle, file: &Path, failpoint: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_kills_mid_refresh_never_leave_a_spent_refresh_token() {
     let emulator = emu::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("box-token.json");
-    expired_pair_in(&emulator, &file).await;
+    let (_dir, file) = expired_pair_file(&emulator).await;
     // Where a refresh can be interrupted: holding the lock before asking Box; after the new token
     // is journaled but before it replaces the file; after it replaced the file.
     let points = [
@@ -162,9 +162,7 @@ async fn a_kill_between_boxs_answer_and_the_journal_loses_the_rotation_and_says_
     // The one window no client can close: Box has spent the old refresh token and the new one dies
     // with the process before it reaches the disk. The next process must say what to do.
     let emulator = emu::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("box-token.json");
-    expired_pair_in(&emulator, &file).await;
+    let (_dir, file) = expired_pair_file(&emulator).await;
     kill_at(&emulator, &file, "token_manager::after_fetch").await;
     let out = token_get(&emulator, &file, None).output().await.unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -5,10 +5,9 @@
 
 use std::path::Path;
 
-use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
-    DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle, Grant,
+    DEFAULT_ADMIN_ID, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, EmulatorHandle,
+    Grant,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::postgres::{PgOptions, PgServer};
@@ -66,18 +65,7 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &["connect", "alice", "--port", "0"],
     );
     let connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
-    let callback = headless::answer(&connect.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let landed = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(&callback)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(landed.status(), 200);
+    common::approve_and_land(&connect.url).await;
     let run = connect.finish().await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Connected alice as"), "{}", run.stdout);
@@ -90,9 +78,7 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &["connect", "bob", "--port", "0"],
     );
     let mut connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
-    let callback = headless::answer(&connect.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&connect.url).await;
     let mut stdin = connect.child.stdin.take().unwrap();
     stdin
         .write_all(format!("{callback}\n").as_bytes())
@@ -110,24 +96,10 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &emulator,
         &["import", "carol", "--refresh-token", "-"],
     );
-    let mut child = import
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{}\n", pair.refresh_token.unwrap().secret()).as_bytes())
+    let refresh_token = format!("{}\n", pair.refresh_token.unwrap().secret());
+    common::run_with_stdin(&mut import, &refresh_token)
         .await
-        .unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ok();
 
     // Tokens that Box takes; listed.
     for user in ["alice", "bob", "carol"] {
@@ -240,38 +212,21 @@ async fn missing_settings_say_what_to_give() {
     let run = common::run(common::boxauth(Some(dir.path())).args(["vault", "init"])).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("--store postgres://"), "{}", run.stderr);
-    let run = common::run(
-        common::boxauth(Some(dir.path()))
-            .args([
-                "vault",
-                "token",
-                "alice",
-                "--client-id",
-                "a",
-                "--client-secret",
-                "b",
-            ])
-            .env("BOXAUTH_VAULT_STORE", "postgres://u:hunter2@127.0.0.1:1/x"),
-    )
-    .await;
+    // `vault token` with a store (behind a password) and the key variables `vars`.
+    let vault_token = |vars: &[(&str, &str)]| {
+        let mut command = common::boxauth(Some(dir.path()));
+        command
+            .args(["vault", "token", "alice", "--client-id", "a"])
+            .args(["--client-secret", "b"])
+            .env("BOXAUTH_VAULT_STORE", "postgres://u:hunter2@127.0.0.1:1/x")
+            .envs(vars.iter().copied());
+        command
+    };
+    let run = common::run(&mut vault_token(&[])).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("vault keygen"), "{}", run.stderr);
     assert!(!run.stderr.contains("hunter2"));
-    let run = common::run(
-        common::boxauth(Some(dir.path()))
-            .args([
-                "vault",
-                "token",
-                "alice",
-                "--client-id",
-                "a",
-                "--client-secret",
-                "b",
-            ])
-            .env("BOXAUTH_VAULT_STORE", "postgres://u:hunter2@127.0.0.1:1/x")
-            .env("BOXAUTH_VAULT_KEY", "not a key"),
-    )
-    .await;
+    let run = common::run(&mut vault_token(&[("BOXAUTH_VAULT_KEY", "not a key")])).await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("does not start with boxauth-vault-key"),

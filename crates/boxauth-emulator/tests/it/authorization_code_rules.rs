@@ -72,16 +72,7 @@ async fn replayed_code_is_refused_and_revokes_its_tokens() {
         "the first exchange's token is revoked"
     );
     let refresh = first["refresh_token"].as_str().unwrap();
-    let (status, _) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
+    let (status, _) = emu::refresh(&emulator, refresh).await;
     assert_eq!(status, 400, "its refresh token is revoked too");
     assert_eq!(emulator.stats().code_replays, 1);
 }

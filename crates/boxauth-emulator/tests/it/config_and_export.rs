@@ -27,29 +27,23 @@ async fn the_example_world_loads_and_serves() {
         ]
     );
     let emulator = emu::start_with(config).await;
+    // Client Credentials of an app of the file's enterprise.
+    let ccg = |id, secret| {
+        let form = emu::ccg_form(id, secret, "enterprise", "500000001");
+        let emulator = &emulator;
+        async move { emu::post_token(emulator, &form).await }
+    };
     // The sync app's service account was created for it.
-    let (status, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "acmesyncclientid0000000000000002"),
-            ("client_secret", "AcmeSyncClientSecret000000000002"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", "500000001"),
-        ],
+    let (status, body) = ccg(
+        "acmesyncclientid0000000000000002",
+        "AcmeSyncClientSecret000000000002",
     )
     .await;
     assert_eq!(status, 200, "{body}");
     // The desktop app may not use client credentials.
-    let (status, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "acmedesktopclientid0000000000001"),
-            ("client_secret", "AcmeDesktopClientSecret000000001"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", "500000001"),
-        ],
+    let (status, body) = ccg(
+        "acmedesktopclientid0000000000001",
+        "AcmeDesktopClientSecret000000001",
     )
     .await;
     assert_eq!(
@@ -288,40 +282,12 @@ async fn emulator_json_lists_the_items_a_token_may_be_downscoped_to() {
         })
     );
     // What is listed is what a downscope accepts: the admin owns the first two, by URL and by link.
-    let (_, admin) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", boxauth_emulator::DEFAULT_CLIENT_ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-            ("box_subject_type", "user"),
-            ("box_subject_id", boxauth_emulator::DEFAULT_ADMIN_ID),
-        ],
-    )
-    .await;
-    let admin = admin["access_token"].as_str().unwrap();
+    let admin = emu::user_token(&emulator, boxauth_emulator::DEFAULT_ADMIN_ID).await;
     let exchange = |field: &'static str, value: String| {
-        let admin = admin.to_owned();
-        let emulator = &emulator;
+        let (admin, emulator) = (&admin, &emulator);
         async move {
-            emu::post_token(
-                emulator,
-                &[
-                    (
-                        "grant_type",
-                        "urn:ietf:params:oauth:grant-type:token-exchange",
-                    ),
-                    ("subject_token", &admin),
-                    (
-                        "subject_token_type",
-                        "urn:ietf:params:oauth:token-type:access_token",
-                    ),
-                    ("scope", "item_preview"),
-                    (field, &value),
-                ],
-            )
-            .await
-            .0
+            let extra = [("scope", "item_preview"), (field, &value)];
+            emu::exchange_token(emulator, admin, &extra).await.0
         }
     };
     for item in &items[..2] {

@@ -2,29 +2,43 @@
 //! land on the redirect with `code` and `state`; and the same for deny.
 
 use boxauth::AuthorizeUserArgs;
-use boxauth_emulator::{DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_MANAGED_USER_ID};
+use boxauth_emulator::{
+    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_MANAGED_USER_ID, EmulatorHandle,
+};
 use boxauth_test_support::browser::Browser;
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::{RecordingServer, Reply};
 
+/// The consent page's URL for the default app with `state`, redirecting to a server of the
+/// test's own that answers `page`: the server, its callback address, and the URL. (The app's
+/// redirect URI is http://localhost:3000/callback; any port on localhost matches, so the browser
+/// lands on the test's server.)
+async fn consent_with_own_callback(
+    emulator: &EmulatorHandle,
+    page: &'static str,
+    state: &str,
+) -> (RecordingServer, String, String) {
+    let callback = RecordingServer::start().await;
+    callback.set_fallback(Reply::body(200, "text/html", page));
+    let port = callback.url().rsplit(':').next().unwrap().to_owned();
+    let redirect = format!("http://localhost:{port}/callback");
+    let url = emu::manager(emulator).authorize_url(
+        &AuthorizeUserArgs::new(ID)
+            .redirect_uri(&redirect)
+            .state(state),
+    );
+    (callback, redirect, url)
+}
+
 #[tokio::test]
 async fn approve_in_chromium_lands_on_the_redirect_with_code_and_state() {
     let emulator = emu::start().await;
-    // The app's redirect URI is http://localhost:3000/callback; any port on localhost matches,
-    // so the browser lands on this test's own server.
-    let callback = RecordingServer::start().await;
-    callback.set_fallback(Reply::body(
-        200,
-        "text/html",
+    let (callback, redirect, url) = consent_with_own_callback(
+        &emulator,
         "<p>You may close this window.</p>",
-    ));
-    let port = callback.url().rsplit(':').next().unwrap().to_owned();
-    let redirect = format!("http://localhost:{port}/callback");
-    let url = emu::manager(&emulator).authorize_url(
-        &AuthorizeUserArgs::new(ID)
-            .redirect_uri(&redirect)
-            .state("chromium-state-42"),
-    );
+        "chromium-state-42",
+    )
+    .await;
 
     let browser = Browser::start().await;
     browser.goto(&url).await;
@@ -53,16 +67,7 @@ async fn approve_in_chromium_lands_on_the_redirect_with_code_and_state() {
     );
 
     // The code is real: it belongs to the user who signed in.
-    let (status, tokens) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let (status, tokens) = emu::exchange_code(&emulator, &code).await;
     assert_eq!(status, 200, "{tokens}");
     let (_, _, me) = emu::users_me(&emulator, tokens["access_token"].as_str().unwrap(), None).await;
     assert_eq!(me["id"], DEFAULT_MANAGED_USER_ID);
@@ -71,15 +76,7 @@ async fn approve_in_chromium_lands_on_the_redirect_with_code_and_state() {
 #[tokio::test]
 async fn deny_in_chromium_lands_on_the_redirect_with_access_denied() {
     let emulator = emu::start().await;
-    let callback = RecordingServer::start().await;
-    callback.set_fallback(Reply::body(200, "text/html", "<p>denied</p>"));
-    let port = callback.url().rsplit(':').next().unwrap().to_owned();
-    let redirect = format!("http://localhost:{port}/callback");
-    let url = emu::manager(&emulator).authorize_url(
-        &AuthorizeUserArgs::new(ID)
-            .redirect_uri(&redirect)
-            .state("s-deny"),
-    );
+    let (_callback, _, url) = consent_with_own_callback(&emulator, "<p>denied</p>", "s-deny").await;
     let browser = Browser::start().await;
     browser.goto(&url).await;
     browser.click("#deny").await;

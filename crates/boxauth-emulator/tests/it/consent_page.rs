@@ -11,14 +11,6 @@ use boxauth_emulator::{
 };
 use boxauth_test_support::emulator as emu;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
 fn url(emulator: &EmulatorHandle, args: AuthorizeUserArgs) -> String {
     emu::manager(emulator).authorize_url(&args)
 }
@@ -26,7 +18,7 @@ fn url(emulator: &EmulatorHandle, args: AuthorizeUserArgs) -> String {
 #[tokio::test]
 async fn the_page_shows_the_app_the_scopes_and_the_admin_login_and_forbids_framing() {
     let emulator = emu::start().await;
-    let response = client()
+    let response = boxauth_test_support::http_no_redirects()
         .get(url(
             &emulator,
             AuthorizeUserArgs::new(ID).scope("root_readwrite manage_webhook"),
@@ -125,7 +117,7 @@ async fn an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect() {
         "http://localhost:3000/other",
         "http://localhost:3000/callback?extra=1",
     ] {
-        let response = client()
+        let response = boxauth_test_support::http_no_redirects()
             .get(url(
                 &emulator,
                 AuthorizeUserArgs::new(ID).redirect_uri(redirect),
@@ -148,7 +140,7 @@ async fn an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect() {
 #[tokio::test]
 async fn an_unknown_client_gets_an_error_page() {
     let emulator = emu::start().await;
-    let response = client()
+    let response = boxauth_test_support::http_no_redirects()
         .get(url(&emulator, AuthorizeUserArgs::new("nosuchclient")))
         .send()
         .await
@@ -184,7 +176,7 @@ async fn a_missing_redirect_uri_with_several_registered_fails_after_the_decision
 async fn a_post_without_the_csrf_cookie_and_token_is_refused() {
     let emulator = emu::start().await;
     let target = url(&emulator, AuthorizeUserArgs::new(ID).state("x"));
-    let forged = client()
+    let forged = boxauth_test_support::http_no_redirects()
         .post(&target)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
@@ -195,7 +187,7 @@ async fn a_post_without_the_csrf_cookie_and_token_is_refused() {
         .unwrap();
     assert_eq!(forged.status(), 403);
     assert!(forged.headers().get("location").is_none());
-    let with_wrong_cookie = client()
+    let with_wrong_cookie = boxauth_test_support::http_no_redirects()
         .post(&target)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", "box_csrf=abc")
@@ -227,7 +219,7 @@ async fn an_unknown_login_is_shown_on_the_page_again() {
 #[tokio::test]
 async fn a_scope_the_app_does_not_have_gets_an_error_page() {
     let emulator = emu::start().await;
-    let response = client()
+    let response = boxauth_test_support::http_no_redirects()
         .get(url(
             &emulator,
             AuthorizeUserArgs::new(ID).scope("manage_legal_holds"),

@@ -10,24 +10,9 @@ use boxauth_emulator::{
 use boxauth_test_support::{control, emulator as emu};
 use serde_json::json;
 
+/// The service account's Client Credentials request: the status and body, whatever they are.
 async fn ccg(emulator: &EmulatorHandle) -> (u16, serde_json::Value) {
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await
-}
-
-async fn token(emulator: &EmulatorHandle) -> String {
-    let (status, body) = ccg(emulator).await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
+    emu::post_token(emulator, &emu::service_form()).await
 }
 
 async fn logged() -> EmulatorHandle {
@@ -51,7 +36,7 @@ async fn health_answers_ok_with_the_urls() {
 #[tokio::test]
 async fn stats_count_requests_and_tokens_by_grant_in_rust_and_over_http() {
     let emulator = emu::start().await;
-    token(&emulator).await;
+    emu::service_token(&emulator).await;
     let rust = emulator.stats();
     assert_eq!(rust.requests(Grant::ClientCredentials), 1);
     assert_eq!(rust.issued(Grant::ClientCredentials), 1);
@@ -71,7 +56,7 @@ async fn stats_count_requests_and_tokens_by_grant_in_rust_and_over_http() {
 async fn the_request_log_holds_the_clients_traffic_not_the_controls() {
     let emulator = logged().await;
     control::get(&emulator, "stats").await;
-    token(&emulator).await;
+    emu::service_token(&emulator).await;
     control::post(&emulator, "clock/advance", json!({"seconds": 1})).await;
     let (status, log) = control::get(&emulator, "requests").await;
     assert_eq!(status, 200);
@@ -89,7 +74,7 @@ async fn the_request_log_holds_the_clients_traffic_not_the_controls() {
 async fn advancing_the_clock_expires_a_token_in_rust_and_over_http() {
     for over_http in [false, true] {
         let emulator = emu::start().await;
-        let token = token(&emulator).await;
+        let token = emu::service_token(&emulator).await;
         assert_eq!(emu::users_me(&emulator, &token, None).await.0, 200);
         if over_http {
             let (status, clock) =
@@ -186,7 +171,7 @@ async fn a_fault_rate_applies_until_cleared_in_rust_and_over_http() {
 async fn reset_clears_tokens_clock_faults_counters_and_log_and_keeps_the_world() {
     for over_http in [false, true] {
         let emulator = logged().await;
-        let token = token(&emulator).await;
+        let token = emu::service_token(&emulator).await;
         let code = emu::authorization_code(&emulator).await;
         emulator.clock().advance(Duration::from_secs(10));
         emulator.faults().script([Fault::Status(500)]);
@@ -204,16 +189,7 @@ async fn reset_clears_tokens_clock_faults_counters_and_log_and_keeps_the_world()
         assert_eq!(emulator.store_sizes(), Default::default());
         // The token and the code died; the world (the app, its secret) still serves.
         assert_eq!(emu::users_me(&emulator, &token, None).await.0, 401);
-        let (status, body) = emu::post_token(
-            &emulator,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", ID),
-                ("client_secret", SECRET),
-            ],
-        )
-        .await;
+        let (status, body) = emu::exchange_code(&emulator, &code).await;
         assert_eq!(
             (status, body["error"].clone()),
             (400, json!("invalid_grant"))

@@ -8,24 +8,8 @@ use boxauth_test_support::netns::Network;
 
 /// `curl` from host 0: the status of `method url`.
 async fn status_from_host(network: &Network, method: &str, url: &str) -> String {
-    let output = network
-        .on_host(0, std::path::Path::new("curl"))
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "--max-time",
-            "10",
-            "-X",
-            method,
-            url,
-        ])
-        .output()
-        .await
-        .expect("run curl in the host's namespace (Debian's curl)");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let curl = network.on_host(0, std::path::Path::new("curl"));
+    boxauth_test_support::curl_status(curl, &["--max-time", "10", "-X", method, url]).await
 }
 
 #[tokio::test]
@@ -54,8 +38,7 @@ async fn a_control_request_from_another_host_is_refused_unless_allowed() {
             "400"
         );
         // The test's own address on that network is not loopback either.
-        let own = reqwest::Client::builder().no_proxy().build().unwrap();
-        let answer = own
+        let answer = boxauth_test_support::http()
             .get(format!("{base}/__emulator/health"))
             .send()
             .await

@@ -4,9 +4,8 @@
 use boxauth::AuthorizeUserArgs;
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    AccessLevel, App, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-    DEFAULT_ENTERPRISE_ID, DEFAULT_SERVICE_ACCOUNT_ID, EmulatorHandle, Grant, Item, ItemKind, Role,
-    User,
+    AccessLevel, App, DEFAULT_CLIENT_ID as ID, DEFAULT_ENTERPRISE_ID, DEFAULT_SERVICE_ACCOUNT_ID,
+    EmulatorHandle, Grant, Item, ItemKind, Role, User,
 };
 use boxauth_test_support::{control, emulator as emu};
 use serde_json::{Value, json};
@@ -19,30 +18,13 @@ async fn logged_in_as(emulator: &EmulatorHandle, login: &str) -> (u16, Value) {
         return (0, json!(format!("{location:?}")));
     };
     let code = emu::query_value(&location, "code").expect("a code");
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await
+    emu::exchange_code(emulator, &code).await
 }
 
+/// App `id`'s Client Credentials for the default enterprise's service account.
 async fn ccg(emulator: &EmulatorHandle, id: &str, secret: &str) -> (u16, Value) {
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await
+    let form = emu::ccg_form(id, secret, "enterprise", DEFAULT_ENTERPRISE_ID);
+    emu::post_token(emulator, &form).await
 }
 
 #[tokio::test]
@@ -184,29 +166,13 @@ async fn an_added_app_gets_tokens_with_its_credentials() {
 #[tokio::test]
 async fn an_added_item_can_be_downscoped_to() {
     let emulator = emu::start().await;
-    let (_, body) = ccg(&emulator, ID, SECRET).await;
-    let subject = body["access_token"].as_str().unwrap().to_owned();
+    let subject = emu::service_token(&emulator).await;
     let downscope = |file: String| {
-        let subject = subject.clone();
-        let emulator = &emulator;
+        let (subject, emulator) = (&subject, &emulator);
         async move {
-            emu::post_token(
-                emulator,
-                &[
-                    (
-                        "grant_type",
-                        "urn:ietf:params:oauth:grant-type:token-exchange",
-                    ),
-                    (
-                        "subject_token_type",
-                        "urn:ietf:params:oauth:token-type:access_token",
-                    ),
-                    ("subject_token", &subject),
-                    ("scope", "item_preview"),
-                    ("resource", &format!("https://api.box.com/2.0/files/{file}")),
-                ],
-            )
-            .await
+            let resource = format!("https://api.box.com/2.0/files/{file}");
+            let extra = [("scope", "item_preview"), ("resource", resource.as_str())];
+            emu::exchange_token(emulator, subject, &extra).await
         }
     };
     assert_eq!(downscope("400000009".into()).await.0, 400);
@@ -240,10 +206,7 @@ async fn an_added_item_can_be_downscoped_to() {
 async fn revoking_a_users_tokens_ends_their_sessions_and_no_one_elses() {
     for over_http in [false, true] {
         let emulator = emu::start().await;
-        let service = ccg(&emulator, ID, SECRET).await.1["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let service = emu::service_token(&emulator).await;
         let (_, admin) = logged_in_as(&emulator, boxauth_emulator::DEFAULT_ADMIN_LOGIN).await;
         let admin_access = admin["access_token"].as_str().unwrap();
         let revoked = if over_http {
@@ -265,7 +228,10 @@ async fn revoking_a_users_tokens_ends_their_sessions_and_no_one_elses() {
         );
     }
     let emulator = emu::start().await;
-    assert!(emulator.revoke_user_tokens("999").is_err());
+    assert_eq!(
+        emulator.revoke_user_tokens("999").unwrap_err().kind(),
+        boxauth_emulator::ConfigErrorKind::Invalid
+    );
     let (status, body) = control::post(&emulator, "users/999/revoke-tokens", json!({})).await;
     assert_eq!(status, 404, "{body}");
 }

@@ -35,14 +35,9 @@ async fn post_multipart(
     .await
 }
 
+/// The service account's Client Credentials form, with `secret` as the client secret.
 fn ccg(secret: &str) -> [(&str, &str); 5] {
-    [
-        ("grant_type", "client_credentials"),
-        ("client_id", ID),
-        ("client_secret", secret),
-        ("box_subject_type", "enterprise"),
-        ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-    ]
+    emu::ccg_form(ID, secret, "enterprise", DEFAULT_ENTERPRISE_ID)
 }
 
 #[tokio::test]

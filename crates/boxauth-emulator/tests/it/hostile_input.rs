@@ -14,49 +14,14 @@ use std::time::Duration;
 
 use boxauth::AuthorizeUserArgs;
 use boxauth_emulator::{
-    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
-    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_MANAGED_USER_ID, Emulator,
-    EmulatorConfig, EmulatorHandle,
+    ConfigErrorKind, DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
+    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_MANAGED_USER_ID, Emulator, EmulatorConfig, StartError,
 };
 use boxauth_test_support::emulator as emu;
 use serde_json::{Value, json};
 
-const SUBJECT_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const FILE: &str = "https://api.box.com/2.0/files/400000001";
 const FOLDER: &str = "https://api.box.com/2.0/folders/300000001";
-
-async fn ccg_token(emulator: &EmulatorHandle, subject_type: &str, subject_id: &str) -> String {
-    let (status, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", subject_type),
-            ("box_subject_id", subject_id),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn exchange(
-    emulator: &EmulatorHandle,
-    subject: &str,
-    extra: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut form = vec![
-        (
-            "grant_type",
-            "urn:ietf:params:oauth:grant-type:token-exchange",
-        ),
-        ("subject_token_type", SUBJECT_TYPE),
-        ("subject_token", subject),
-    ];
-    form.extend_from_slice(extra);
-    emu::post_token(emulator, &form).await
-}
 
 fn restricted_ids(body: &Value) -> Vec<String> {
     body["restricted_to"]
@@ -85,10 +50,16 @@ async fn a_lifetime_that_overflows_the_expiry_is_refused_at_start() {
     ] {
         let mut config = EmulatorConfig::default();
         change(&mut config.lifetimes);
-        let error = Emulator::start(config).await.expect_err(what).to_string();
+        let error = Emulator::start(config).await.expect_err(what);
         assert!(
-            error.contains(what) && error.contains("must be between"),
+            matches!(&error, StartError::Config(e) if e.kind() == ConfigErrorKind::Invalid),
             "{what}: {error}"
+        );
+        // Which lifetime: the message names it, with the range it must be in.
+        let message = error.to_string();
+        assert!(
+            message.contains(what) && message.contains("must be between"),
+            "{what}: {message}"
         );
     }
 }
@@ -96,8 +67,8 @@ async fn a_lifetime_that_overflows_the_expiry_is_refused_at_start() {
 #[tokio::test]
 async fn a_file_bound_token_cannot_be_laundered_into_an_unbound_one() {
     let emulator = emu::start().await;
-    let service = ccg_token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
-    let (status, bound) = exchange(
+    let service = emu::service_token(&emulator).await;
+    let (status, bound) = emu::exchange_token(
         &emulator,
         &service,
         &[("scope", "item_preview item_download"), ("resource", FILE)],
@@ -107,13 +78,14 @@ async fn a_file_bound_token_cannot_be_laundered_into_an_unbound_one() {
     let bound = bound["access_token"].as_str().unwrap().to_owned();
 
     // Exchanged again without a resource: still bound to the file.
-    let (status, again) = exchange(&emulator, &bound, &[("scope", "item_preview")]).await;
+    let (status, again) =
+        emu::exchange_token(&emulator, &bound, &[("scope", "item_preview")]).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(restricted_ids(&again), ["400000001"]);
     let again = again["access_token"].as_str().unwrap().to_owned();
 
     // And so it cannot be bound to another item, nor read the user's profile.
-    let (status, body) = exchange(
+    let (status, body) = emu::exchange_token(
         &emulator,
         &again,
         &[("scope", "item_preview"), ("resource", FOLDER)],
@@ -126,7 +98,7 @@ async fn a_file_bound_token_cannot_be_laundered_into_an_unbound_one() {
     assert_eq!(emu::users_me(&emulator, &again, None).await.0, 403);
 
     // Narrowing to the same file still works.
-    let (status, same) = exchange(
+    let (status, same) = emu::exchange_token(
         &emulator,
         &again,
         &[("scope", "item_preview"), ("resource", FILE)],
@@ -139,8 +111,8 @@ async fn a_file_bound_token_cannot_be_laundered_into_an_unbound_one() {
 #[tokio::test]
 async fn a_downscoped_token_never_acts_as_another_user() {
     let emulator = emu::start().await;
-    let admin = ccg_token(&emulator, "user", DEFAULT_ADMIN_ID).await;
-    let service = ccg_token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
+    let service = emu::service_token(&emulator).await;
     // Undownscoped, both may (the admin by role, the service account by the app's setting).
     assert_eq!(
         emu::users_me(&emulator, &admin, Some(DEFAULT_MANAGED_USER_ID))
@@ -158,7 +130,8 @@ async fn a_downscoped_token_never_acts_as_another_user() {
         ("admin", &admin, DEFAULT_MANAGED_USER_ID),
         ("service account", &service, DEFAULT_ADMIN_ID),
     ] {
-        let (status, down) = exchange(&emulator, token, &[("scope", "item_preview")]).await;
+        let (status, down) =
+            emu::exchange_token(&emulator, token, &[("scope", "item_preview")]).await;
         assert_eq!(status, 200, "{down}");
         let down = down["access_token"].as_str().unwrap();
         let (status, _, body) = emu::users_me(&emulator, down, Some(target)).await;
@@ -170,7 +143,7 @@ async fn a_downscoped_token_never_acts_as_another_user() {
 #[tokio::test]
 async fn a_non_ascii_as_user_is_refused() {
     let emulator = emu::start().await;
-    let admin = ccg_token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let response = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -189,17 +162,9 @@ async fn a_non_ascii_as_user_is_refused() {
     assert_eq!(body["code"], "invalid_parameter");
 }
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
 /// Opens the consent page at `url`: the CSRF token of its form.
 async fn open_page(url: &str) -> String {
-    let html = no_redirects()
+    let html = boxauth_test_support::http_no_redirects()
         .get(url)
         .send()
         .await
@@ -217,7 +182,7 @@ async fn open_page(url: &str) -> String {
 /// Posts a decision to `url` with `token` in both the cookie and the form, as a forger who knows
 /// (or chose) it would.
 async fn post_decision(url: &str, token: &str, decision: &str) -> reqwest::Response {
-    no_redirects()
+    boxauth_test_support::http_no_redirects()
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", format!("box_csrf={token}"))

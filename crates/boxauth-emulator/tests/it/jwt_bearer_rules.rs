@@ -36,10 +36,11 @@ async fn refused_with(emulator: &EmulatorHandle, assertion: &str, description: &
 
 const SIGNATURE_ERROR: &str = "Signature verification error. The public key identified by \"kid\" must correspond to the private key used for signing.";
 
-fn with(emulator: &EmulatorHandle, change: impl FnOnce(&mut Value)) -> Value {
+/// A valid RS256 assertion for the service account, but for `change` made to its claims.
+fn signed_with(emulator: &EmulatorHandle, change: impl FnOnce(&mut Value)) -> String {
     let mut claims = emu::enterprise_claims(emulator);
     change(&mut claims);
-    claims
+    emu::sign(emulator, &emu::header("RS256"), &claims)
 }
 
 #[tokio::test]
@@ -209,41 +210,33 @@ async fn a_key_of_another_app_does_not_verify() {
 async fn exp_more_than_60_seconds_ahead_is_refused() {
     let emulator = emu::start().await;
     let now = emu::now(&emulator);
-    let claims = with(&emulator, |c| c["exp"] = json!(now + 120));
+    let assertion = signed_with(&emulator, |c| c["exp"] = json!(now + 120));
     refused_with(
         &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
+        &assertion,
         "Please check the 'exp' claim. The 'exp' value exceeds the maximum value of 60 seconds beyond the issue time.",
     )
     .await;
     // The leeway for clock skew does not stretch the 60 s maximum.
-    let claims = with(&emulator, |c| c["exp"] = json!(now + 65));
+    let assertion = signed_with(&emulator, |c| c["exp"] = json!(now + 65));
     refused_with(
         &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
+        &assertion,
         "Please check the 'exp' claim. The 'exp' value exceeds the maximum value of 60 seconds beyond the issue time.",
     )
     .await;
-    let claims = with(&emulator, |c| c["exp"] = json!(now + 60));
-    assert_eq!(
-        present(
-            &emulator,
-            &emu::sign(&emulator, &emu::header("RS256"), &claims)
-        )
-        .await
-        .0,
-        200
-    );
+    let assertion = signed_with(&emulator, |c| c["exp"] = json!(now + 60));
+    assert_eq!(present(&emulator, &assertion).await.0, 200);
 }
 
 #[tokio::test]
 async fn exp_in_the_past_is_refused() {
     let emulator = emu::start().await;
     let now = emu::now(&emulator);
-    let claims = with(&emulator, |c| c["exp"] = json!(now - 30));
+    let assertion = signed_with(&emulator, |c| c["exp"] = json!(now - 30));
     refused_with(
         &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
+        &assertion,
         "Current date time must be before the expiration date time listed in the 'exp' claim.",
     )
     .await;
@@ -266,58 +259,40 @@ async fn replayed_jti_is_refused() {
 async fn jti_shorter_than_16_or_longer_than_128_is_refused() {
     let emulator = emu::start().await;
     for jti in [emu::random_id(15), emu::random_id(129)] {
-        let claims = with(&emulator, |c| c["jti"] = json!(jti));
+        let assertion = signed_with(&emulator, |c| c["jti"] = json!(jti));
         refused_with(
             &emulator,
-            &emu::sign(&emulator, &emu::header("RS256"), &claims),
+            &assertion,
             "Please check the 'jti' claim. A unique 'jti' value is required.",
         )
         .await;
     }
     for jti in [emu::random_id(16), emu::random_id(128)] {
-        let claims = with(&emulator, |c| c["jti"] = json!(jti));
-        assert_eq!(
-            present(
-                &emulator,
-                &emu::sign(&emulator, &emu::header("RS256"), &claims)
-            )
-            .await
-            .0,
-            200
-        );
+        let assertion = signed_with(&emulator, |c| c["jti"] = json!(jti));
+        assert_eq!(present(&emulator, &assertion).await.0, 200);
     }
 }
 
 #[tokio::test]
 async fn wrong_aud_or_iss_is_refused() {
     let emulator = emu::start().await;
-    let claims = with(&emulator, |c| {
+    let assertion = signed_with(&emulator, |c| {
         c["aud"] = json!("https://api.box.com/oauth2/token/")
     });
-    refused_with(
-        &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
-        "Please check the 'aud' claim.",
-    )
-    .await;
-    let claims = with(&emulator, |c| {
+    refused_with(&emulator, &assertion, "Please check the 'aud' claim.").await;
+    let assertion = signed_with(&emulator, |c| {
         c["iss"] = json!("someoneelse0000000000000000000000")
     });
-    refused_with(
-        &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
-        "Please check the 'iss' claim.",
-    )
-    .await;
+    refused_with(&emulator, &assertion, "Please check the 'iss' claim.").await;
 }
 
 #[tokio::test]
 async fn integer_sub_is_refused() {
     let emulator = emu::start().await;
-    let claims = with(&emulator, |c| c["sub"] = json!(100000001));
+    let assertion = signed_with(&emulator, |c| c["sub"] = json!(100000001));
     refused_with(
         &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
+        &assertion,
         "Please check the 'sub' claim. The 'sub' specified is invalid.",
     )
     .await;
@@ -332,13 +307,13 @@ async fn unknown_user_or_enterprise_is_refused() {
         ("user", "100000001"),
         ("group", "100000001"),
     ] {
-        let claims = with(&emulator, |c| {
+        let assertion = signed_with(&emulator, |c| {
             c["sub"] = json!(sub);
             c["box_sub_type"] = json!(kind);
         });
         refused_with(
             &emulator,
-            &emu::sign(&emulator, &emu::header("RS256"), &claims),
+            &assertion,
             "Please check the 'sub' claim. The 'sub' specified is invalid.",
         )
         .await;
@@ -348,15 +323,11 @@ async fn unknown_user_or_enterprise_is_refused() {
 #[tokio::test]
 async fn user_tokens_need_generate_user_access_tokens() {
     let emulator = emu::start().await;
-    let claims = with(&emulator, |c| {
+    let assertion = signed_with(&emulator, |c| {
         c["sub"] = json!(DEFAULT_APP_USER_ID);
         c["box_sub_type"] = json!("user");
     });
-    let (status, body) = present(
-        &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
-    )
-    .await;
+    let (status, body) = present(&emulator, &assertion).await;
     assert_eq!(status, 200, "{body}");
     let (_, _, me) = emu::users_me(&emulator, body["access_token"].as_str().unwrap(), None).await;
     assert_eq!(me["id"], DEFAULT_APP_USER_ID);
@@ -366,15 +337,11 @@ async fn user_tokens_need_generate_user_access_tokens() {
     world.apps[0].generate_user_tokens = false;
     config.world = Arc::new(world);
     let emulator = emu::start_with(config).await;
-    let claims = with(&emulator, |c| {
+    let assertion = signed_with(&emulator, |c| {
         c["sub"] = json!(DEFAULT_APP_USER_ID);
         c["box_sub_type"] = json!("user");
     });
-    let (status, body) = present(
-        &emulator,
-        &emu::sign(&emulator, &emu::header("RS256"), &claims),
-    )
-    .await;
+    let (status, body) = present(&emulator, &assertion).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))

@@ -23,16 +23,7 @@ async fn a_generated_user_approves_the_app_and_its_tokens_act_as_that_user() {
             .await
             .unwrap();
     let code = emu::query_value(&location, "code").unwrap();
-    let (status, pair) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", DEFAULT_CLIENT_ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let (status, pair) = emu::exchange_code(&emulator, &code).await;
     assert_eq!(status, 200, "{pair}");
     let (status, _, me) =
         emu::users_me(&emulator, pair["access_token"].as_str().unwrap(), None).await;
@@ -58,7 +49,13 @@ async fn a_generated_user_approves_the_app_and_its_tokens_act_as_that_user() {
     let refused =
         boxauth_emulator::headless::answer(&url, &generated_users::login(1000), Decision::Approve)
             .await;
-    assert!(refused.is_err(), "{refused:?}");
+    assert!(
+        matches!(
+            refused,
+            Err(boxauth_emulator::headless::ConsentError::Refused { .. })
+        ),
+        "{refused:?}"
+    );
 }
 
 const SMALL_WORLD: &str = r#"
@@ -205,23 +202,8 @@ async fn a_consent_for_fewer_scopes_gives_tokens_holding_those_only() {
     let downscope = |token: String| {
         let emulator = &emulator;
         async move {
-            emu::post_token(
-                emulator,
-                &[
-                    (
-                        "grant_type",
-                        "urn:ietf:params:oauth:grant-type:token-exchange",
-                    ),
-                    ("subject_token", &token),
-                    (
-                        "subject_token_type",
-                        "urn:ietf:params:oauth:token-type:access_token",
-                    ),
-                    ("scope", "item_preview"),
-                ],
-            )
-            .await
-            .0
+            let extra = [("scope", "item_preview")];
+            emu::exchange_token(emulator, &token, &extra).await.0
         }
     };
     for (scope, downscoped) in [(None, 200), (Some("manage_webhook"), 401)] {
@@ -231,16 +213,7 @@ async fn a_consent_for_fewer_scopes_gives_tokens_holding_those_only() {
         }
         let location = emu::consent(&emulator, args, Decision::Approve).await;
         let code = emu::query_value(&location, "code").unwrap();
-        let (status, pair) = emu::post_token(
-            &emulator,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("client_id", DEFAULT_CLIENT_ID),
-                ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-            ],
-        )
-        .await;
+        let (status, pair) = emu::exchange_code(&emulator, &code).await;
         assert_eq!(status, 200);
         let token = pair["access_token"].as_str().unwrap().to_owned();
         assert_eq!(downscope(token).await, downscoped, "consent for {scope:?}");
@@ -264,19 +237,8 @@ async fn issued_user_tokens_are_a_consent_and_a_code_exchange_without_http() {
         (status, me["id"].as_str()),
         (200, Some(generated_users::id(2).as_str()))
     );
-    let (status, refreshed) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                pair.refresh_token.as_ref().unwrap().secret(),
-            ),
-            ("client_id", DEFAULT_CLIENT_ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-        ],
-    )
-    .await;
+    let refresh_token = pair.refresh_token.as_ref().unwrap().secret();
+    let (status, refreshed) = emu::refresh(&emulator, refresh_token).await;
     assert_eq!(status, 200, "{refreshed}");
     assert_eq!(
         emulator.stats().total_requests(),

@@ -4,26 +4,14 @@ use std::time::Duration;
 
 use boxauth::AuthorizeUserArgs;
 use boxauth_emulator::headless::Decision;
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, StoreSizes,
-};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, StoreSizes};
 use boxauth_test_support::emulator as emu;
 
 #[tokio::test]
 async fn everything_expired_is_swept() {
     let emulator = emu::start().await;
     for _ in 0..20 {
-        emu::post_token(
-            &emulator,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", ID),
-                ("client_secret", SECRET),
-                ("box_subject_type", "enterprise"),
-                ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-            ],
-        )
-        .await;
+        emu::service_token(&emulator).await;
         emu::post_token(
             &emulator,
             &[
@@ -36,26 +24,8 @@ async fn everything_expired_is_swept() {
         .await;
     }
     let code = emu::authorization_code(&emulator).await;
-    let (_, pair) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
-    emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("refresh_token", pair["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (_, pair) = emu::exchange_code(&emulator, &code).await;
+    emu::refresh(&emulator, pair["refresh_token"].as_str().unwrap()).await;
     let _unused = emu::consent(&emulator, AuthorizeUserArgs::new(ID), Decision::Approve).await;
 
     let full = emulator.store_sizes();
@@ -97,17 +67,7 @@ async fn the_background_sweeper_runs_on_its_own() {
         ..Default::default()
     };
     let emulator = emu::start_with(config).await;
-    emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
+    emu::service_token(&emulator).await;
     assert_eq!(emulator.store_sizes().access_tokens, 1);
     emulator.clock().advance(Duration::from_secs(3601));
     let mut waited = Duration::ZERO;

@@ -11,16 +11,7 @@ use serde_json::Value;
 
 async fn pair(emulator: &EmulatorHandle) -> Value {
     let code = emu::authorization_code(emulator).await;
-    let (status, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await;
+    let (status, body) = emu::exchange_code(emulator, &code).await;
     assert_eq!(status, 200);
     body
 }

@@ -4,10 +4,9 @@
 use boxauth::{AuthOptions, Authentication, AuthorizeOptions, OAuth, OAuthConfig};
 use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-    DEFAULT_ENTERPRISE_ID, EmulatorConfig,
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, EmulatorConfig,
 };
-use boxauth_test_support::emulator as emu;
+use boxauth_test_support::{control, emulator as emu};
 
 #[tokio::test]
 async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
@@ -19,17 +18,13 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
     let mut secrets: Vec<String> = vec![SECRET.into(), "a-wrong-client-secret".into()];
 
     // A refused client, then a good one.
-    let (status, _) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", "a-wrong-client-secret"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
+    let wrong = emu::ccg_form(
+        ID,
+        "a-wrong-client-secret",
+        "enterprise",
+        DEFAULT_ENTERPRISE_ID,
+    );
+    let (status, _) = emu::post_token(&emulator, &wrong).await;
     assert_eq!(status, 400);
     let ccg = emu::ccg_auth(&emulator, AuthOptions::default());
     let token = ccg.retrieve_token().await.unwrap();
@@ -66,16 +61,13 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
         ),
     )
     .unwrap();
-    let request = oauth.authorize_url(AuthorizeOptions::default().state("a-state-value-to-hide"));
-    secrets.push(request.state().into());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    secrets.push(emu::query_value(&callback, "code").unwrap());
-    let first = oauth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(
+        &oauth,
+        AuthorizeOptions::default().state("a-state-value-to-hide"),
+    )
+    .await;
+    secrets.extend([login.request.state().to_owned(), login.code]);
+    let first = login.token;
     secrets.push(first.access_token.secret().into());
     secrets.push(first.refresh_token.as_ref().unwrap().secret().into());
     let second = oauth.refresh_token().await.unwrap();
@@ -137,18 +129,7 @@ async fn each_exchange_is_recorded_with_its_refusal_and_no_secret() {
     assert!(consent.path.contains("state=***"), "{}", consent.path);
 
     // The same over HTTP, for a client in any language; and no secret anywhere in it.
-    let served = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{}/__emulator/requests", emulator.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    let (_, served) = control::get(&emulator, "requests").await;
     assert!(served.as_array().unwrap().len() >= log.len());
     let everything = format!("{served} {log:?}");
     for secret in &secrets {
@@ -228,16 +209,7 @@ async fn each_grant_names_the_user_it_concerned() {
         .0,
         400
     );
-    let (status, _) = emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", second["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let (status, _) = emu::revoke(&emulator, second["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     emu::ccg_auth(&emulator, AuthOptions::default())
         .retrieve_token()

@@ -7,17 +7,7 @@ use serde_json::Value;
 
 async fn pair(emulator: &EmulatorHandle) -> Value {
     let code = emu::authorization_code(emulator).await;
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-        ],
-    )
-    .await
-    .1
+    emu::exchange_code(emulator, &code).await.1
 }
 
 async fn revoke(emulator: &EmulatorHandle, secret: &str, token: &str) -> (u16, Value) {
@@ -33,18 +23,13 @@ async fn revoke(emulator: &EmulatorHandle, secret: &str, token: &str) -> (u16, V
     .await
 }
 
-async fn refresh_status(emulator: &EmulatorHandle, token: &str) -> u16 {
-    emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("refresh_token", token),
-        ],
-    )
-    .await
-    .0
+/// Asserts that neither token of `tokens` works any more: the access token is refused at
+/// `/2.0/users/me`, the refresh token at `/oauth2/token`.
+async fn assert_pair_dead(emulator: &EmulatorHandle, tokens: &Value) {
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(emu::users_me(emulator, access, None).await.0, 401);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(emu::refresh(emulator, refresh).await.0, 400);
 }
 
 #[tokio::test]
@@ -53,16 +38,7 @@ async fn revoking_the_access_token_kills_the_pair() {
     let tokens = pair(&emulator).await;
     let (status, body) = revoke(&emulator, SECRET, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!((status, body), (200, Value::Null), "200 with an empty body");
-    assert_eq!(
-        emu::users_me(&emulator, tokens["access_token"].as_str().unwrap(), None)
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        refresh_status(&emulator, tokens["refresh_token"].as_str().unwrap()).await,
-        400
-    );
+    assert_pair_dead(&emulator, &tokens).await;
     assert_eq!(emulator.stats().revocations, 1);
 }
 
@@ -76,16 +52,7 @@ async fn revoking_the_refresh_token_kills_the_pair() {
             .0,
         200
     );
-    assert_eq!(
-        emu::users_me(&emulator, tokens["access_token"].as_str().unwrap(), None)
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        refresh_status(&emulator, tokens["refresh_token"].as_str().unwrap()).await,
-        400
-    );
+    assert_pair_dead(&emulator, &tokens).await;
 }
 
 #[tokio::test]

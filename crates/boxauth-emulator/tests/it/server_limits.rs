@@ -5,10 +5,7 @@
 
 use std::time::Duration;
 
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID,
-    EmulatorConfig, EmulatorHandle, ServerLimits,
-};
+use boxauth_emulator::{ConfigErrorKind, EmulatorConfig, EmulatorHandle, ServerLimits, StartError};
 use boxauth_test_support::emulator as emu;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -62,21 +59,6 @@ async fn until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-async fn a_token_is_issued(emulator: &EmulatorHandle) {
-    let (status, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 #[tokio::test]
 async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile() {
     let emulator = start(limits(
@@ -99,7 +81,7 @@ async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile()
     }
     // Served while they hang.
     for _ in 0..5 {
-        a_token_is_issued(&emulator).await;
+        emu::service_token(&emulator).await;
     }
     // Each is closed by the server (reads end) once the header timeout passes.
     for stream in &mut slow {
@@ -109,7 +91,7 @@ async fn slowloris_and_idle_connections_are_closed_and_others_served_meanwhile()
             "{answer:?}"
         );
     }
-    a_token_is_issued(&emulator).await;
+    emu::service_token(&emulator).await;
 }
 
 #[tokio::test]
@@ -130,7 +112,7 @@ async fn a_stalled_body_gets_408_and_its_connection_closed() {
     let answer = until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     stamped_and_logged(&emulator, &answer, 408);
-    a_token_is_issued(&emulator).await;
+    emu::service_token(&emulator).await;
 }
 
 #[tokio::test]
@@ -153,6 +135,7 @@ async fn at_the_connection_limit_new_clients_wait_their_turn() {
     let emulator = start(limits(Duration::from_secs(60), Duration::from_secs(60), 3)).await;
     let held: Vec<TcpStream> = futures_join(&emulator, 3).await;
     let addr = emulator.addr();
+    let (sent, request_sent) = tokio::sync::oneshot::channel();
     let waiting = tokio::spawn(async move {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let request = format!(
@@ -160,10 +143,22 @@ async fn at_the_connection_limit_new_clients_wait_their_turn() {
             CCG.len()
         );
         stream.write_all(request.as_bytes()).await.unwrap();
+        sent.send(()).unwrap();
         until_closed(&mut stream).await
     });
+    request_sent.await.unwrap();
+    // Time passing is the point here: a request past the limit must stay unanswered while the
+    // three connections are held, and "not yet" can only be watched over a window (300 ms, once
+    // the request is on the wire; an emulator that served it would answer in a millisecond).
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "served past the limit");
+    assert_eq!(
+        emulator
+            .stats()
+            .requests(boxauth_emulator::Grant::ClientCredentials),
+        3,
+        "only the three held connections' requests reached the grant"
+    );
     drop(held);
     let answer = waiting.await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
@@ -200,6 +195,9 @@ async fn limits_out_of_range_are_refused_at_start() {
         })
         .await
         .expect_err("refused");
-        assert!(error.to_string().contains("must be between"), "{error}");
+        assert!(
+            matches!(&error, StartError::Config(e) if e.kind() == ConfigErrorKind::Invalid),
+            "{error}"
+        );
     }
 }

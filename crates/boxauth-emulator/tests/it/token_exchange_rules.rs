@@ -6,29 +6,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, EmulatorHandle,
-};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, EmulatorHandle};
 use boxauth_test_support::emulator as emu;
 use serde_json::{Value, json};
 
 const SUBJECT_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const FILE: &str = "https://api.box.com/2.0/files/400000001";
-
-async fn service_token(emulator: &EmulatorHandle) -> String {
-    let (_, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    body["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn exchange(emulator: &EmulatorHandle, extra: &[(&str, &str)]) -> (u16, Value) {
     let mut form = vec![
@@ -45,7 +28,7 @@ async fn exchange(emulator: &EmulatorHandle, extra: &[(&str, &str)]) -> (u16, Va
 #[tokio::test]
 async fn downscoping_to_a_resource_returns_restricted_to_and_no_refresh_token() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let (status, body) = exchange(
         &emulator,
         &[
@@ -79,7 +62,7 @@ async fn downscoping_to_a_resource_returns_restricted_to_and_no_refresh_token() 
 #[tokio::test]
 async fn downscoping_to_a_shared_link_or_folder() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let (status, body) = exchange(
         &emulator,
         &[
@@ -112,7 +95,7 @@ async fn downscoping_to_a_shared_link_or_folder() {
 #[tokio::test]
 async fn resource_and_shared_link_together_are_refused() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let (status, body) = exchange(
         &emulator,
         &[
@@ -135,7 +118,7 @@ async fn resource_and_shared_link_together_are_refused() {
 #[tokio::test]
 async fn scopes_the_subject_does_not_hold_give_401() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let (_, narrowed) = exchange(
         &emulator,
         &[
@@ -177,7 +160,7 @@ async fn scopes_the_subject_does_not_hold_give_401() {
 #[tokio::test]
 async fn a_resource_the_user_cannot_see_is_invalid() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     for resource in [
         "https://api.box.com/2.0/files/400000002",
         "https://api.box.com/2.0/files/999",
@@ -205,7 +188,7 @@ async fn a_resource_the_user_cannot_see_is_invalid() {
 #[tokio::test]
 async fn an_expired_or_revoked_subject_token_is_refused() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let (_, child) = exchange(
         &emulator,
         &[
@@ -216,16 +199,7 @@ async fn an_expired_or_revoked_subject_token_is_refused() {
     )
     .await;
     let child = child["access_token"].as_str().unwrap().to_owned();
-    emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", &subject),
-        ],
-    )
-    .await;
+    emu::revoke(&emulator, &subject).await;
     let (status, body) = exchange(
         &emulator,
         &[("subject_token", &subject), ("scope", "item_preview")],
@@ -246,7 +220,7 @@ async fn an_expired_or_revoked_subject_token_is_refused() {
     .await;
     assert_eq!(status, 400, "a downscoped token dies with its parent");
 
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     emulator.clock().advance(Duration::from_secs(3601));
     let (status, _) = exchange(
         &emulator,
@@ -259,7 +233,7 @@ async fn an_expired_or_revoked_subject_token_is_refused() {
 #[tokio::test]
 async fn a_downscoped_token_cannot_outlive_its_parent() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     emulator.clock().advance(Duration::from_secs(3000));
     let (_, body) = exchange(
         &emulator,
@@ -283,7 +257,7 @@ fn actor_jwt(emulator: &EmulatorHandle, claims: Value) -> String {
 #[tokio::test]
 async fn annotator_tokens_through_actor_token() {
     let emulator = emu::start().await;
-    let subject = service_token(&emulator).await;
+    let subject = emu::service_token(&emulator).await;
     let claims = json!({
         "iss": ID, "sub": "external-user-42", "name": "Ann Otator", "box_sub_type": "external",
         "aud": "https://api.box.com/oauth2/token", "jti": emu::random_id(36), "exp": emu::now(&emulator) + 60,

@@ -4,33 +4,16 @@
 use std::time::Duration;
 
 use boxauth_emulator::{
-    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID,
-    DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID, DEFAULT_MANAGED_USER_ID,
-    EmulatorHandle,
+    DEFAULT_ADMIN_ID, DEFAULT_ADMIN_LOGIN, DEFAULT_ENTERPRISE_ID, DEFAULT_MANAGED_USER_ID,
 };
 use boxauth_test_support::emulator as emu;
 
 const INVALID: &str = r#"Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid.""#;
 
-async fn token(emulator: &EmulatorHandle, kind: &str, id: &str) -> String {
-    let (_, body) = emu::post_token(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", kind),
-            ("box_subject_id", id),
-        ],
-    )
-    .await;
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_valid_token_gets_its_user() {
     let emulator = emu::start().await;
-    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let (status, _, me) = emu::users_me(&emulator, &admin, None).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -52,7 +35,7 @@ async fn invalid_expired_and_missing_tokens_get_401() {
         (status, challenge.as_deref(), body),
         (401, Some(INVALID), serde_json::Value::Null)
     );
-    let fresh = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let fresh = emu::service_token(&emulator).await;
     emulator.clock().advance(Duration::from_secs(3601));
     let (status, challenge, _) = emu::users_me(&emulator, &fresh, None).await;
     assert_eq!((status, challenge.as_deref()), (401, Some(INVALID)));
@@ -74,13 +57,13 @@ async fn invalid_expired_and_missing_tokens_get_401() {
 #[tokio::test]
 async fn as_user_is_honoured_for_admins_and_allowed_service_accounts() {
     let emulator = emu::start().await;
-    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let (status, _, me) = emu::users_me(&emulator, &admin, Some(DEFAULT_MANAGED_USER_ID)).await;
     assert_eq!(
         (status, me["id"].as_str()),
         (200, Some(DEFAULT_MANAGED_USER_ID))
     );
-    let service = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let service = emu::service_token(&emulator).await;
     let (status, _, me) = emu::users_me(&emulator, &service, Some(DEFAULT_ADMIN_ID)).await;
     assert_eq!((status, me["id"].as_str()), (200, Some(DEFAULT_ADMIN_ID)));
 }
@@ -88,13 +71,13 @@ async fn as_user_is_honoured_for_admins_and_allowed_service_accounts() {
 #[tokio::test]
 async fn as_user_is_refused_for_managed_users_and_unknown_targets() {
     let emulator = emu::start().await;
-    let managed = token(&emulator, "user", DEFAULT_MANAGED_USER_ID).await;
+    let managed = emu::user_token(&emulator, DEFAULT_MANAGED_USER_ID).await;
     let (status, _, body) = emu::users_me(&emulator, &managed, Some(DEFAULT_ADMIN_ID)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (403, Some("access_denied_insufficient_permissions"))
     );
-    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let (status, _, _) = emu::users_me(&emulator, &admin, Some("999999")).await;
     assert_eq!(status, 400);
 }
@@ -132,7 +115,7 @@ fn keys(value: &serde_json::Value) -> Vec<&str> {
 #[tokio::test]
 async fn fields_gives_the_mini_representation_plus_what_is_asked() {
     let emulator = emu::start().await;
-    let admin = token(&emulator, "user", DEFAULT_ADMIN_ID).await;
+    let admin = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
 
     // Without fields: the standard ones, no enterprise.
     let standard = me_with_query(&emulator, &admin, "").await;
@@ -171,7 +154,7 @@ async fn fields_gives_the_mini_representation_plus_what_is_asked() {
     assert_eq!(several["role"], "admin");
     assert_eq!(several["is_platform_access_only"], false);
 
-    let service = token(&emulator, "enterprise", DEFAULT_ENTERPRISE_ID).await;
+    let service = emu::service_token(&emulator).await;
     let platform = me_with_query(&emulator, &service, "fields=is_platform_access_only,role").await;
     assert_eq!(
         (

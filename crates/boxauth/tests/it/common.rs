@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use boxauth::{AuthorizationManager, BoxUrls, NetworkSession, ProxyConfig, RetryPolicy};
-use boxauth_test_support::RecordingServer;
+use boxauth_test_support::{RecordedRequest, RecordingServer};
 
 /// A manager whose URLs all point at `server`, with `retry` as its policy.
 pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> AuthorizationManager {
@@ -17,9 +17,34 @@ pub fn manager_for(server: &RecordingServer, retry: RetryPolicy) -> Authorizatio
     AuthorizationManager::new(session)
 }
 
+/// Asserts that request `ours` has the method, path, query and content type of the Python SDK's
+/// capture `theirs` (from `tests/fixtures/python_sdk_wire.json`); `name` names it in a failure.
+pub fn assert_same_head_as_python(name: &str, ours: &RecordedRequest, theirs: &serde_json::Value) {
+    assert_eq!(ours.method, theirs["method"], "{name}: method");
+    assert_eq!(ours.path, theirs["path"], "{name}: path");
+    assert_eq!(ours.query, theirs["query"], "{name}: query");
+    assert_eq!(
+        ours.header("content-type"),
+        theirs["content_type"].as_str(),
+        "{name}: content type"
+    );
+}
+
 /// Retries with delays short enough for tests.
 pub fn quick_retries() -> RetryPolicy {
     RetryPolicy::default().base_delay(std::time::Duration::from_millis(10))
+}
+
+/// Makes `command` (an example binary, or a command that runs one elsewhere) a test's child
+/// process: no proxy for loopback, no failpoint inherited from the test's environment, its output
+/// piped to the test, killed if the test drops it.
+pub fn child_process(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    command
+        .env("NO_PROXY", "*")
+        .env_remove("BOXAUTH_FAILPOINT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
 }
 
 /// The path of example `name`, built by `cargo test` next to the test binaries

@@ -172,8 +172,8 @@ async fn error_messages_never_contain_the_secrets_sent() {
     }
 }
 
-#[tokio::test]
-async fn an_unreachable_host_is_a_network_error_naming_the_url() {
+/// A code exchange sent to a loopback port nothing listens on: the error, and the port.
+async fn refused_connection() -> (Error, u16) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -190,13 +190,22 @@ async fn an_unreachable_host_is_a_network_error_naming_the_url() {
         .request_access_token(code_exchange())
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Network(_)), "{error:?}");
+    (error, port)
+}
+
+#[tokio::test]
+async fn an_unreachable_host_is_a_network_error_naming_the_url() {
+    let (error, port) = refused_connection().await;
+    assert_eq!(
+        error.network_error_kind(),
+        Some(boxauth::NetworkErrorKind::Connect),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(
         message.contains(&format!("http://127.0.0.1:{port}/oauth2/token")),
         "{message}"
     );
-    assert!(message.contains("connection failed"), "{message}");
 }
 
 /// The chain of `error`'s layers, as an error reporter walks it.
@@ -236,22 +245,7 @@ fn each_cause_once(error: &Error) {
 #[tokio::test]
 async fn every_layer_of_an_error_is_printed_once() {
     // A transport failure: this layer, then reqwest's, then the socket's.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let session = boxauth::NetworkSession::builder()
-        .urls(
-            boxauth::BoxUrls::new(&format!("http://127.0.0.1:{port}"), "http://127.0.0.1:1")
-                .unwrap(),
-        )
-        .proxy(boxauth::ProxyConfig::None)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let network = boxauth::AuthorizationManager::new(session)
-        .request_access_token(code_exchange())
-        .await
-        .unwrap_err();
+    let (network, _) = refused_connection().await;
     each_cause_once(&network);
     assert!(
         network.report().contains("Connection refused"),

@@ -2,6 +2,7 @@
 
 use boxauth_emulator::{
     DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ENTERPRISE_ID,
+    EmulatorHandle,
 };
 use boxauth_test_support::emulator as emu;
 use tokio::process::Command;
@@ -14,6 +15,18 @@ fn example(name: &str) -> Command {
         .env("NO_PROXY", "*")
         .env_remove("BOX_USER_ID")
         .env_remove("BOX_FILE_URL");
+    command
+}
+
+/// Example `name` run as the emulator's default app: `BOX_BASE_URL`, `BOX_OAUTH2_URL`,
+/// `BOX_CLIENT_ID` and `BOX_CLIENT_SECRET` set.
+fn example_as_the_app(name: &str, emulator: &EmulatorHandle) -> Command {
+    let mut command = example(name);
+    command
+        .env("BOX_BASE_URL", emulator.base_url())
+        .env("BOX_OAUTH2_URL", emulator.oauth2_url())
+        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
+        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
     command
 }
 
@@ -34,12 +47,9 @@ async fn run(command: &mut Command) -> String {
 #[tokio::test]
 async fn ccg_example() {
     let emulator = emu::start().await;
-    let out = run(example("ccg")
-        .env("BOX_BASE_URL", emulator.base_url())
-        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
-        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-        .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID))
-    .await;
+    let out =
+        run(example_as_the_app("ccg", &emulator).env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID))
+            .await;
     assert!(
         out.contains("the service account is AutomationUser_"),
         "{out}"
@@ -68,13 +78,8 @@ async fn jwt_example() {
 #[tokio::test]
 async fn oauth_example() {
     let emulator = emu::start().await;
-    let out = run(example("oauth")
-        .env("BOX_BASE_URL", emulator.base_url())
-        .env("BOX_OAUTH2_URL", emulator.oauth2_url())
-        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
-        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-        .env("BOX_LOGIN", DEFAULT_ADMIN_LOGIN))
-    .await;
+    let out =
+        run(example_as_the_app("oauth", &emulator).env("BOX_LOGIN", DEFAULT_ADMIN_LOGIN)).await;
     assert!(
         out.contains(&format!("logged in as {DEFAULT_ADMIN_LOGIN}")),
         "{out}"
@@ -85,23 +90,10 @@ async fn oauth_example() {
 #[tokio::test]
 async fn developer_token_example() {
     let emulator = emu::start().await;
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", DEFAULT_CLIENT_ID),
-            ("client_secret", DEFAULT_CLIENT_SECRET),
-            ("box_subject_type", "user"),
-            ("box_subject_id", boxauth_emulator::DEFAULT_ADMIN_ID),
-        ],
-    )
-    .await;
+    let token = emu::user_token(&emulator, boxauth_emulator::DEFAULT_ADMIN_ID).await;
     let out = run(example("developer_token")
         .env("BOX_BASE_URL", emulator.base_url())
-        .env(
-            "BOX_DEVELOPER_TOKEN",
-            body["access_token"].as_str().unwrap(),
-        ))
+        .env("BOX_DEVELOPER_TOKEN", &token))
     .await;
     assert!(out.contains("hello, Ada Admin"), "{out}");
 }
@@ -109,10 +101,7 @@ async fn developer_token_example() {
 #[tokio::test]
 async fn custom_scheme_example() {
     let emulator = emu::start().await;
-    let out = run(example("custom_scheme")
-        .env("BOX_BASE_URL", emulator.base_url())
-        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
-        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+    let out = run(example_as_the_app("custom_scheme", &emulator)
         .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID)
         .env("BOX_FILE_URL", "https://api.box.com/2.0/files/400000001"))
     .await;
@@ -131,10 +120,7 @@ async fn custom_scheme_example() {
 async fn middleware_examples() {
     let emulator = emu::start().await;
     for name in ["reqwest_middleware", "tower_layer"] {
-        let out = run(example(name)
-            .env("BOX_BASE_URL", emulator.base_url())
-            .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
-            .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+        let out = run(example_as_the_app(name, &emulator)
             .env("BOX_ENTERPRISE_ID", DEFAULT_ENTERPRISE_ID)
             .env_remove("BOX_DEVELOPER_TOKEN")
             .env_remove("BOX_JWT_CONFIG")
@@ -153,12 +139,8 @@ async fn middleware_examples() {
 async fn vault_web_example() {
     use tokio::io::AsyncBufReadExt;
     let emulator = emu::start().await;
-    let mut child = example("vault_web")
+    let mut child = example_as_the_app("vault_web", &emulator)
         .env("PORT", "0")
-        .env("BOX_BASE_URL", emulator.base_url())
-        .env("BOX_OAUTH2_URL", emulator.oauth2_url())
-        .env("BOX_CLIENT_ID", DEFAULT_CLIENT_ID)
-        .env("BOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
         .env_remove("BOXAUTH_VAULT_STORE")
         .env_remove("BOXAUTH_VAULT_KEY")
         .stdout(std::process::Stdio::piped())
@@ -175,11 +157,7 @@ async fn vault_web_example() {
             break url.to_owned();
         }
     };
-    let browser = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = boxauth_test_support::http_no_redirects();
     let get = |path: String, user: &str| {
         browser
             .get(if path.starts_with("http") {
@@ -206,13 +184,7 @@ async fn vault_web_example() {
     let to_box = get("/connect".into(), "alice").await.unwrap();
     let consent = location(&to_box);
     assert!(consent.starts_with(&emulator.oauth2_url()), "{consent}");
-    let callback = boxauth_emulator::headless::answer(
-        &consent,
-        DEFAULT_ADMIN_LOGIN,
-        boxauth_emulator::headless::Decision::Approve,
-    )
-    .await
-    .unwrap();
+    let callback = emu::approve(&consent).await;
     // Mallory's browser cannot complete Alice's connection.
     let forged = get(callback.clone(), "mallory").await.unwrap();
     assert_eq!(forged.status(), 502);

@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use boxauth::{RedisStorage, TokenStorage};
@@ -30,6 +29,13 @@ pub fn worker_binary() -> PathBuf {
     crate::common::example_binary("redis_fleet")
 }
 
+impl<'a> Fleet<'a> {
+    /// The fleet of `emulator`'s default app sharing the Redis at `url`.
+    pub fn new(emulator: &'a EmulatorHandle, url: String) -> Self {
+        Self { emulator, url }
+    }
+}
+
 impl Fleet<'_> {
     /// A worker process; `env` adds to or overrides its settings.
     pub fn worker(&self, env: &[(&str, &str)]) -> Command {
@@ -44,14 +50,10 @@ impl Fleet<'_> {
             .env("BOX_CLIENT_SECRET", SECRET)
             .env("REDIS_URL", &self.url)
             .env("REDIS_NAMESPACE", NAMESPACE)
-            .env("NO_PROXY", "*")
             // A replica that is there confirms within milliseconds on loopback; one the test
             // killed never does, and a worker need not wait the default 10 s to say so.
-            .env("FLUSH_SECS", "2")
-            .env_remove("BOXAUTH_FAILPOINT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .env("FLUSH_SECS", "2");
+        crate::common::child_process(&mut command);
         for (name, value) in env {
             command.env(name, value);
         }

@@ -6,10 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use boxauth::{AuthOptions, Authentication, BoxAuthLayer, BoxAuthMiddleware};
-use boxauth_emulator::{
-    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_SERVICE_ACCOUNT_ID,
-    EmulatorHandle, Fault, Grant,
-};
+use boxauth_emulator::{DEFAULT_SERVICE_ACCOUNT_ID, EmulatorHandle, Fault, Grant};
 use boxauth_test_support::emulator as emu;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -31,17 +28,33 @@ fn users_me(emulator: &EmulatorHandle) -> String {
 /// Revokes `auth`'s current token behind its back: Box answers its next call 401.
 async fn revoke_behind_its_back(emulator: &EmulatorHandle, auth: &dyn Authentication) {
     let token = auth.retrieve_token().await.unwrap();
-    let (status, _) = emu::post_form(
-        emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", token.access_token.secret()),
-        ],
-    )
-    .await;
+    let (status, _) = emu::revoke(emulator, token.access_token.secret()).await;
     assert_eq!(status, 200);
+}
+
+/// What a client must do when Box refuses its token (its first token already fetched, one
+/// token request so far); `status` sends `GET /2.0/users/me` through it and gives the status.
+async fn one_refresh_and_one_retry_per_401(
+    emulator: &EmulatorHandle,
+    auth: &dyn Authentication,
+    mut status: impl AsyncFnMut() -> u16,
+) {
+    // Box refuses the token: one refresh, one retry, and the caller sees only the success.
+    revoke_behind_its_back(emulator, auth).await;
+    assert_eq!(status().await, 200);
+    assert_eq!(token_requests(emulator), 2);
+
+    // Refused again after the refresh: no second retry, the 401 is the answer.
+    emulator
+        .faults()
+        .script([Fault::Status(401), Fault::Pass, Fault::Status(401)]);
+    assert_eq!(status().await, 401);
+    assert_eq!(
+        emulator.faults().injected(),
+        2,
+        "two /2.0/users/me attempts, not more"
+    );
+    assert_eq!(token_requests(emulator), 3);
 }
 
 /// The chunks of [`streaming_body`].
@@ -58,33 +71,17 @@ fn streaming_body() -> StreamBody<Chunks> {
 async fn the_reqwest_middleware_sends_the_token_and_survives_a_401() {
     let emulator = emu::start().await;
     let auth: Arc<dyn Authentication> = Arc::new(emu::ccg_auth(&emulator, AuthOptions::default()));
-    let client = reqwest_middleware::ClientBuilder::new(
-        reqwest::Client::builder().no_proxy().build().unwrap(),
-    )
-    .with(BoxAuthMiddleware::new(auth.clone()))
-    .build();
+    let client = reqwest_middleware::ClientBuilder::new(boxauth_test_support::http())
+        .with(BoxAuthMiddleware::new(auth.clone()))
+        .build();
     let get = || async { client.get(users_me(&emulator)).send().await.unwrap() };
 
     let me: serde_json::Value = serde_json::from_str(&get().await.text().await.unwrap()).unwrap();
     assert_eq!(me["id"], DEFAULT_SERVICE_ACCOUNT_ID);
     assert_eq!(token_requests(&emulator), 1);
 
-    // Box refuses the token: one refresh, one retry, and the caller sees only the success.
-    revoke_behind_its_back(&emulator, &*auth).await;
-    assert_eq!(get().await.status(), 200);
-    assert_eq!(token_requests(&emulator), 2);
-
-    // Refused again after the refresh: no second retry, the 401 is the answer.
-    emulator
-        .faults()
-        .script([Fault::Status(401), Fault::Pass, Fault::Status(401)]);
-    assert_eq!(get().await.status(), 401);
-    assert_eq!(
-        emulator.faults().injected(),
-        2,
-        "two /2.0/users/me attempts, not more"
-    );
-    assert_eq!(token_requests(&emulator), 3);
+    one_refresh_and_one_retry_per_401(&emulator, &*auth, async || get().await.status().as_u16())
+        .await;
 
     // A streaming body cannot be sent twice: its 401 comes back, and the token is dropped, so
     // the next request gets a new one.
@@ -138,20 +135,8 @@ async fn the_tower_layer_sends_the_token_and_survives_a_401() {
     assert_eq!(me["id"], DEFAULT_SERVICE_ACCOUNT_ID);
     assert_eq!(token_requests(&emulator), 1);
 
-    revoke_behind_its_back(&emulator, &*auth).await;
-    assert_eq!(get().await.status(), 200);
-    assert_eq!(token_requests(&emulator), 2);
-
-    emulator
-        .faults()
-        .script([Fault::Status(401), Fault::Pass, Fault::Status(401)]);
-    assert_eq!(get().await.status(), 401);
-    assert_eq!(
-        emulator.faults().injected(),
-        2,
-        "two /2.0/users/me attempts, not more"
-    );
-    assert_eq!(token_requests(&emulator), 3);
+    one_refresh_and_one_retry_per_401(&emulator, &*auth, async || get().await.status().as_u16())
+        .await;
 
     // A streaming body: sent once, its 401 returned.
     let streaming =
@@ -179,10 +164,12 @@ async fn the_tower_layer_sends_the_token_and_survives_a_401() {
 fn as_user_takes_a_header_value_and_nothing_leaks_in_debug() {
     let auth: Arc<dyn Authentication> =
         Arc::new(boxauth::DeveloperTokenAuth::new("a-developer-token-secret").unwrap());
-    assert!(
+    assert_eq!(
         BoxAuthMiddleware::new(auth.clone())
             .with_as_user("bad\nvalue")
-            .is_err()
+            .unwrap_err()
+            .config_error_kind(),
+        Some(boxauth::ConfigErrorKind::Invalid)
     );
     let layer = BoxAuthLayer::new(auth.clone())
         .with_as_user("22222")

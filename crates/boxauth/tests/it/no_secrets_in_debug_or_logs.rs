@@ -10,10 +10,8 @@ use boxauth::{
     DeveloperTokenAuth, DeveloperTokenConfig, FileStorage, JwtAuth, JwtConfig, MemoryStorage,
     OAuth, OAuthConfig, RedisStorage, TokenStorage,
 };
-use boxauth_emulator::headless::{self, Decision};
 use boxauth_emulator::{
-    DEFAULT_ADMIN_LOGIN, DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET,
-    DEFAULT_ENTERPRISE_ID,
+    DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, DEFAULT_ENTERPRISE_ID,
 };
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
@@ -82,16 +80,9 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
             .storage(storage.clone()),
     )
     .unwrap();
-    let request = oauth.authorize_url(AuthorizeOptions::default());
-    secrets.push(request.state().to_owned());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    secrets.push(emu::query_value(&callback, "code").unwrap());
-    let first = oauth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(&oauth, AuthorizeOptions::default()).await;
+    secrets.extend([login.request.state().to_owned(), login.code]);
+    let (request, first) = (login.request, login.token);
     keep(&first.to_access_token(), &mut secrets);
     let refreshed = oauth.refresh_token().await.unwrap();
     keep(&refreshed.to_access_token(), &mut secrets);
@@ -197,18 +188,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     fleet.revoke_token().await.unwrap();
 
     // A developer token, and what happens when it is refused.
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    let developer = body["access_token"].as_str().unwrap().to_owned();
+    let developer = emu::service_token(&emulator).await;
     secrets.push(developer.clone());
     let dev = DeveloperTokenAuth::with_options(
         DeveloperTokenConfig::new(developer.as_str()).client_credentials(ID, SECRET),
@@ -233,16 +213,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     let revoked = behind.retrieve_token().await.unwrap();
     keep(&revoked.to_access_token(), &mut secrets);
-    emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", revoked.access_token.secret()),
-        ],
-    )
-    .await;
+    emu::revoke(&emulator, revoked.access_token.secret()).await;
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     keep(
         &behind.retrieve_token().await.unwrap().to_access_token(),

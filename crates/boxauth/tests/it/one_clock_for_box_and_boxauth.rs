@@ -84,19 +84,9 @@ async fn the_cache_the_margin_and_storage_follow_the_injected_clock() {
 #[tokio::test]
 async fn a_developer_token_is_refused_once_its_hour_is_over_on_the_injected_clock() {
     let emulator = emu::start().await;
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", boxauth_emulator::DEFAULT_CLIENT_ID),
-            ("client_secret", boxauth_emulator::DEFAULT_CLIENT_SECRET),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", boxauth_emulator::DEFAULT_ENTERPRISE_ID),
-        ],
-    )
-    .await;
+    let token = emu::service_token(&emulator).await;
     let auth = DeveloperTokenAuth::with_options(
-        DeveloperTokenConfig::new(body["access_token"].as_str().unwrap()),
+        DeveloperTokenConfig::new(token.as_str()),
         emu::options_for(&emulator, AuthOptions::default()),
     )
     .unwrap();

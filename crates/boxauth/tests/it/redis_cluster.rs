@@ -131,12 +131,9 @@ async fn an_identitys_keys_share_one_slot_and_the_lock_holds_across_the_cluster(
 async fn sixteen_processes_of_fifty_tasks_refresh_once_twenty_times_over_on_a_cluster() {
     let cluster = RedisCluster::start();
     let emulator = emu::start().await;
-    Fleet {
-        emulator: &emulator,
-        url: cluster.url(),
-    }
-    .sixteen_by_fifty(20)
-    .await;
+    Fleet::new(&emulator, cluster.url())
+        .sixteen_by_fifty(20)
+        .await;
 }
 
 /// The cluster with the primary of the fleet's slot to lose.
@@ -200,10 +197,7 @@ impl fleet::Failover for Cluster {
 async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
     let mut cluster = Cluster::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: cluster.cluster.url(),
-    };
+    let fleet = Fleet::new(&emulator, cluster.cluster.url());
     fleet::new_processes_wait_out_a_failover(&mut cluster, &fleet, 8).await;
 }
 
@@ -211,10 +205,7 @@ async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
 async fn the_primary_sigkilled_mid_refresh_loses_no_refresh_token() {
     let mut cluster = Cluster::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: cluster.cluster.url(),
-    };
+    let fleet = Fleet::new(&emulator, cluster.cluster.url());
     fleet::a_lost_primary_loses_no_refresh_token(&mut cluster, &fleet).await;
 }
 
@@ -222,10 +213,7 @@ async fn the_primary_sigkilled_mid_refresh_loses_no_refresh_token() {
 async fn without_wait_the_same_failover_loses_the_refresh_token() {
     let mut cluster = Cluster::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: cluster.cluster.url(),
-    };
+    let fleet = Fleet::new(&emulator, cluster.cluster.url());
     fleet::without_wait_a_lost_primary_costs_the_login(&mut cluster, &fleet).await;
 }
 
@@ -236,10 +224,7 @@ async fn the_identitys_slot_migrated_while_processes_refresh_costs_nothing() {
     let mut config = EmulatorConfig::default();
     config.lifetimes.access_token = Duration::from_secs(4);
     let emulator = emu::start_with(config).await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: cluster.url(),
-    };
+    let fleet = Fleet::new(&emulator, cluster.url());
     fleet.expired_pair().await;
     let slot = cluster.slot(&key("token"));
     // Long enough for the migration's steps below, each a refresh apart, on a loaded machine.

@@ -17,10 +17,7 @@ use boxauth_test_support::redis::RedisServer;
 use fleet::{Fleet, NAMESPACE, fingerprint};
 
 fn on<'a>(emulator: &'a EmulatorHandle, redis: &RedisServer) -> Fleet<'a> {
-    Fleet {
-        emulator,
-        url: redis.url(),
-    }
+    Fleet::new(emulator, redis.url())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

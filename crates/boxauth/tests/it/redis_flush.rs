@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use boxauth::TokenStorage;
 use boxauth::{AuthOptions, Authentication, OAuth, OAuthConfig, RedisStorage, StorageErrorKind};
-use boxauth::{CcgAuth, CcgConfig, TokenStorage};
 use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, Grant};
 use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis_fleet::Node;
@@ -24,14 +24,21 @@ fn token_on(node: &Node) -> Option<String> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unconfirmed_refresh_token_is_reported_then_confirmed_once_the_replica_is_back() {
+/// A primary, its replica, and storage on the primary that waits up to 300 ms for the replica
+/// to confirm each write.
+fn replicated() -> (Node, Node, RedisStorage) {
     let primary = Node::server(&[]);
     let replica = Node::replica_of(&primary);
-    let emulator = emu::start().await;
     let storage = RedisStorage::new(&primary.url(), NAMESPACE)
         .unwrap()
         .with_replicas(1, Duration::from_millis(300));
+    (primary, replica, storage)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_refresh_token_is_reported_then_confirmed_once_the_replica_is_back() {
+    let (primary, replica, storage) = replicated();
+    let emulator = emu::start().await;
     storage
         .clone()
         .with_replicas(0, Duration::ZERO)
@@ -95,19 +102,9 @@ async fn an_unconfirmed_refresh_token_is_reported_then_confirmed_once_the_replic
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_without_a_refresh_token_is_reported_as_such() {
-    let primary = Node::server(&[]);
-    let replica = Node::replica_of(&primary);
+    let (primary, replica, storage) = replicated();
     let emulator = emu::start().await;
-    let storage = RedisStorage::new(&primary.url(), NAMESPACE)
-        .unwrap()
-        .with_replicas(1, Duration::from_millis(300));
-    let auth = CcgAuth::with_options(
-        CcgConfig::enterprise(ID, SECRET, boxauth_emulator::DEFAULT_ENTERPRISE_ID),
-        AuthOptions::default()
-            .session(emu::session(&emulator))
-            .storage(storage),
-    )
-    .unwrap();
+    let auth = emu::ccg_auth(&emulator, AuthOptions::default().storage(storage));
     replica.pause();
     auth.retrieve_token().await.unwrap();
     let unconfirmed = auth.flush(Duration::ZERO).await.unwrap_err();

@@ -39,10 +39,7 @@ fn on_host(fleet: &Fleet<'_>, network: &Network, host: usize, env: &[(&str, &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_it_rejoins() {
     let (network, redis, emulator) = hosts(3).await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: redis.url(),
-    };
+    let fleet = Fleet::new(&emulator, redis.url());
     // A token still valid for 20 s, inside every worker's 30 s margin: due for a refresh.
     let pair = emu::oauth_pair(&emulator).await;
     let mut due = emu::expired_on_the_system_clock(pair);
@@ -121,10 +118,7 @@ async fn a_host_cut_off_mid_refresh_keeps_serving_and_hands_its_token_over_when_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_killed_while_it_holds_the_lock_is_freed_by_the_locks_ttl() {
     let (network, redis, emulator) = hosts(2).await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: redis.url(),
-    };
+    let fleet = Fleet::new(&emulator, redis.url());
     fleet.expired_pair().await;
     let mut holder = on_host(
         &fleet,
@@ -167,10 +161,7 @@ async fn a_host_killed_while_it_holds_the_lock_is_freed_by_the_locks_ttl() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_processes_on_four_hosts_refresh_once_per_expiry() {
     let (network, redis, emulator) = hosts(4).await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: redis.url(),
-    };
+    let fleet = Fleet::new(&emulator, redis.url());
     fleet.expired_pair().await;
     for round in 0..5 {
         let before = emulator.stats().requests(Grant::RefreshToken);

@@ -73,10 +73,7 @@ impl fleet::Failover for Sentinel {
 async fn processes_started_as_the_primary_dies_wait_out_the_failover() {
     let mut sentinel = Sentinel::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: sentinel.topology.url(),
-    };
+    let fleet = Fleet::new(&emulator, sentinel.topology.url());
     fleet::new_processes_wait_out_a_failover(&mut sentinel, &fleet, 8).await;
 }
 
@@ -110,10 +107,7 @@ async fn the_primary_named_by_sentinel_is_used_and_its_replica_confirms_each_wri
 async fn the_primary_sigkilled_mid_refresh_is_followed_to_the_new_one_and_no_token_is_lost() {
     let mut sentinel = Sentinel::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: sentinel.topology.url(),
-    };
+    let fleet = Fleet::new(&emulator, sentinel.topology.url());
     fleet::a_lost_primary_loses_no_refresh_token(&mut sentinel, &fleet).await;
 }
 
@@ -121,9 +115,6 @@ async fn the_primary_sigkilled_mid_refresh_is_followed_to_the_new_one_and_no_tok
 async fn without_wait_the_same_sentinel_failover_loses_the_refresh_token() {
     let mut sentinel = Sentinel::start();
     let emulator = emu::start().await;
-    let fleet = Fleet {
-        emulator: &emulator,
-        url: sentinel.topology.url(),
-    };
+    let fleet = Fleet::new(&emulator, sentinel.topology.url());
     fleet::without_wait_a_lost_primary_costs_the_login(&mut sentinel, &fleet).await;
 }

@@ -121,33 +121,22 @@ async fn oauth_end_to_end_with_consent_state_and_rotation() {
         "{missing}"
     );
 
-    let request = auth.authorize_url(AuthorizeOptions::default());
-    assert!(request.state().len() >= 43, "at least 256 bits of state");
-    let url = request
-        .url
-        .replace("https://account.box.com/api/oauth2", &emulator.oauth2_url());
-    assert_eq!(url, request.url, "the session's OAuth 2.0 URL is used");
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
-    let stored = auth
-        .complete_authorization(&request, &callback)
-        .await
-        .unwrap();
+    let login = emu::log_in(&auth, AuthorizeOptions::default()).await;
+    let url = &login.request.url;
+    assert!(
+        login.request.state().len() >= 43,
+        "at least 256 bits of state"
+    );
+    assert!(
+        url.starts_with(&format!("{}/", emulator.oauth2_url())),
+        "the session's OAuth 2.0 URL is used: {url}"
+    );
+    let stored = login.token;
     let first_refresh = stored.refresh_token.clone().unwrap();
 
     exercise(&emulator, Arc::new(auth.clone()), DEFAULT_ADMIN_ID).await;
     // Rotation: the first refresh token was spent by the refresh inside `exercise`.
-    let reuse = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("refresh_token", first_refresh.secret()),
-        ],
-    )
-    .await;
+    let reuse = emu::refresh(&emulator, first_refresh.secret()).await;
     assert_eq!(reuse.0, 400);
     // Revoked: storage is empty, so the user must log in again.
     assert!(matches!(
@@ -161,9 +150,7 @@ async fn oauth_callback_with_a_wrong_state_or_a_denial_is_refused() {
     let emulator = emu::start().await;
     let auth = OAuth::with_options(OAuthConfig::new(ID, SECRET), options(&emulator)).unwrap();
     let request = auth.authorize_url(AuthorizeOptions::default());
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     let forged = callback.replace(&format!("state={}", request.state()), "state=forged");
     assert!(matches!(
         auth.complete_authorization(&request, &forged)
@@ -197,18 +184,7 @@ async fn oauth_callback_with_a_wrong_state_or_a_denial_is_refused() {
 async fn developer_token_works_until_box_refuses_it() {
     let emulator = emu::start().await;
     // A developer token is an ordinary access token Box made for the developer: take one.
-    let (_, body) = emu::post_token(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("box_subject_type", "user"),
-            ("box_subject_id", DEFAULT_ADMIN_ID),
-        ],
-    )
-    .await;
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let token = emu::user_token(&emulator, DEFAULT_ADMIN_ID).await;
     let config = DeveloperTokenConfig::new(token.as_str()).client_credentials(ID, SECRET);
     let auth = DeveloperTokenAuth::with_options(config, options(&emulator)).unwrap();
     let client = BoxClient::new(auth.clone());

@@ -3,7 +3,7 @@
 //! caller built. Against the emulator serving TLS with a CA made for the run.
 
 use boxauth::{
-    AuthOptions, Authentication, BoxClient, CcgAuth, CcgConfig, ConfigErrorKind, Error,
+    AuthOptions, Authentication, BoxClient, CcgAuth, CcgConfig, ConfigErrorKind, NetworkErrorKind,
     NetworkSession, ProxyConfig, RetryPolicy,
 };
 use boxauth_emulator::{
@@ -35,7 +35,11 @@ async fn the_emulators_certificate_is_refused_until_its_ca_is_trusted() {
     assert!(emulator.base_url().starts_with("https://127.0.0.1:"));
     let untrusted = ccg(plain(&emulator).build().unwrap());
     let error = untrusted.retrieve_token().await.unwrap_err();
-    assert!(matches!(error, Error::Network(_)), "{error:?}");
+    assert_eq!(
+        error.network_error_kind(),
+        Some(NetworkErrorKind::Tls),
+        "{error:?}"
+    );
     let report = error.report();
     assert!(
         report.contains("UnknownIssuer"),

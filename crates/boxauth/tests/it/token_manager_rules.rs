@@ -86,16 +86,7 @@ async fn an_api_call_answered_401_gets_a_new_token_and_is_retried_once() {
     let client = BoxClient::new(auth.clone());
     let token = auth.retrieve_token().await.unwrap();
     // Revoked behind the client's back: its next call is answered 401.
-    emu::post_form(
-        &emulator,
-        "/oauth2/revoke",
-        &[
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("token", token.access_token.secret()),
-        ],
-    )
-    .await;
+    emu::revoke(&emulator, token.access_token.secret()).await;
     assert_eq!(
         client.users_me().await.unwrap().id,
         boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID
@@ -111,6 +102,21 @@ struct ChangedAfterFirstRead {
     next: Arc<Mutex<Option<StoredToken>>>,
     reads: Arc<Mutex<usize>>,
     locked: Arc<Mutex<bool>>,
+}
+
+impl ChangedAfterFirstRead {
+    /// Storage holding `token`, which another process replaces with `next` (if any) once this
+    /// process holds the refresh lock.
+    async fn holding(token: StoredToken, next: Option<StoredToken>) -> Self {
+        let storage = Self {
+            inner: MemoryStorage::new(),
+            next: Arc::new(Mutex::new(next)),
+            reads: Arc::new(Mutex::new(0)),
+            locked: Arc::new(Mutex::new(false)),
+        };
+        storage.inner.store(&token).await.unwrap();
+        storage
+    }
 }
 
 impl TokenStorage for ChangedAfterFirstRead {
@@ -173,20 +179,11 @@ async fn invalid_grant_re_reads_storage_and_uses_what_another_process_stored() {
     // The other process's token is valid: it is used, and no second request is sent.
     let server = RecordingServer::start().await;
     server.script([Reply::json(400, INVALID_GRANT)]);
-    let storage = ChangedAfterFirstRead {
-        inner: MemoryStorage::new(),
-        next: Arc::new(Mutex::new(None)),
-        reads: Arc::new(Mutex::new(0)),
-        locked: Arc::new(Mutex::new(false)),
-    };
     let clock = Clock::system();
-    storage
-        .inner
-        .store(&issued("expired", Some("R1"), &clock))
-        .await
-        .unwrap();
+    let expired = issued("expired", Some("R1"), &clock);
     clock.advance(seconds(3610));
-    *storage.next.lock().unwrap() = Some(issued("theirs", Some("R2"), &clock));
+    let theirs = issued("theirs", Some("R2"), &clock);
+    let storage = ChangedAfterFirstRead::holding(expired, Some(theirs)).await;
     let auth = oauth_over(&server, storage.clone(), &clock).await;
     let token = auth.retrieve_token().await.unwrap();
     assert_eq!(token.access_token.secret(), "theirs");
@@ -205,19 +202,12 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
         Reply::json(400, INVALID_GRANT),
         Reply::json(200, r#"{"access_token":"mine","expires_in":3600,"token_type":"bearer","refresh_token":"R3"}"#),
     ]);
-    let storage = ChangedAfterFirstRead {
-        inner: MemoryStorage::new(),
-        next: Arc::new(Mutex::new(None)),
-        reads: Arc::new(Mutex::new(0)),
-        locked: Arc::new(Mutex::new(false)),
-    };
     let clock = Clock::system();
-    storage
-        .inner
-        .store(&issued("expired", Some("R1"), &clock))
-        .await
-        .unwrap();
-    *storage.next.lock().unwrap() = Some(issued("expired-too", Some("R2"), &clock));
+    let storage = ChangedAfterFirstRead::holding(
+        issued("expired", Some("R1"), &clock),
+        Some(issued("expired-too", Some("R2"), &clock)),
+    )
+    .await;
     clock.advance(seconds(3610));
     let auth = oauth_over(&server, storage.clone(), &clock).await;
     assert_eq!(
@@ -248,18 +238,8 @@ async fn invalid_grant_retries_once_with_the_refresh_token_another_process_store
 async fn invalid_grant_with_nothing_new_in_storage_requires_reauthorization() {
     let server = RecordingServer::start().await;
     server.set_fallback(Reply::json(400, INVALID_GRANT));
-    let storage = ChangedAfterFirstRead {
-        inner: MemoryStorage::new(),
-        next: Arc::new(Mutex::new(None)),
-        reads: Arc::new(Mutex::new(0)),
-        locked: Arc::new(Mutex::new(false)),
-    };
     let clock = Clock::system();
-    storage
-        .inner
-        .store(&issued("expired", Some("R1"), &clock))
-        .await
-        .unwrap();
+    let storage = ChangedAfterFirstRead::holding(issued("expired", Some("R1"), &clock), None).await;
     clock.advance(seconds(3610));
     let auth = oauth_over(&server, storage.clone(), &clock).await;
     let error = auth.retrieve_token().await.unwrap_err();

@@ -47,9 +47,7 @@ async fn connect(vault: &Vault, user_key: &str) -> Arc<dyn Authentication> {
             AuthorizeOptions::default().redirect_uri(DEFAULT_REDIRECT_URI),
         )
         .unwrap();
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     vault
         .complete_authorization(user_key, &callback)
         .await
@@ -101,9 +99,7 @@ async fn a_callback_is_checked_for_the_user_who_started_it() {
         !request.url.contains("alice"),
         "the user key is not sent to Box"
     );
-    let callback = headless::answer(&request.url, DEFAULT_ADMIN_LOGIN, Decision::Approve)
-        .await
-        .unwrap();
+    let callback = emu::approve(&request.url).await;
     // Mallory's session completing Alice's callback, or a state altered on the way: refused
     // before the code is spent.
     let kind = |e: Error| e.vault_error_kind();
@@ -156,10 +152,12 @@ async fn a_callback_is_checked_for_the_user_who_started_it() {
         Error::AccessDenied { .. }
     ));
     // The vault makes the state: one given is refused.
-    assert!(
+    assert_eq!(
         vault
             .authorize_url("alice", AuthorizeOptions::default().state("mine"))
-            .is_err()
+            .unwrap_err()
+            .config_error_kind(),
+        Some(boxauth::ConfigErrorKind::Conflict)
     );
 }
 

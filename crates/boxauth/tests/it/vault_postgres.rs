@@ -4,7 +4,6 @@
 //! PostgreSQL stopped and started under a running vault, and a standby promoted after a refresh
 //! with and without `remote_apply`.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use boxauth::{
@@ -22,13 +21,12 @@ use tokio::process::{Child, Command};
 
 use crate::fleet::{fingerprint, wait_for_line};
 
-/// A new key set and its line (as `BOXAUTH_VAULT_KEY` takes it).
-fn key(id: &str) -> (KeySet, String) {
-    let (key, line) = VaultKey::generate(id).unwrap();
-    (KeySet::new(key, []).unwrap(), line.to_string())
+/// A new key's line (as `BOXAUTH_VAULT_KEY` and `KeySet::parse` take it).
+fn key(id: &str) -> String {
+    VaultKey::generate(id).unwrap().1.to_string()
 }
 
-/// A vault of the emulator's default app on PostgreSQL at `url`, on the emulator's clock.
+/// A vault of the emulator's default app in `store`, on the emulator's clock.
 fn vault_on(emulator: &EmulatorHandle, store: VaultStore, keys: KeySet) -> Vault {
     Vault::builder(OAuthConfig::new(ID, SECRET))
         .store(store)
@@ -38,6 +36,37 @@ fn vault_on(emulator: &EmulatorHandle, store: VaultStore, keys: KeySet) -> Vault
         .fetch_deadline(Duration::from_secs(5))
         .build()
         .unwrap()
+}
+
+/// A vault of the emulator's default app on the PostgreSQL at `url` with the keys of `line`,
+/// as any process opening that store does.
+fn vault_at(emulator: &EmulatorHandle, url: &str, line: &str) -> Vault {
+    let store = VaultStore::postgres(url).unwrap();
+    vault_on(emulator, store, KeySet::parse(line).unwrap())
+}
+
+/// What most tests here start from: a PostgreSQL server, an emulator whose world has `users`
+/// generated users (keeping `log` exchanges), and a vault on both, its tables created, sealing
+/// with key `k1` (`line`).
+struct Started {
+    server: PgServer,
+    emulator: EmulatorHandle,
+    vault: Vault,
+    line: String,
+}
+
+async fn start(users: usize, log: usize) -> Started {
+    let server = PgServer::start_with(PgOptions::fast());
+    let emulator = emulator_with(users, log).await;
+    let line = key("k1");
+    let vault = vault_at(&emulator, &server.url(), &line);
+    vault.init().await.unwrap();
+    Started {
+        server,
+        emulator,
+        vault,
+        line,
+    }
 }
 
 /// Identities `prefix-0 … prefix-(n-1)`: the emulator's generated users #0 … #n-1 (the world
@@ -81,12 +110,8 @@ fn worker(emulator: &EmulatorHandle, url: &str, key_line: &str, users: &str) -> 
         .env("BOXAUTH_VAULT_KEY", key_line)
         .env("USERS", users)
         .env("LEASE_SECS", "10")
-        .env("FETCH_DEADLINE_SECS", "5")
-        .env("NO_PROXY", "*")
-        .env_remove("BOXAUTH_FAILPOINT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .env("FETCH_DEADLINE_SECS", "5");
+    crate::common::child_process(&mut command);
     command
 }
 
@@ -118,15 +143,12 @@ async fn lines(child: Child) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_share_a_thousand_expired_identities_each_refreshed_once() {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(1000, 20_000).await;
-    let (keys, line) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    let Started {
+        server,
+        emulator,
+        vault,
+        line,
+    } = start(1000, 20_000).await;
     expired_identities(&emulator, &vault, "user", 1000).await;
     let before = emulator.stats().requests(Grant::RefreshToken);
     let workers: Vec<Child> = (0..8)
@@ -181,15 +203,12 @@ async fn killed_at(
     Vault,
     Result<String, boxauth::Error>,
 ) {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(5, 0).await;
-    let (keys, line) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    let Started {
+        server,
+        emulator,
+        vault,
+        line,
+    } = start(5, 0).await;
     expired_identities(&emulator, &vault, "crash", 1).await;
     let mut child = worker(&emulator, &server.url(), &line, "crash-0")
         .env("BOXAUTH_FAILPOINT", failpoint)
@@ -277,15 +296,12 @@ async fn killed_after_the_commit_the_new_token_is_there() {
 
 #[tokio::test]
 async fn a_dump_reveals_no_token_and_a_moved_or_broken_row_fails_alone() {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(5, 0).await;
-    let (keys, line) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    let Started {
+        server,
+        emulator,
+        vault,
+        line,
+    } = start(5, 0).await;
     let mut secrets = Vec::new();
     for user in ["alice", "bob", "carol"] {
         let pair = emu::oauth_pair(&emulator).await;
@@ -313,11 +329,7 @@ async fn a_dump_reveals_no_token_and_a_moved_or_broken_row_fails_alone() {
         "UPDATE boxauth_vault_identities SET sealed = '\\x0102' WHERE user_key = 'alice'",
     );
     // A fresh process (nothing cached) reads every row.
-    let fresh = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        KeySet::parse(&line).unwrap(),
-    );
+    let fresh = vault_at(&emulator, &server.url(), &line);
     let kind = |user: &str| {
         let fresh = fresh.clone();
         let user = user.to_owned();
@@ -340,21 +352,13 @@ async fn a_dump_reveals_no_token_and_a_moved_or_broken_row_fails_alone() {
 async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
     let server = PgServer::start_with(PgOptions::fast());
     let emulator = emulator_with(5, 0).await;
-    let (old_keys, old_line) = key("2026-01");
-    let old = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        old_keys,
-    );
+    let old_line = key("2026-01");
+    let old = vault_at(&emulator, &server.url(), &old_line);
     old.init().await.unwrap();
     expired_identities(&emulator, &old, "user", 5).await;
     // The new key first (it seals), the old one kept for opening.
-    let (_, new_line) = key("2026-07");
-    let both = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        KeySet::parse(&format!("{new_line}\n{old_line}")).unwrap(),
-    );
+    let new_line = key("2026-07");
+    let both = vault_at(&emulator, &server.url(), &format!("{new_line}\n{old_line}"));
     assert_eq!(both.reseal(u32::MAX).await.unwrap(), 5);
     assert_eq!(
         both.reseal(u32::MAX).await.unwrap(),
@@ -362,11 +366,7 @@ async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
         "nothing left to reseal"
     );
     // The old key retired: every identity still opens and works.
-    let new_only = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        KeySet::parse(&new_line).unwrap(),
-    );
+    let new_only = vault_at(&emulator, &server.url(), &new_line);
     for i in 0..5 {
         let auth = new_only.auth(&format!("user-{i}")).unwrap();
         assert_eq!(
@@ -375,11 +375,7 @@ async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
         );
     }
     // And the old key alone no longer opens them.
-    let old_only = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        KeySet::parse(&old_line).unwrap(),
-    );
+    let old_only = vault_at(&emulator, &server.url(), &old_line);
     let error = old_only
         .auth("user-0")
         .unwrap()
@@ -391,15 +387,12 @@ async fn a_new_key_reseals_everything_and_the_old_one_can_go() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_and_started_under_a_running_vault_loses_nothing() {
-    let mut server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(5, 0).await;
-    let (keys, _) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    let Started {
+        mut server,
+        emulator,
+        vault,
+        ..
+    } = start(5, 0).await;
     expired_identities(&emulator, &vault, "user", 1).await;
     let auth = vault.auth("user-0").unwrap();
     let token = auth.retrieve_token().await.unwrap();
@@ -448,9 +441,8 @@ async fn postgres_stopped_and_started_under_a_running_vault_loses_nothing() {
 async fn a_refresh_is_two_statements_and_a_cached_token_none() {
     let server = PgServer::start_with(PgOptions::fast());
     let emulator = emulator_with(5, 0).await;
-    let (keys, _) = key("k1");
     let store = VaultStore::postgres(&server.url()).unwrap();
-    let vault = vault_on(&emulator, store.clone(), keys);
+    let vault = vault_on(&emulator, store.clone(), KeySet::parse(&key("k1")).unwrap());
     vault.init().await.unwrap();
     expired_identities(&emulator, &vault, "user", 1).await;
     let auth = vault.auth("user-0").unwrap();
@@ -476,14 +468,14 @@ async fn a_refresh_is_two_statements_and_a_cached_token_none() {
 async fn refresh_then_promote(remote_apply: bool) -> (EmulatorHandle, Result<(), boxauth::Error>) {
     let pair = PgServer::start_primary_with_standby();
     let emulator = emulator_with(5, 0).await;
-    let (keys, line) = key("k1");
+    let line = key("k1");
     let vault = vault_on(
         &emulator,
         VaultStore::postgres_with(
             PostgresOptions::new(pair.primary.url()).remote_apply(remote_apply),
         )
         .unwrap(),
-        keys,
+        KeySet::parse(&line).unwrap(),
     );
     vault.init().await.unwrap();
     expired_identities(&emulator, &vault, "user", 1).await;
@@ -508,11 +500,7 @@ async fn refresh_then_promote(remote_apply: bool) -> (EmulatorHandle, Result<(),
         pair.promote();
     });
     // Another process, on the promoted standby.
-    let after = vault_on(
-        &emulator,
-        VaultStore::postgres(&pair.standby.url()).unwrap(),
-        KeySet::parse(&line).unwrap(),
-    );
+    let after = vault_at(&emulator, &pair.standby.url(), &line);
     emulator.clock().advance(Duration::from_secs(3601));
     let outcome = after
         .auth("user-0")
@@ -543,21 +531,14 @@ async fn without_remote_apply_a_promoted_standby_can_lose_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_sweepers_share_the_due_identities_without_a_leader() {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(200, 0).await;
-    let (keys, line) = key("k1");
-    let first = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    first.init().await.unwrap();
+    let Started {
+        server,
+        emulator,
+        vault: first,
+        line,
+    } = start(200, 0).await;
     expired_identities(&emulator, &first, "user", 200).await;
-    let second = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        KeySet::parse(&line).unwrap(),
-    );
+    let second = vault_at(&emulator, &server.url(), &line);
     // 40 days on: every refresh token is past the keep-alive age.
     emulator
         .clock()
@@ -585,12 +566,12 @@ async fn two_sweepers_share_the_due_identities_without_a_leader() {
 async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
     let server = PgServer::start_with(PgOptions::fast());
     let emulator = emulator_with(1, 0).await;
-    let (keys, line) = key("k1");
+    let line = key("k1");
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = events.clone();
     let first = Vault::builder(OAuthConfig::new(ID, SECRET))
         .store(VaultStore::postgres(&server.url()).unwrap())
-        .keys(keys)
+        .keys(KeySet::parse(&line).unwrap())
         .options(emu::options_for(&emulator, AuthOptions::default()))
         .on_event(move |e| seen.lock().unwrap().push(e.clone()))
         .build()
@@ -600,21 +581,19 @@ async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
     emulator
         .revoke_user_tokens(&generated_users::id(0))
         .unwrap();
+    let refused = first
+        .auth("user-0")
+        .unwrap()
+        .retrieve_token()
+        .await
+        .unwrap_err();
     assert!(
-        first
-            .auth("user-0")
-            .unwrap()
-            .retrieve_token()
-            .await
-            .is_err()
+        matches!(&refused, boxauth::Error::ReauthorizationRequired(e) if e.kind() == boxauth::ReauthorizationKind::RefreshTokenRefused),
+        "{refused:?}"
     );
     // Other processes, later: no request to Box for the identity.
     for _ in 0..3 {
-        let other = vault_on(
-            &emulator,
-            VaultStore::postgres(&server.url()).unwrap(),
-            KeySet::parse(&line).unwrap(),
-        );
+        let other = vault_at(&emulator, &server.url(), &line);
         let error = other
             .auth("user-0")
             .unwrap()
@@ -638,23 +617,13 @@ async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_racing_a_disconnect_leaves_no_live_token_on_postgres() {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emu::start_with(
-        boxauth_emulator::EmulatorConfig {
-            keep_requests: 100,
-            ..Default::default()
-        }
-        .with_generated_users(1)
-        .unwrap(),
-    )
-    .await;
-    let (keys, _) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    // The server stops when `_server` drops, at the end of the test.
+    let Started {
+        server: _server,
+        emulator,
+        vault,
+        ..
+    } = start(1, 100).await;
     let pair = emu::user_pair(&emulator, 0).await;
     let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
     vault.import_token("alice", token).await.unwrap();
@@ -698,15 +667,13 @@ async fn a_refresh_racing_a_disconnect_leaves_no_live_token_on_postgres() {
 
 #[tokio::test]
 async fn an_identity_idle_59_days_is_kept_alive_by_the_sweeper_on_postgres() {
-    let server = PgServer::start_with(PgOptions::fast());
-    let emulator = emulator_with(1, 0).await;
-    let (keys, _) = key("k1");
-    let vault = vault_on(
-        &emulator,
-        VaultStore::postgres(&server.url()).unwrap(),
-        keys,
-    );
-    vault.init().await.unwrap();
+    // The server stops when `_server` drops, at the end of the test.
+    let Started {
+        server: _server,
+        emulator,
+        vault,
+        ..
+    } = start(1, 0).await;
     let pair = emu::user_pair(&emulator, 0).await;
     let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
     vault.import_token("idle", token).await.unwrap();

@@ -44,14 +44,7 @@ where
     call(common::manager_for(&server, RetryPolicy::none())).await;
     let ours = server.only_request();
     let theirs = python_capture(name);
-    assert_eq!(ours.method, theirs["method"], "{name}: method");
-    assert_eq!(ours.path, theirs["path"], "{name}: path");
-    assert_eq!(ours.query, theirs["query"], "{name}: query");
-    assert_eq!(
-        ours.header("content-type"),
-        theirs["content_type"].as_str(),
-        "{name}: content type"
-    );
+    common::assert_same_head_as_python(name, &ours, &theirs);
     assert_eq!(ours.body_text(), theirs["body"], "{name}: body");
     assert_eq!(
         ours.header("x-extra"),

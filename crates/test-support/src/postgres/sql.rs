@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use super::{DATABASE, PgServer, USER, process};
+use super::{DATABASE, PSQL_SCRIPTED, PgServer, USER, process};
 
 impl PgServer {
     /// A new database owned by [`USER`]; its URL. One server can hold many tests' databases.
@@ -44,27 +44,10 @@ impl PgServer {
     pub fn psql_command(&self, database: &str, sql: &str) -> Command {
         let port = self.port.to_string();
         let socket = self.socket_dir().display().to_string();
-        let mut command = process::command(
-            "psql",
-            &[
-                "-X",
-                "-A",
-                "-t",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                &socket,
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-c",
-                sql,
-            ],
-        );
+        let mut command = process::command("psql", PSQL_SCRIPTED);
+        command
+            .args(["-h", &socket, "-p", &port, "-U", "postgres", "-d", database])
+            .args(["-c", sql]);
         command.current_dir(&self.dir);
         command
     }

@@ -3,22 +3,13 @@
 
 use std::process::Command;
 
-use boxauth_test_support::postgres::{DATABASE, PgOptions, PgServer, USER};
+use boxauth_test_support::postgres::{DATABASE, PSQL_SCRIPTED, PgOptions, PgServer, USER};
 
 /// psql as a client connecting by URL (the way the library's engine connects).
 fn psql_url(url: &str, sql: &str) -> Result<String, String> {
     let output = Command::new("/usr/lib/postgresql/15/bin/psql")
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            url,
-            "-c",
-            sql,
-        ])
+        .args(PSQL_SCRIPTED)
+        .args([url, "-c", sql])
         .env_remove("PGPASSWORD")
         .output()
         .unwrap();
