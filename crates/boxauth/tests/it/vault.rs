@@ -312,18 +312,29 @@ async fn a_refresh_racing_a_disconnect_leaves_no_live_token() {
     .await;
     let (vault, _) = vault(&emulator);
     connect(&vault, "alice").await;
+    refresh_racing_a_disconnect(&emulator, &vault, "alice").await;
+}
+
+/// `user_key`'s access token expires and its refresh, slowed at Box, races a disconnect: the
+/// refresh cannot store its token (the row is gone), revokes it, and nothing live is left. The
+/// emulator keeps at least 100 exchanges. Both engines run it.
+pub(crate) async fn refresh_racing_a_disconnect(
+    emulator: &EmulatorHandle,
+    vault: &Vault,
+    user_key: &str,
+) {
     emulator.clock().advance(Duration::from_secs(3601));
     // Box is slow: the refresh is answered after the disconnect has started, and the
     // disconnect's revoke lands after the refresh's answer.
     let slow = |ms| boxauth_emulator::Fault::Latency(Duration::from_millis(ms));
     emulator.faults().script([slow(300), slow(600)]);
-    let auth = vault.auth("alice").unwrap();
+    let auth = vault.auth(user_key).unwrap();
     let refresh = tokio::spawn(async move { auth.retrieve_token().await });
     // The refresh request is at Box (it took the first scripted fault).
     while emulator.faults().scripted() == 2 {
         tokio::task::yield_now().await;
     }
-    vault.disconnect("alice").await.unwrap();
+    vault.disconnect(user_key).await.unwrap();
     let error = refresh.await.unwrap().unwrap_err();
     assert_eq!(
         error.storage_error_kind(),
@@ -346,7 +357,7 @@ async fn a_refresh_racing_a_disconnect_leaves_no_live_token() {
         "no live access token"
     );
     assert_eq!(
-        vault.status("alice").await.unwrap(),
+        vault.status(user_key).await.unwrap(),
         IdentityStatus::NotConnected
     );
 }
@@ -395,6 +406,18 @@ async fn the_sweeper_keeps_an_idle_identity_alive_past_sixty_days() {
     let emulator = emu::start().await;
     let (vault, _) = vault(&emulator);
     connect(&vault, "idle").await;
+    kept_alive_by_daily_sweeps(&emulator, &vault, "idle", DEFAULT_ADMIN_ID).await;
+}
+
+/// A sweep a day for 61 days while nobody uses `user_key` (Box user `user_id`), its refresh
+/// token just issued: renewed about every 30 days, never daily, one Box request each, and the
+/// identity works past Box's 60 days. Both engines run it.
+pub(crate) async fn kept_alive_by_daily_sweeps(
+    emulator: &EmulatorHandle,
+    vault: &Vault,
+    user_key: &str,
+    user_id: &str,
+) {
     let options = SweepOptions::default().per_second(0.0);
     let mut refreshes = Vec::new();
     // A sweep a day for 61 days; nobody uses the identity.
@@ -426,7 +449,7 @@ async fn the_sweeper_keeps_an_idle_identity_alive_past_sixty_days() {
         refreshes.len() as u64,
         "one Box request per renewal"
     );
-    assert_eq!(me(vault.auth("idle").unwrap()).await, DEFAULT_ADMIN_ID);
+    assert_eq!(me(vault.auth(user_key).unwrap()).await, user_id);
 }
 
 #[tokio::test]

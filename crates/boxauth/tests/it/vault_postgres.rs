@@ -627,46 +627,11 @@ async fn a_refresh_racing_a_disconnect_leaves_no_live_token_on_postgres() {
     let pair = emu::user_pair(&emulator, 0).await;
     let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
     vault.import_token("alice", token).await.unwrap();
-    emulator.clock().advance(Duration::from_secs(3601));
-    // Box is slow: the refresh is answered after the disconnect has started, and the
-    // disconnect's revoke lands after the refresh's answer.
-    let slow = |ms| boxauth_emulator::Fault::Latency(Duration::from_millis(ms));
-    emulator.faults().script([slow(300), slow(600)]);
-    let auth = vault.auth("alice").unwrap();
-    let refresh = tokio::spawn(async move { auth.retrieve_token().await });
-    while emulator.faults().scripted() == 2 {
-        tokio::task::yield_now().await;
-    }
-    vault.disconnect("alice").await.unwrap();
-    let error = refresh.await.unwrap().unwrap_err();
-    assert_eq!(
-        error.storage_error_kind(),
-        Some(StorageErrorKind::LockLost),
-        "{error}"
-    );
-    assert_eq!(emulator.stats().requests(Grant::RefreshToken), 1);
-    let revokes = emulator
-        .requests()
-        .iter()
-        .filter(|e| e.path.ends_with("/oauth2/revoke"))
-        .count();
-    assert_eq!(
-        revokes, 2,
-        "the disconnect's, and the refresh's own new token"
-    );
-    assert_eq!(
-        emulator.store_sizes().access_tokens,
-        0,
-        "no live access token"
-    );
-    assert_eq!(
-        vault.status("alice").await.unwrap(),
-        IdentityStatus::NotConnected
-    );
+    crate::vault::refresh_racing_a_disconnect(&emulator, &vault, "alice").await;
 }
 
 #[tokio::test]
-async fn an_identity_idle_59_days_is_kept_alive_by_the_sweeper_on_postgres() {
+async fn an_idle_identity_is_kept_alive_past_sixty_days_by_the_sweeper_on_postgres() {
     // The server stops when `_server` drops, at the end of the test.
     let Started {
         server: _server,
@@ -677,27 +642,6 @@ async fn an_identity_idle_59_days_is_kept_alive_by_the_sweeper_on_postgres() {
     let pair = emu::user_pair(&emulator, 0).await;
     let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
     vault.import_token("idle", token).await.unwrap();
-    let options = boxauth::SweepOptions::default().per_second(0.0);
-    let mut renewals = 0;
-    for _ in 0..59 {
-        emulator.clock().advance(Duration::from_secs(24 * 3600));
-        renewals += vault.sweep(&options).await.unwrap().refreshed;
-    }
-    // Every 30 days, give or take a tenth: once or twice in 59 days, never daily.
-    assert!(
-        (1..=2).contains(&renewals),
-        "{renewals} renewals in 59 days"
-    );
-    // Past the original refresh token's 60 days: the identity works.
-    emulator.clock().advance(Duration::from_secs(3 * 24 * 3600));
-    let auth = vault.auth("idle").unwrap();
-    assert_eq!(
-        BoxClient::from_shared(auth).users_me().await.unwrap().id,
-        generated_users::id(0)
-    );
-    assert_eq!(
-        emulator.stats().requests(Grant::RefreshToken),
-        renewals + 1,
-        "the renewals, then today's refresh"
-    );
+    let user = generated_users::id(0);
+    crate::vault::kept_alive_by_daily_sweeps(&emulator, &vault, "idle", &user).await;
 }
