@@ -17,7 +17,11 @@ use crate::token::StoredToken;
 impl Vault {
     /// Box's consent page for `user_key` (your app's ID of the signed-in user), with a `state`
     /// signed for that user, good for the state's lifetime (default 10 minutes). `options` gives
-    /// the redirect URI and scopes; the vault makes the `state` (giving one is an error).
+    /// the redirect URI, scopes and PKCE ([`AuthorizeOptions::pkce`], recommended); the vault
+    /// makes the `state` (giving one is an error). With PKCE the verifier is derived from the
+    /// state under the vault's key, so nothing is kept between the two calls and any host of the
+    /// app completes the connection: [`complete_authorization`](Self::complete_authorization)
+    /// sends it with the code.
     pub fn authorize_url(
         &self,
         user_key: &str,
@@ -35,8 +39,11 @@ impl Vault {
         let expires = shared
             .now_millis()
             .saturating_add(super::identity::duration_millis(shared.settings.state_ttl));
-        let state = shared.keys.sign_state(user_key, expires)?;
+        let (state, verifier) = shared.keys.sign_state(user_key, expires, options.pkce)?;
         let mut args = AuthorizeUserArgs::new(oauth.client_id.clone()).state(state.clone());
+        if let Some(verifier) = &verifier {
+            args = args.pkce(verifier);
+        }
         args.redirect_uri = options.redirect_uri;
         args.scope = options.scope;
         Ok(AuthorizationRequest::new(
@@ -59,18 +66,17 @@ impl Vault {
         let shared = &self.inner.shared;
         let callback = Callback::parse(callback);
         let state = callback.state.clone().unwrap_or_default();
-        shared
+        let verifier = shared
             .keys
             .verify_state(&state, user_key, shared.now_millis())?;
         let code = callback.code()?;
-        let answer = shared
-            .authorization
-            .request_access_token(RequestAccessTokenArgs::authorization_code(
-                oauth.client_id.clone(),
-                oauth.client_secret.clone(),
-                code,
-            ))
-            .await?;
+        let mut args = RequestAccessTokenArgs::authorization_code(
+            oauth.client_id.clone(),
+            oauth.client_secret.clone(),
+            code,
+        );
+        args.code_verifier = verifier;
+        let answer = shared.authorization.request_access_token(args).await?;
         let token = StoredToken::from_access_token(answer, shared.clock.now())?;
         self.store_new(user_key, &token).await
     }

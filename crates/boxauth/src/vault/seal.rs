@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, VaultError, VaultErrorKind};
 use crate::future::BoxFuture;
+use crate::secret::CodeVerifier;
 
 /// The format version of a sealed value.
 const VERSION: u8 = 1;
@@ -28,6 +29,9 @@ const VERSION: u8 = 1;
 const KEY_PREFIX: &str = "boxauth-vault-key:1:";
 /// The associated data's prefix.
 const AAD_PREFIX: &[u8] = b"boxauth-vault/1";
+/// The signed part of a connection `state`: its expiry (ms, 8 bytes), a nonce (16) and whether
+/// the URL carried a PKCE challenge (1); the HMAC-SHA256 tag (32) follows.
+const STATE_SIGNED: usize = 8 + 16 + 1;
 
 /// One AES-256 key and its ID. `Debug` shows the ID only.
 pub struct VaultKey {
@@ -271,25 +275,48 @@ impl KeySet {
     /// A connection `state` for `user_key`, good until `expires` (ms since the epoch): the
     /// primary key's ID, then base64url of the expiry, a random nonce and their HMAC with the
     /// user key. The user key itself is not in it (it goes to Box in the URL).
-    pub(crate) fn sign_state(&self, user_key: &str, expires: i64) -> Result<String> {
+    ///
+    /// With `pkce`, also the `code_verifier` whose challenge the authorization URL carries.
+    pub(crate) fn sign_state(
+        &self,
+        user_key: &str,
+        expires: i64,
+        pkce: bool,
+    ) -> Result<(String, Option<CodeVerifier>)> {
         let key = self.primary();
         let mut nonce = [0u8; 16];
         aws_lc_rs::rand::fill(&mut nonce)
             .map_err(|_| bad_key("the system random generator failed"))?;
-        let mut payload = Vec::with_capacity(8 + 16 + 32);
+        let mut payload = Vec::with_capacity(STATE_SIGNED + 32);
         payload.extend_from_slice(&expires.to_be_bytes());
         payload.extend_from_slice(&nonce);
+        payload.push(u8::from(pkce));
         let tag = hmac::sign(&key.state_key, &state_message(&key.id, user_key, &payload));
         payload.extend_from_slice(tag.as_ref());
-        Ok(format!(
-            "{}.{}",
-            key.id,
-            Base64UrlUnpadded::encode_string(&payload)
-        ))
+        let state = format!("{}.{}", key.id, Base64UrlUnpadded::encode_string(&payload));
+        let verifier = pkce.then(|| Self::code_verifier(key, &state));
+        Ok((state, verifier))
     }
 
-    /// Checks a connection `state` for `user_key` at `now` (ms since the epoch).
-    pub(crate) fn verify_state(&self, state: &str, user_key: &str, now: i64) -> Result<()> {
+    /// The PKCE `code_verifier` of a connection `state` signed with PKCE: the HMAC of the state
+    /// under its key, so any host holding the key set finds it again on the callback, and nobody
+    /// without the key (the browser, the redirect's logs) can. 43 base64url characters, RFC
+    /// 7636's shortest.
+    fn code_verifier(key: &VaultKey, state: &str) -> CodeVerifier {
+        let mut message = b"boxauth-vault/pkce/1\0".to_vec();
+        message.extend_from_slice(state.as_bytes());
+        let tag = hmac::sign(&key.state_key, &message);
+        CodeVerifier::new(Base64UrlUnpadded::encode_string(tag.as_ref()))
+    }
+
+    /// Checks a connection `state` for `user_key` at `now` (ms since the epoch); the PKCE
+    /// verifier the code exchange must send when the state was signed with PKCE.
+    pub(crate) fn verify_state(
+        &self,
+        state: &str,
+        user_key: &str,
+        now: i64,
+    ) -> Result<Option<CodeVerifier>> {
         let mismatch = || -> Error {
             VaultError::new(
                 VaultErrorKind::StateMismatch,
@@ -303,10 +330,10 @@ impl KeySet {
         let (id, encoded) = state.split_once('.').ok_or_else(mismatch)?;
         let key = self.keys.iter().find(|k| k.id == id).ok_or_else(mismatch)?;
         let payload = Base64UrlUnpadded::decode_vec(encoded).map_err(|_| mismatch())?;
-        if payload.len() != 8 + 16 + 32 {
+        if payload.len() != STATE_SIGNED + 32 {
             return Err(mismatch());
         }
-        let (signed, tag) = payload.split_at(24);
+        let (signed, tag) = payload.split_at(STATE_SIGNED);
         hmac::verify(&key.state_key, &state_message(id, user_key, signed), tag)
             .map_err(|_| mismatch())?;
         let expires = i64::from_be_bytes(signed[..8].try_into().map_err(|_| mismatch())?);
@@ -317,7 +344,7 @@ impl KeySet {
             )
             .into());
         }
-        Ok(())
+        Ok((signed[STATE_SIGNED - 1] == 1).then(|| Self::code_verifier(key, state)))
     }
 
     /// The ID of the key `sealed` names, if readable.
@@ -443,10 +470,11 @@ mod tests {
     #[test]
     fn a_state_is_good_for_its_user_until_it_expires() {
         let (set, _) = keys();
-        let state = set.sign_state("alice", 1_000).unwrap();
+        let (state, verifier) = set.sign_state("alice", 1_000, false).unwrap();
+        assert!(verifier.is_none());
         assert!(!state.contains("alice"));
-        set.verify_state(&state, "alice", 1_000).unwrap();
-        let kind = |r: Result<()>| r.unwrap_err().vault_error_kind();
+        assert!(set.verify_state(&state, "alice", 1_000).unwrap().is_none());
+        let kind = |r: Result<Option<CodeVerifier>>| r.unwrap_err().vault_error_kind();
         assert_eq!(
             kind(set.verify_state(&state, "alice", 1_001)),
             Some(VaultErrorKind::StateExpired)
@@ -468,6 +496,37 @@ mod tests {
         );
         assert_eq!(
             kind(set.verify_state("", "alice", 0)),
+            Some(VaultErrorKind::StateMismatch)
+        );
+    }
+
+    #[test]
+    fn a_pkce_state_gives_back_the_same_secret_verifier_and_a_plain_one_none() {
+        let (set, _) = keys();
+        let (state, verifier) = set.sign_state("alice", 1_000, true).unwrap();
+        let verifier = verifier.unwrap();
+        assert_eq!(
+            verifier.secret().len(),
+            43,
+            "RFC 7636: 43 to 128 characters"
+        );
+        assert!(!state.contains(verifier.secret()));
+        // Any host with the key set derives the same verifier; another state gets another.
+        let again = set.verify_state(&state, "alice", 0).unwrap().unwrap();
+        assert_eq!(again.secret(), verifier.secret());
+        let (other, _) = set.sign_state("alice", 1_000, true).unwrap();
+        let other = set.verify_state(&other, "alice", 0).unwrap().unwrap();
+        assert_ne!(other.secret(), verifier.secret());
+        // The flag is signed: a plain state cannot be turned into a PKCE one, nor back.
+        let (plain, _) = set.sign_state("alice", 1_000, false).unwrap();
+        let (id, encoded) = plain.split_once('.').unwrap();
+        let mut payload = Base64UrlUnpadded::decode_vec(encoded).unwrap();
+        payload[STATE_SIGNED - 1] = 1;
+        let flipped = format!("{id}.{}", Base64UrlUnpadded::encode_string(&payload));
+        assert_eq!(
+            set.verify_state(&flipped, "alice", 0)
+                .unwrap_err()
+                .vault_error_kind(),
             Some(VaultErrorKind::StateMismatch)
         );
     }

@@ -304,6 +304,52 @@ async fn disconnect_revokes_at_box_and_forgets() {
 }
 
 #[tokio::test]
+async fn with_pkce_the_code_is_worth_nothing_without_the_verifier_any_host_derives() {
+    let emulator = emu::start().await;
+    let line = VaultKey::generate("k1").unwrap().1.to_string();
+    let on_a_host = || {
+        Vault::builder(OAuthConfig::new(ID, SECRET))
+            .keys(KeySet::parse(&line).unwrap())
+            .options(emu::options_for(&emulator, AuthOptions::default()))
+            .build()
+            .unwrap()
+    };
+    let request = on_a_host()
+        .authorize_url(
+            "alice",
+            AuthorizeOptions::default()
+                .redirect_uri(DEFAULT_REDIRECT_URI)
+                .pkce(),
+        )
+        .unwrap();
+    assert_eq!(
+        emu::query_value(&request.url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(
+        request.code_verifier().is_none(),
+        "the vault derives it again; the app keeps nothing"
+    );
+    let callback = emu::approve(&request.url).await;
+    // The code alone, even with the client secret: refused by Box (the emulator) for want of
+    // the verifier.
+    let code = emu::query_value(&callback, "code").unwrap();
+    let stolen = boxauth::AuthorizationManager::new(emu::session(&emulator))
+        .request_access_token(boxauth::RequestAccessTokenArgs::authorization_code(
+            ID, SECRET, code,
+        ))
+        .await
+        .unwrap_err();
+    assert!(stolen.is_invalid_grant(), "{stolen:?}");
+    // Another host of the app (another vault, the same key set) completes it.
+    let auth = on_a_host()
+        .complete_authorization("alice", &callback)
+        .await
+        .unwrap();
+    assert_eq!(me(auth).await, DEFAULT_ADMIN_ID);
+}
+
+#[tokio::test]
 async fn a_refresh_racing_a_disconnect_leaves_no_live_token() {
     let emulator = emu::start_with(boxauth_emulator::EmulatorConfig {
         keep_requests: 100,
