@@ -9,6 +9,7 @@ mod box_cli_import;
 mod confirm;
 mod connection;
 mod demo;
+mod doctor;
 mod emulator;
 mod env_cmd;
 mod environments;
@@ -69,6 +70,9 @@ enum Command {
     Vault(vault_cmd::VaultCommand),
     /// Check Box webhook deliveries' signatures.
     Webhook(webhook_cmd::WebhookCommand),
+    /// Check a setup (config, key, clock, tokens, enterprise, As-User, redirect URI, token
+    /// store) and print a checklist with the fix for each failure.
+    Doctor(doctor::DoctorCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  boxauth completions bash > ~/.local/share/bash-completion/completions/boxauth"
@@ -136,6 +140,7 @@ async fn main() -> ExitCode {
         Command::Emulator(command) => command.run(cli.verbose).await,
         Command::Vault(command) => command.run(&out).await,
         Command::Webhook(command) => command.run(),
+        Command::Doctor(command) => command.run(&out).await,
         Command::Completions { shell } => {
             // Written whole by stdout_line: clap_complete panics when its writer fails.
             let mut script = Vec::new();

@@ -317,7 +317,7 @@ pub use authorization::{
 pub use error::{
     ApiError, ConfigError, ConfigErrorKind, Error, InvalidResponseError, KeyError, KeyErrorKind,
     NetworkError, NetworkErrorKind, ReauthorizationError, ReauthorizationKind, Result,
-    StorageError, StorageErrorKind, VaultError, VaultErrorKind,
+    StorageError, StorageErrorKind, TokenRefusal, VaultError, VaultErrorKind,
 };
 pub use future::{BoxFuture, TokenFuture};
 #[cfg(feature = "reqwest-middleware")]

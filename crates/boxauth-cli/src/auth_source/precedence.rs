@@ -105,7 +105,11 @@ impl AuthSource {
     }
 
     /// The `AuthConfig` this command acts with, and where it came from.
-    fn choose(&self, env: Option<&str>, out: &Output) -> boxauth::Result<(AuthConfig, Source)> {
+    pub(crate) fn choose(
+        &self,
+        env: Option<&str>,
+        out: &Output,
+    ) -> boxauth::Result<(AuthConfig, Source)> {
         self.parts_need_a_method()?;
         let store = Store::locate()?;
         let levels: [&dyn Fn() -> boxauth::Result<Vec<Found>>; 3] = [

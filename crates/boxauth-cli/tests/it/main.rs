@@ -7,6 +7,7 @@ mod closed_pipe;
 mod common;
 mod demo_and_polish;
 mod developer_tokens;
+mod doctor;
 mod emulator_exec;
 mod emulator_many_users;
 mod emulator_ready_json;

@@ -35,47 +35,46 @@ impl ApiError {
     /// What to do about this error, when boxauth knows (not part of its `Display`, which says
     /// what Box answered).
     pub fn hint(&self) -> Option<&'static str> {
-        let description = self.error_description.as_deref().unwrap_or_default();
-        let hint = match (self.error.as_deref()?, description) {
-            ("invalid_client", _) => {
+        use super::TokenRefusal::*;
+        Some(match self.refusal()? {
+            InvalidClient => {
                 "check the client ID and client secret (Developer Console → your app → Configuration)"
             }
-            ("invalid_grant", d) if d.contains("authorization code") || d.contains("Auth code") => {
+            AuthorizationCode => {
                 "authorization codes live 30 seconds and work once: exchange the code right after the redirect"
             }
-            ("invalid_grant", d) if d.contains("efresh token") => {
+            RefreshToken => {
                 "the refresh token was already used, revoked or is older than 60 days: log in again"
             }
-            ("invalid_grant", d) if d.contains("'exp'") || d.contains("expiration date") => {
-                "the JWT 'exp' claim was refused: check this machine's clock"
+            Clock => "the JWT 'exp' claim was refused: check this machine's clock",
+            JwtId => {
+                "the JWT 'jti' claim was refused: a new assertion needs a new 'jti'; check this machine's clock"
             }
-            ("invalid_grant", d) if d.contains("kid") || d.contains("Signature") => {
+            Issuer => "the JWT 'iss' claim must be the app's client ID: check the client ID",
+            KeyMismatch => {
                 "the key ID (publicKeyID) or private key does not match a public key registered for the app"
             }
-            ("invalid_grant", d) if d.contains("'sub'") => {
-                "check the enterprise ID or user ID the token is requested for"
-            }
-            ("invalid_grant", "Grant credentials are invalid") => {
+            Subject => "check the enterprise ID or user ID the token is requested for",
+            GrantCredentialsInvalid => {
                 "check the client credentials, the subject type and ID, the app's access level, and that an admin authorized the app"
             }
-            ("unauthorized_client", _) => {
+            AppNotAuthorized | SubjectTypeUnauthorized => {
                 "an enterprise admin must authorize the app (Admin Console → Apps → Custom Apps Manager)"
             }
-            ("invalid_request", d) if d.contains("grant type is unauthorized") => {
+            GrantTypeUnauthorized => {
                 "this grant does not match the app's authentication method in the Developer Console"
             }
-            ("invalid_request", d) if d.contains("grant_type") => {
+            InvalidGrantType => {
                 "check the grant_type value and that the token URL is https://api.box.com/oauth2/token"
             }
-            ("invalid_request", d) if d.contains("user token") => {
+            UserTokensNotEnabled => {
                 "enable 'Generate user access tokens' for the app, then have an admin re-authorize it"
             }
-            ("invalid_token", _) => {
-                "the access token is invalid, expired or revoked: get a new one"
+            NoPublicKeys => {
+                "add the public key of your key pair to the app (Developer Console → your app → Configuration → Add and Manage Public Keys)"
             }
-            _ => return None,
-        };
-        Some(hint)
+            InvalidToken => "the access token is invalid, expired or revoked: get a new one",
+        })
     }
 }
 

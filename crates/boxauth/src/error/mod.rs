@@ -7,6 +7,7 @@ mod api;
 mod detail;
 mod key;
 mod network;
+mod refusal;
 mod vault;
 
 pub use api::{ApiError, InvalidResponseError};
@@ -16,6 +17,7 @@ pub use detail::{
 };
 pub use key::{KeyError, KeyErrorKind};
 pub use network::{NetworkError, NetworkErrorKind};
+pub use refusal::TokenRefusal;
 pub use vault::{VaultError, VaultErrorKind};
 
 /// `Result` with boxauth's [`Error`].

@@ -2,6 +2,7 @@
 //! one masker for secrets in anything shown, and one reader and writer of files that hold
 //! secrets. Not part of the public API: no stability promise, hidden from the docs.
 
+pub mod box_clock;
 pub mod mask;
 pub mod private_file;
 

@@ -12,7 +12,7 @@ pub use config::{DEFAULT_ASSERTION_LIFETIME, JwtConfig, MAX_ASSERTION_LIFETIME};
 
 use super::{AuthOptions, CachedAuth, Subject};
 use crate::authorization::RequestAccessTokenArgs;
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiError, Error, Result, TokenRefusal};
 use crate::future::BoxFuture;
 use crate::secret::ClientSecret;
 use crate::source::{FetchContext, TokenSource};
@@ -46,11 +46,10 @@ pub struct JwtSource {
 
 /// Whether Box refused the assertion for its time or its ID: what a wrong clock causes.
 fn refused_for_clock(error: &ApiError) -> bool {
-    let description = error.error_description.as_deref().unwrap_or_default();
-    error.is("invalid_grant")
-        && ["'exp'", "'jti'", "expiration"]
-            .iter()
-            .any(|word| description.contains(word))
+    matches!(
+        error.refusal(),
+        Some(TokenRefusal::Clock | TokenRefusal::JwtId)
+    )
 }
 
 impl TokenSource for JwtSource {
