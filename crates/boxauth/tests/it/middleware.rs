@@ -1,12 +1,15 @@
 //! boxauth in the user's own HTTP stack, against the emulator: the reqwest middleware and the
 //! tower layer each fetch `/2.0/users/me`, survive a 401 with one refresh and one retry (and no
-//! more), and return the 401 of a request whose streaming body cannot be sent twice.
+//! more), return the 401 of a request whose streaming body cannot be sent twice, and drop a token
+//! refused for a scope once (`[insufficient-scope]`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use boxauth::{AuthOptions, Authentication, BoxAuthLayer, BoxAuthMiddleware};
-use boxauth_emulator::{DEFAULT_SERVICE_ACCOUNT_ID, EmulatorHandle, Fault, Grant};
+use boxauth_emulator::{
+    DEFAULT_CLIENT_ID, DEFAULT_SERVICE_ACCOUNT_ID, EmulatorHandle, Fault, Grant,
+};
 use boxauth_test_support::emulator as emu;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -54,6 +57,47 @@ async fn one_refresh_and_one_retry_per_401(
         2,
         "two /2.0/users/me attempts, not more"
     );
+    assert_eq!(token_requests(emulator), 3);
+}
+
+/// An auth of an app whose tokens lack `manage_webhook` (the emulator's `/2.0/webhooks` needs
+/// it), its first token fetched.
+async fn without_manage_webhook(emulator: &EmulatorHandle) -> Arc<dyn Authentication> {
+    emulator
+        .set_app_scopes(DEFAULT_CLIENT_ID, vec!["root_readwrite".into()])
+        .unwrap();
+    let auth: Arc<dyn Authentication> = Arc::new(emu::ccg_auth(emulator, AuthOptions::default()));
+    auth.retrieve_token().await.unwrap();
+    auth
+}
+
+/// What a client must do when Box answers `403` with `insufficient_scope`: drop the token once
+/// and retry with a new one (which picks up a scope added in the Developer Console), and not
+/// fetch a new token per call while the app still lacks it. `status` sends `GET url` through
+/// the client and gives the status.
+async fn one_new_token_per_scope_refusal(
+    emulator: &EmulatorHandle,
+    mut status: impl AsyncFnMut(&str) -> u16,
+) {
+    let webhooks = format!("{}/2.0/webhooks", emulator.base_url());
+    assert_eq!(status(&webhooks).await, 403, "the app lacks the scope");
+    assert_eq!(token_requests(emulator), 2, "the token dropped once");
+    assert_eq!(status(&webhooks).await, 403);
+    assert_eq!(token_requests(emulator), 2, "not a new token per call");
+    // The admin adds the scope; ten minutes on, the refused token is dropped again and the
+    // retry, with a token that has the scope, is what the caller sees.
+    emulator
+        .set_app_scopes(
+            DEFAULT_CLIENT_ID,
+            vec!["root_readwrite".into(), "manage_webhook".into()],
+        )
+        .unwrap();
+    emulator
+        .clock()
+        .advance(std::time::Duration::from_secs(601));
+    assert_eq!(status(&webhooks).await, 200);
+    assert_eq!(token_requests(emulator), 3);
+    assert_eq!(status(&webhooks).await, 200);
     assert_eq!(token_requests(emulator), 3);
 }
 
@@ -158,6 +202,35 @@ async fn the_tower_layer_sends_the_token_and_survives_a_401() {
         "the next request gets a new token"
     );
     assert_eq!(token_requests(&emulator), 4);
+}
+
+#[tokio::test]
+async fn the_reqwest_middleware_drops_a_token_refused_for_its_scope_once() {
+    let emulator = emu::start().await;
+    let auth = without_manage_webhook(&emulator).await;
+    let client = reqwest_middleware::ClientBuilder::new(boxauth_test_support::http())
+        .with(BoxAuthMiddleware::new(auth))
+        .build();
+    one_new_token_per_scope_refusal(&emulator, async |url| {
+        client.get(url).send().await.unwrap().status().as_u16()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_tower_layer_drops_a_token_refused_for_its_scope_once() {
+    let emulator = emu::start().await;
+    let auth = without_manage_webhook(&emulator).await;
+    let hyper = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let mut client = BoxAuthLayer::new(auth).layer(hyper);
+    one_new_token_per_scope_refusal(&emulator, async |url| {
+        let request = http::Request::get(url).body(Empty::new()).unwrap();
+        std::future::poll_fn(|cx| client.poll_ready(cx))
+            .await
+            .unwrap();
+        client.call(request).await.unwrap().status().as_u16()
+    })
+    .await;
 }
 
 #[test]
