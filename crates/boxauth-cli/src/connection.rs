@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use boxauth::{
     AuthConfig, AuthOptions, Authentication, BoxUrls, ConfigError, ConfigErrorKind,
-    DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession, NetworkSessionBuilder,
+    DEFAULT_BASE_URL, DEFAULT_OAUTH2_URL, NetworkSession, NetworkSessionBuilder, RetryPolicy,
 };
 use clap::Args;
 
@@ -37,6 +37,11 @@ pub struct ConnectionArgs {
         value_name = "'NAME: VALUE'"
     )]
     pub headers: Vec<String>,
+
+    /// How failed requests are retried, when a command asks for other than the library's
+    /// default (`doctor` tries twice: a diagnosis should not wait out a long back-off).
+    #[arg(skip)]
+    pub retry: Option<RetryPolicy>,
 }
 
 /// A setting's value and what gave it: its flag, or its variable.
@@ -94,6 +99,7 @@ impl std::fmt::Debug for ConnectionArgs {
             )
             .field("ca_file", &self.ca_file)
             .field("headers", &names)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -199,6 +205,9 @@ impl ConnectionArgs {
         })?;
         for (name, value) in headers {
             builder = builder.header(name, value);
+        }
+        if let Some(retry) = &self.retry {
+            builder = builder.retry_policy(retry.clone());
         }
         builder.build().map_err(about_the_ca)
     }

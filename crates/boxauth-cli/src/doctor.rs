@@ -154,12 +154,12 @@ struct Report<'a> {
 impl DoctorCommand {
     /// Runs every check, prints the checklist, and fails when a check did.
     pub async fn run(&self, out: &Output) -> boxauth::Result<()> {
+        // Two tries, one second apart: a Box that does not answer is reported in seconds, not
+        // after the library's whole back-off (about 15 s a request).
+        let mut connection = self.connection.clone();
+        connection.retry = Some(boxauth::RetryPolicy::default().max_attempts(2));
         let checks = match self.source.choose(self.env.as_deref(), out) {
-            Ok((config, source)) => {
-                probes::Probe::new(&self.connection, config, &source)
-                    .run()
-                    .await
-            }
+            Ok((config, source)) => probes::Probe::new(&connection, config, &source).run().await,
             Err(error) => self.unusable(error),
         };
         let failed: Vec<&str> = checks

@@ -122,15 +122,20 @@ pub fn context(change: impl FnOnce(&mut Context)) {
 pub fn print_error(error: &Error) {
     let style = Style::for_stderr();
     stderr_line(&format!("{} {}", style.fail("error:"), error.report()));
+    if let Some(hint) = hint(error) {
+        stderr_line(&format!("{} {hint}", style.bold("hint:")));
+    }
+}
+
+/// What to do about `error`: with this CLI's commands and flags where they are the answer, else
+/// the library's hint.
+pub fn hint(error: &Error) -> Option<String> {
     let context = CONTEXT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone()
         .unwrap_or_default();
-    let hint = cli_hint(error, &context).or_else(|| error.hint().map(str::to_owned));
-    if let Some(hint) = hint {
-        stderr_line(&format!("{} {hint}", style.bold("hint:")));
-    }
+    cli_hint(error, &context).or_else(|| error.hint().map(str::to_owned))
 }
 
 /// What to do about `error` with this CLI's commands and flags (the library names none).

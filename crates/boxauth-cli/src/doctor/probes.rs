@@ -377,10 +377,8 @@ fn fix_for(error: &Error) -> String {
         Some(TokenRefusal::KeyMismatch | TokenRefusal::NoPublicKeys) => {
             "see the key check".to_owned()
         }
-        _ => error
-            .hint()
-            .unwrap_or("check the setup's credentials and Box's answer above")
-            .to_owned(),
+        _ => crate::output::hint(error)
+            .unwrap_or_else(|| "check the setup's credentials and Box's answer above".to_owned()),
     }
 }
 
@@ -395,6 +393,9 @@ fn is_login_needed(error: &Error) -> bool {
 
 /// `GET /2.0/users/me` with the auth's token (and `As-User`).
 async fn users_me(auth: &Arc<dyn Authentication>, as_user: Option<&String>) -> Asked {
+    // For the hint of a 404: the URL asked.
+    let url = format!("{}/2.0/users/me", auth.network_session().urls().base_url());
+    crate::output::context(|c| c.asked = Some(format!("GET {url}")));
     let client = BoxClient::from_shared(auth.clone());
     match as_user {
         Some(user) => client.with_as_user(user.clone()).users_me().await,

@@ -347,3 +347,124 @@ async fn doctor_names_a_token_file_others_can_read() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
 }
+
+#[tokio::test]
+async fn doctor_reads_a_redis_token_store_and_names_one_that_refuses_or_is_not_there() {
+    let redis = boxauth_test_support::redis::RedisServer::start();
+    let world = World::start().await;
+    let jwt = world.jwt_config().to_owned();
+    world
+        .run(
+            &[
+                "env",
+                "add",
+                "fleet",
+                "--jwt-config",
+                &jwt,
+                "--token-store",
+                &redis.url(),
+            ],
+            &[],
+        )
+        .await
+        .ok();
+    world
+        .run(&["token", "get", "--env", "fleet"], &[])
+        .await
+        .ok();
+    let (run, json) = doctor_json(&world, &["--env", "fleet"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let store = check(&json, "token_store");
+    assert_eq!(store["status"], "pass", "{json:#}");
+    assert!(
+        store["detail"].as_str().unwrap().contains("holds a token"),
+        "{store}"
+    );
+
+    // A password set on Redis since the environment was saved: Redis answers, and refuses.
+    let password = "doctor-redis-password";
+    assert_eq!(
+        redis
+            .command(&format!("CONFIG SET requirepass {password}"))
+            .as_deref(),
+        Some("+OK")
+    );
+    let (run, json) = doctor_json(&world, &["--env", "fleet"]).await;
+    failed_only(&run, &json, &["token_store"]);
+    let detail = check(&json, "token_store")["detail"].as_str().unwrap();
+    assert!(
+        detail.to_lowercase().contains("password") || detail.contains("authentication"),
+        "{detail}"
+    );
+    assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+
+    // Nothing listening where the store should be: the line says so, and doctor does not hang.
+    let gone = format!("redis://127.0.0.1:{}/0", boxauth_test_support::free_port());
+    world
+        .run(
+            &[
+                "env",
+                "add",
+                "gone",
+                "--jwt-config",
+                &jwt,
+                "--token-store",
+                &gone,
+            ],
+            &[],
+        )
+        .await
+        .ok();
+    let (run, json) = doctor_json(&world, &["--env", "gone"]).await;
+    failed_only(&run, &json, &["token_store"]);
+}
+
+#[tokio::test]
+async fn doctor_says_when_box_cannot_be_reached_or_its_url_is_wrong() {
+    let world = World::start().await;
+    world
+        .run(
+            &["env", "add", "prod", "--jwt-config", world.jwt_config()],
+            &[],
+        )
+        .await
+        .ok();
+    // Box not there (nothing listening at its URLs): every check that asks Box fails, each with
+    // a fix; the local ones pass.
+    let nowhere = format!("http://127.0.0.1:{}", boxauth_test_support::free_port());
+    let run = world
+        .run(
+            &["doctor", "--json", "--env", "prod"],
+            &[
+                ("BOX_BASE_URL", &nowhere),
+                ("BOX_OAUTH2_URL", &format!("{nowhere}/oauth2")),
+            ],
+        )
+        .await;
+    let json = run.json();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    for name in ["config", "key"] {
+        assert_eq!(check(&json, name)["status"], "pass", "{json:#}");
+    }
+    for name in ["clock", "service_account"] {
+        let line = check(&json, name);
+        assert_eq!(line["status"], "fail", "{json:#}");
+        assert!(line["fix"].is_string(), "{line}");
+    }
+
+    // A base URL with Box's API path in it: Box answers 404, and the fix says the URL is wrong.
+    let with_path = format!("{}/2.0", world.emulator.base_url());
+    let run = world
+        .run(
+            &["doctor", "--json", "--env", "prod"],
+            &[("BOX_BASE_URL", &with_path)],
+        )
+        .await;
+    let json = run.json();
+    failed_only(&run, &json, &["service_account"]);
+    let fix = check(&json, "service_account")["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("the base URL may be wrong") && fix.contains("from BOX_BASE_URL"),
+        "{fix}"
+    );
+}
