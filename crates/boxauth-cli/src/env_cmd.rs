@@ -7,6 +7,7 @@ use boxauth::{ConfigError, ConfigErrorKind};
 
 use crate::environments::{Environment, Store, check_name};
 use crate::output::{Output, print_json};
+use crate::secrets::{self, Home};
 
 /// Save auth methods as named environments; `token` commands use the current one by default.
 #[derive(Debug, Args)]
@@ -16,6 +17,7 @@ use crate::output::{Output, print_json};
       --base-url http://127.0.0.1:8080 --oauth2-url http://127.0.0.1:8080/api/oauth2
   boxauth env list
   boxauth env use emu
+  boxauth env move-secrets --to keychain
   boxauth env remove emu")]
 pub struct EnvCommand {
     #[command(subcommand)]
@@ -54,7 +56,17 @@ enum Action {
         #[arg(long)]
         force: bool,
     },
-    /// Forget an environment and its token file.
+    /// Move every environment's secrets into the OS keychain (or back into the file).
+    #[command(
+        name = "move-secrets",
+        after_help = "Example:\n  boxauth env move-secrets --to keychain"
+    )]
+    MoveSecrets {
+        /// Where the secrets go.
+        #[arg(long, value_enum)]
+        to: Home,
+    },
+    /// Forget an environment, its token file and its keychain item.
     #[command(after_help = "Example:\n  boxauth env remove emu")]
     Remove {
         /// The environment.
@@ -80,6 +92,10 @@ struct Add {
     /// Replace an environment of the same name.
     #[arg(long)]
     force: bool,
+    /// Where its secrets go (or BOXAUTH_SECRETS) [default: the OS keychain when one answers,
+    /// else the file].
+    #[arg(long, value_enum, value_name = "keychain|file")]
+    secrets: Option<Home>,
 }
 
 impl EnvCommand {
@@ -110,7 +126,7 @@ impl EnvCommand {
                 }
                 config.base_url = add.base_url;
                 config.oauth2_url = add.oauth2_url;
-                let environment = Environment::new(&store, &add.name, config);
+                let mut environment = Environment::new(&store, &add.name, config);
                 // Checked now, so a wrong URL or CA file is reported when it is saved.
                 environment.config.session_builder()?;
                 environment.config.storage()?;
@@ -121,14 +137,26 @@ impl EnvCommand {
                         add.name
                     )));
                 }
+                let (home, fallback) = secrets::choose(add.secrets, &add.name)?;
+                environment.secrets = home;
                 let method = environment.config.method.name();
-                all.environments.insert(add.name.clone(), environment);
+                let replaced = all.environments.insert(add.name.clone(), environment);
                 let made_current = add.make_current || all.current.is_none();
                 if made_current {
                     all.current = Some(add.name.clone());
                 }
                 store.save(&all)?;
-                out.note(&format!("saved environment {} ({method})", add.name));
+                if replaced.is_some_and(|old| old.secrets == Home::Keychain) && home == Home::File {
+                    secrets::delete(&store.account(&add.name))?;
+                }
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
+                out.note(&format!(
+                    "saved environment {} ({method}; secrets in the {})",
+                    add.name,
+                    home.name()
+                ));
                 if made_current {
                     out.note(&format!("{:?} is now the current environment", add.name));
                 }
@@ -147,6 +175,7 @@ impl EnvCommand {
                                 "method": env.config.method.name(),
                                 "as_user": env.as_user,
                                 "token_store": env.shown_token_store(),
+                                "secrets": env.secrets.name(),
                                 "redis_ca_file": env.config.redis_ca_file,
                                 "base_url": env.config.base_url,
                                 "oauth2_url": env.config.oauth2_url,
@@ -158,7 +187,7 @@ impl EnvCommand {
                 if all.environments.is_empty() {
                     out.note("no environments yet: add one with `boxauth env add NAME …`");
                 }
-                let rows: Vec<[String; 5]> = all
+                let rows: Vec<[String; 6]> = all
                     .environments
                     .iter()
                     .map(|(name, env)| {
@@ -186,6 +215,7 @@ impl EnvCommand {
                             method,
                             host.to_owned(),
                             format!("tokens: {store}"),
+                            format!("secrets: {}", env.secrets.name()),
                         ]
                     })
                     .collect();
@@ -196,13 +226,13 @@ impl EnvCommand {
                         .max()
                         .unwrap_or(0)
                 };
-                let widths = [width(1), width(2), width(3)];
+                let widths = [width(1), width(2), width(3), width(4)];
                 for [mark, rest @ ..] in &rows {
                     let mut line = format!("{mark} ");
                     for (cell, width) in rest.iter().zip(widths) {
                         line.push_str(&format!("{cell:<width$}  "));
                     }
-                    line.push_str(&rest[3]);
+                    line.push_str(&rest[4]);
                     crate::outln!("{line}")?;
                 }
                 Ok(())
@@ -216,6 +246,11 @@ impl EnvCommand {
                 let (imported, default) = crate::box_cli_import::read(&path)?;
                 let mut all = store.load()?;
                 let mut added = 0;
+                // Chosen once for the import, so a fallback is said once.
+                let (home, fallback) = secrets::choose(None, "imported")?;
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
                 for entry in imported {
                     if let Some(note) = &entry.note {
                         out.note(note);
@@ -224,6 +259,7 @@ impl EnvCommand {
                         Ok(config) => {
                             let mut environment = Environment::new(&store, &entry.name, config);
                             environment.as_user = entry.as_user;
+                            environment.secrets = home;
                             environment
                         }
                         Err(why) => {
@@ -277,13 +313,45 @@ impl EnvCommand {
                 out.note(&format!("{name} is now the current environment"));
                 Ok(())
             }
+            Action::MoveSecrets { to } => {
+                if to == Home::Keychain {
+                    secrets::choose(Some(Home::Keychain), "")?;
+                }
+                let mut all = store.load()?;
+                let mut moved = Vec::new();
+                for (name, environment) in &mut all.environments {
+                    if environment.secrets != to {
+                        environment.secrets = to;
+                        moved.push(name.clone());
+                    }
+                }
+                // Into the keychain: the items are written before the file loses the secrets.
+                // Into the file: the file has them before the items are deleted.
+                store.save(&all)?;
+                if to == Home::File {
+                    for name in &moved {
+                        secrets::delete(&store.account(name))?;
+                    }
+                }
+                out.note(&format!(
+                    "{} environment(s) now keep their secrets in the {}{}",
+                    moved.len(),
+                    to.name(),
+                    if moved.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", moved.join(", "))
+                    }
+                ));
+                Ok(())
+            }
             Action::Remove { name } => {
                 let mut all = store.load()?;
-                if all.environments.remove(&name).is_none() {
+                let Some(removed) = all.environments.remove(&name) else {
                     return Err(boxauth::Error::config(format!(
                         "there is no environment {name:?}: see `boxauth env list`"
                     )));
-                }
+                };
                 if all.current.as_deref() == Some(name.as_str()) {
                     all.current = None;
                 }
@@ -293,6 +361,9 @@ impl EnvCommand {
                     store.token_file(&name).with_extension("json.lock"),
                 ] {
                     let _ = std::fs::remove_file(path);
+                }
+                if removed.secrets == Home::Keychain {
+                    secrets::delete(&store.account(&name))?;
                 }
                 out.note(&format!("removed environment {name}"));
                 Ok(())

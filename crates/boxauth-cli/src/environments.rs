@@ -9,12 +9,20 @@
 //! the library's way, from the `AuthConfig`. `"as_user"` is the user Box CLI acted as in an
 //! imported environment (`As-User`): the token stays the service account's, and the CLI sends
 //! the header where it calls Box itself.
+//!
+//! An environment with `"secrets": "keychain"` has its secret fields in the OS keychain instead
+//! of the file (`crate::secrets`); they are put back when the file is read, so the rest of the
+//! CLI sees the same `AuthConfig`. Files written before the keychain (no `"secrets"`) read as
+//! before.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use boxauth::{AuthConfig, ConfigError, ConfigErrorKind, Error, TokenStore};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secrets::{self, Home};
 
 /// The token store an environment keeps its tokens in when it names none: its own file.
 const FILE: &str = "file";
@@ -30,6 +38,8 @@ pub struct Environment {
     pub as_user: Option<String>,
     /// Its tokens are in its own file in the config directory (`"token_store": "file"`).
     own_file: bool,
+    /// Where its secrets are kept.
+    pub secrets: Home,
 }
 
 /// An environment as the file holds it: the `AuthConfig`, with the token store as the CLI writes
@@ -44,6 +54,9 @@ struct Saved {
     /// The user calls act as with `As-User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     as_user: Option<String>,
+    /// `keychain` when the secret fields are in the OS keychain (absent: in this file).
+    #[serde(default, skip_serializing_if = "Home::is_file")]
+    secrets: Home,
 }
 
 fn file_store() -> String {
@@ -69,6 +82,7 @@ impl Environment {
             config,
             as_user: None,
             own_file,
+            secrets: Home::File,
         }
     }
 
@@ -97,6 +111,7 @@ impl Environment {
         }
         let mut environment = Self::new(store, name, config);
         environment.as_user = saved.as_user;
+        environment.secrets = saved.secrets;
         Ok(environment)
     }
 
@@ -117,6 +132,7 @@ impl Environment {
             config,
             token_store,
             as_user: self.as_user.clone(),
+            secrets: self.secrets,
         }
     }
 }
@@ -130,13 +146,25 @@ pub struct Environments {
     pub environments: BTreeMap<String, Environment>,
 }
 
-/// The file's shape.
+/// The file's shape; each environment a [`Saved`] (without its secret fields when they are in the
+/// keychain).
 #[derive(Default, Serialize, Deserialize)]
 struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     current: Option<String>,
     #[serde(default)]
-    environments: BTreeMap<String, Saved>,
+    environments: BTreeMap<String, Value>,
+}
+
+/// Takes the secret fields out of `saved` (an environment as the file writes it): the JSON object
+/// of them, `None` when it has none.
+pub fn take_secrets(saved: &mut Value) -> Option<String> {
+    let object = saved.as_object_mut()?;
+    let taken: serde_json::Map<String, Value> = secrets::SECRET_FIELDS
+        .iter()
+        .filter_map(|field| object.remove(*field).map(|v| ((*field).to_owned(), v)))
+        .collect();
+    (!taken.is_empty()).then(|| Value::Object(taken).to_string())
 }
 
 /// The config directory and its files.
@@ -248,7 +276,19 @@ impl Store {
             })?;
         }
         let mut environments = BTreeMap::new();
-        for (name, saved) in file.environments {
+        for (name, mut value) in file.environments {
+            if value.get("secrets").and_then(Value::as_str) == Some(Home::Keychain.name()) {
+                self.put_back_secrets(&name, &mut value)?;
+            }
+            // serde's message may quote a secret: only its category is kept.
+            let saved: Saved = serde_json::from_value(value).map_err(|e| {
+                Error::config(format!(
+                    "environment {name:?} in {} is damaged ({:?} error: a field is missing or \
+                     of the wrong kind); fix it in the file or add it again",
+                    path.display(),
+                    e.classify()
+                ))
+            })?;
             let environment = Environment::read(self, &name, saved).map_err(|e| {
                 ConfigError::new(
                     ConfigErrorKind::Invalid,
@@ -267,7 +307,34 @@ impl Store {
         })
     }
 
-    /// Saves every environment (mode 0600: the file holds client secrets).
+    /// The keychain account of environment `name`'s secrets.
+    pub fn account(&self, name: &str) -> String {
+        secrets::account(&self.file(), name)
+    }
+
+    /// Merges environment `name`'s secret fields from the keychain into `value`.
+    fn put_back_secrets(&self, name: &str, value: &mut Value) -> Result<(), Error> {
+        let kept = secrets::get(&self.account(name))?;
+        let fields: Option<serde_json::Map<String, Value>> =
+            kept.as_deref().and_then(|k| serde_json::from_str(k).ok());
+        let (Some(fields), Some(object)) = (fields, value.as_object_mut()) else {
+            return Err(ConfigError::new(
+                ConfigErrorKind::Missing,
+                format!(
+                    "environment {name:?}'s secrets are not in the OS keychain (item {}); add \
+                     the environment again (`boxauth env add {name} … --force`)",
+                    self.account(name)
+                ),
+            )
+            .into());
+        };
+        object.extend(fields);
+        Ok(())
+    }
+
+    /// Saves every environment (mode 0600: the file may hold client secrets). Secrets kept in
+    /// the keychain are written there first, so a crash leaves them in both places, never in
+    /// neither.
     pub fn save(&self, environments: &Environments) -> Result<(), Error> {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -276,13 +343,22 @@ impl Store {
         builder
             .create(&self.dir)
             .map_err(|e| io("create", &self.dir, e))?;
+        let mut saved = BTreeMap::new();
+        for (name, environment) in &environments.environments {
+            let mut value = serde_json::to_value(environment.saved()).map_err(|e| {
+                ConfigError::new(ConfigErrorKind::Invalid, "cannot write the environments")
+                    .with_source(e)
+            })?;
+            if environment.secrets == Home::Keychain
+                && let Some(fields) = take_secrets(&mut value)
+            {
+                secrets::set(&self.account(name), &fields)?;
+            }
+            saved.insert(name.clone(), value);
+        }
         let file = File {
             current: environments.current.clone(),
-            environments: environments
-                .environments
-                .iter()
-                .map(|(name, environment)| (name.clone(), environment.saved()))
-                .collect(),
+            environments: saved,
         };
         let json = serde_json::to_vec_pretty(&file).map_err(|e| {
             ConfigError::new(ConfigErrorKind::Invalid, "cannot write the environments")
@@ -313,5 +389,59 @@ impl Store {
             ))
         })?;
         Ok((name, environment))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use boxauth::{AuthConfig, AuthMethod, ClientSecret, ConfigJson, Token};
+
+    use super::take_secrets;
+
+    /// Every auth method, each secret field a value containing "SECRET".
+    fn every_method() -> Vec<AuthMethod> {
+        vec![
+            AuthMethod::DeveloperToken {
+                token: Token::new("SECRET-dev"),
+                client_id: Some("id".into()),
+                client_secret: Some(ClientSecret::new("SECRET-cs")),
+            },
+            AuthMethod::AppToken {
+                primary_token: Token::new("SECRET-primary"),
+                secondary_token: Some(Token::new("SECRET-secondary")),
+            },
+            AuthMethod::Jwt {
+                config_file: None,
+                config_json: Some(ConfigJson::new("{\"privateKey\":\"SECRET-key\"}")),
+                user_id: None,
+            },
+            AuthMethod::Ccg {
+                client_id: "id".into(),
+                client_secret: ClientSecret::new("SECRET-ccg"),
+                enterprise_id: Some("1".into()),
+                user_id: None,
+            },
+            AuthMethod::Oauth {
+                client_id: "id".into(),
+                client_secret: ClientSecret::new("SECRET-oauth"),
+            },
+        ]
+    }
+
+    /// `secrets::SECRET_FIELDS` covers every secret of every method: none is left in the file.
+    #[test]
+    fn the_secret_fields_are_every_secret() {
+        for method in every_method() {
+            let name = method.name();
+            let mut saved = serde_json::to_value(AuthConfig::new(method)).unwrap();
+            let taken = take_secrets(&mut saved).unwrap();
+            assert!(!saved.to_string().contains("SECRET"), "{name}: {saved}");
+            assert!(taken.contains("SECRET"), "{name}");
+            let mut back: serde_json::Value = serde_json::from_str(&taken).unwrap();
+            back.as_object_mut()
+                .unwrap()
+                .extend(saved.as_object().unwrap().clone());
+            serde_json::from_value::<AuthConfig>(back).unwrap();
+        }
     }
 }

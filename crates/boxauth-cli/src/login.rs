@@ -205,7 +205,15 @@ impl LoginCommand {
                 environment.config.method = method;
                 environment
             }
-            None => Environment::new(&store, &name, AuthConfig::new(method)),
+            None => {
+                let mut environment = Environment::new(&store, &name, AuthConfig::new(method));
+                let (home, fallback) = crate::secrets::choose(None, &name)?;
+                environment.secrets = home;
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
+                environment
+            }
         };
         if let Some(url) = self.connection.base_url() {
             environment.config.base_url = Some(url.value);

@@ -16,6 +16,7 @@ mod environments;
 mod identity;
 mod login;
 mod output;
+mod secrets;
 mod style;
 mod token;
 mod vault_cmd;
