@@ -138,7 +138,7 @@ impl EnvCommand {
                     )));
                 }
                 let (home, fallback) = secrets::choose(add.secrets, &add.name)?;
-                environment.secrets = home;
+                environment.set_secrets(&store, &add.name, home);
                 let method = environment.config.method.name();
                 let replaced = all.environments.insert(add.name.clone(), environment);
                 let made_current = add.make_current || all.current.is_none();
@@ -148,6 +148,7 @@ impl EnvCommand {
                 store.save(&all)?;
                 if replaced.is_some_and(|old| old.secrets == Home::Keychain) && home == Home::File {
                     secrets::delete(&store.account(&add.name))?;
+                    secrets::delete(&store.token_account(&add.name))?;
                 }
                 if let Some(fallback) = fallback {
                     out.note(&fallback);
@@ -259,7 +260,7 @@ impl EnvCommand {
                         Ok(config) => {
                             let mut environment = Environment::new(&store, &entry.name, config);
                             environment.as_user = entry.as_user;
-                            environment.secrets = home;
+                            environment.set_secrets(&store, &entry.name, home);
                             environment
                         }
                         Err(why) => {
@@ -320,10 +321,30 @@ impl EnvCommand {
                 let mut all = store.load()?;
                 let mut moved = Vec::new();
                 for (name, environment) in &mut all.environments {
-                    if environment.secrets != to {
-                        environment.secrets = to;
-                        moved.push(name.clone());
+                    if environment.secrets == to {
+                        continue;
                     }
+                    // Its cached token first: copied, then the old copy removed.
+                    if environment.own_file() {
+                        let file = environment.config.storage()?;
+                        let keychain: std::sync::Arc<dyn boxauth::TokenStorage> =
+                            std::sync::Arc::new(crate::keychain_tokens::KeychainTokens::new(
+                                store.token_account(name),
+                                &store.token_file(name),
+                            ));
+                        if let Some(file) = file {
+                            let (from, into) = match to {
+                                Home::Keychain => (file, keychain),
+                                Home::File => (keychain, file),
+                            };
+                            if let Some(token) = from.load().await? {
+                                into.store(&token).await?;
+                            }
+                            from.clear().await?;
+                        }
+                    }
+                    environment.set_secrets(&store, name, to);
+                    moved.push(name.clone());
                 }
                 // Into the keychain: the items are written before the file loses the secrets.
                 // Into the file: the file has them before the items are deleted.
@@ -364,6 +385,7 @@ impl EnvCommand {
                 }
                 if removed.secrets == Home::Keychain {
                     secrets::delete(&store.account(&name))?;
+                    secrets::delete(&store.token_account(&name))?;
                 }
                 out.note(&format!("removed environment {name}"));
                 Ok(())

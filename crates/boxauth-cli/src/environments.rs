@@ -104,6 +104,20 @@ impl Environment {
         }
     }
 
+    /// Keeps its secrets in `home`; in the keychain, its own token file's token goes there too.
+    pub fn set_secrets(&mut self, store: &Store, name: &str, home: Home) {
+        self.secrets = home;
+        if home == Home::Keychain && self.own_file {
+            crate::keychain_tokens::register(&store.token_file(name), store.token_account(name));
+        }
+    }
+
+    /// Whether its tokens are in its own token file (or, with its secrets in the keychain, the
+    /// keychain item standing for that file).
+    pub fn own_file(&self) -> bool {
+        self.own_file
+    }
+
     fn read(store: &Store, name: &str, saved: Saved) -> Result<Self, Error> {
         let mut config = saved.config;
         if saved.token_store != FILE {
@@ -111,7 +125,7 @@ impl Environment {
         }
         let mut environment = Self::new(store, name, config);
         environment.as_user = saved.as_user;
-        environment.secrets = saved.secrets;
+        environment.set_secrets(store, name, saved.secrets);
         Ok(environment)
     }
 
@@ -305,6 +319,11 @@ impl Store {
             current: file.current,
             environments,
         })
+    }
+
+    /// The keychain account of environment `name`'s cached token: its token file's path.
+    pub fn token_account(&self, name: &str) -> String {
+        self.token_file(name).display().to_string()
     }
 
     /// The keychain account of environment `name`'s secrets.

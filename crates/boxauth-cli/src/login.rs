@@ -208,7 +208,7 @@ impl LoginCommand {
             None => {
                 let mut environment = Environment::new(&store, &name, AuthConfig::new(method));
                 let (home, fallback) = crate::secrets::choose(None, &name)?;
-                environment.secrets = home;
+                environment.set_secrets(&store, &name, home);
                 if let Some(fallback) = fallback {
                     out.note(&fallback);
                 }
@@ -229,7 +229,7 @@ impl LoginCommand {
         let port = listener.local_addr().map_err(no_port)?.port();
         let redirect_uri = format!("http://localhost:{port}/callback");
         let mut options = AuthOptions::default().session(session);
-        if let Some(storage) = environment.config.storage()? {
+        if let Some(storage) = crate::keychain_tokens::storage_for(&environment.config)? {
             options = options.shared_storage(storage);
         }
         let oauth = OAuth::with_options(

@@ -14,6 +14,7 @@ mod emulator;
 mod env_cmd;
 mod environments;
 mod identity;
+mod keychain_tokens;
 mod login;
 mod output;
 mod secrets;

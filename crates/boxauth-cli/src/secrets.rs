@@ -156,8 +156,9 @@ pub fn delete(account: &str) -> Result<(), Error> {
     platform::delete(account).map_err(unavailable)
 }
 
+/// The keychain itself, in words that hold no secret.
 #[cfg(any(target_os = "linux", target_os = "macos", windows))]
-mod platform {
+pub(crate) mod platform {
     use super::{KeychainError, SERVICE};
 
     fn said(error: keyring::Error) -> KeychainError {
@@ -192,8 +193,9 @@ mod platform {
     }
 }
 
+/// No keychain on this platform.
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
-mod platform {
+pub(crate) mod platform {
     use super::KeychainError;
 
     fn none() -> KeychainError {

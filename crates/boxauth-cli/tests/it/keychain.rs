@@ -73,11 +73,16 @@ async fn an_environment_keeps_its_secrets_in_the_secret_service() {
         world.whose(got.token()).await,
         boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID
     );
+    let token = got.token().to_owned();
     let config = world.config_dir();
     let file = std::fs::read_to_string(config.join("environments.json")).unwrap();
     assert!(file.contains("\"secrets\": \"keychain\""), "{file}");
     assert!(file.contains(ID), "the rest stays in the file: {file}");
     assert_eq!(files_holding(&config, SECRET), Vec::<String>::new());
+    assert_eq!(files_holding(&config, &token), Vec::<String>::new());
+    // The token was cached in the keychain: the next command uses it.
+    let again = run(&world, Some(&keychain), &["token", "get"]).await.ok();
+    assert_eq!(again.token(), token);
 
     let list = run(&world, Some(&keychain), &["env", "list", "--json"])
         .await
@@ -189,9 +194,17 @@ async fn move_secrets_into_the_keychain_and_back() {
     )
     .await
     .ok();
+    let cached = run(&world, Some(&keychain), &["token", "get", "--env", "emu"])
+        .await
+        .ok();
+    let cached = cached.token().to_owned();
     let config = world.config_dir();
     assert_eq!(files_holding(&config, SECRET).len(), 1);
     assert_eq!(files_holding(&config, &developer_token).len(), 1);
+    assert_eq!(
+        files_holding(&config, &cached),
+        vec![config.join("tokens/emu.json").display().to_string()]
+    );
 
     let moved = run(
         &world,
@@ -210,14 +223,16 @@ async fn move_secrets_into_the_keychain_and_back() {
         files_holding(&config, &developer_token),
         Vec::<String>::new()
     );
+    assert_eq!(files_holding(&config, &cached), Vec::<String>::new());
     let got = run(&world, Some(&keychain), &["token", "get", "--env", "dev"])
         .await
         .ok();
     assert_eq!(got.token(), developer_token);
+    // The cached token moved with it, rather than being fetched again.
     let got = run(&world, Some(&keychain), &["token", "get", "--env", "emu"])
         .await
         .ok();
-    world.whose(got.token()).await;
+    assert_eq!(got.token(), cached);
 
     run(
         &world,
@@ -227,6 +242,11 @@ async fn move_secrets_into_the_keychain_and_back() {
     .await
     .ok();
     assert_eq!(files_holding(&config, SECRET).len(), 1);
+    assert_eq!(
+        files_holding(&config, &cached).len(),
+        1,
+        "the token moved back"
+    );
     // Back in the file, the environments work with no keychain at all.
     let got = run(&world, None, &["token", "get", "--env", "dev"])
         .await
