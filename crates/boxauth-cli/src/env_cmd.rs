@@ -131,7 +131,7 @@ impl EnvCommand {
                 environment.config.session_builder()?;
                 environment.config.storage()?;
                 let mut all = store.load()?;
-                if all.environments.contains_key(&add.name) && !add.force {
+                if all.has(&add.name) && !add.force {
                     return Err(boxauth::Error::config(format!(
                         "environment {:?} exists already: pass --force to replace it, or pick another name",
                         add.name
@@ -140,13 +140,16 @@ impl EnvCommand {
                 let (home, fallback) = secrets::choose(add.secrets, &add.name)?;
                 environment.set_secrets(&store, &add.name, home);
                 let method = environment.config.method.name();
+                let was_locked = all.locked.remove(&add.name).is_some();
                 let replaced = all.environments.insert(add.name.clone(), environment);
                 let made_current = add.make_current || all.current.is_none();
                 if made_current {
                     all.current = Some(add.name.clone());
                 }
                 store.save(&all)?;
-                if replaced.is_some_and(|old| old.secrets == Home::Keychain) && home == Home::File {
+                if (was_locked || replaced.is_some_and(|old| old.secrets == Home::Keychain))
+                    && home == Home::File
+                {
                     secrets::delete(&store.account(&add.name))?;
                     secrets::delete(&store.token_account(&add.name))?;
                 }
@@ -182,10 +185,21 @@ impl EnvCommand {
                                 "oauth2_url": env.config.oauth2_url,
                             })
                         })
+                        .chain(all.locked.iter().map(|(name, saved)| {
+                            serde_json::json!({
+                                "name": name,
+                                "current": all.current.as_deref() == Some(name.as_str()),
+                                "method": saved.get("method"),
+                                "base_url": saved.get("base_url"),
+                                "oauth2_url": saved.get("oauth2_url"),
+                                "secrets": Home::Keychain.name(),
+                                "unreadable": true,
+                            })
+                        }))
                         .collect();
                     return print_json(&list);
                 }
-                if all.environments.is_empty() {
+                if !all.has_any() {
                     out.note("no environments yet: add one with `boxauth env add NAME …`");
                 }
                 let rows: Vec<[String; 6]> = all
@@ -219,6 +233,29 @@ impl EnvCommand {
                             format!("secrets: {}", env.secrets.name()),
                         ]
                     })
+                    .chain(all.locked.iter().map(|(name, saved)| {
+                        let text = |field: &str, or: &str| {
+                            saved
+                                .get(field)
+                                .and_then(serde_json::Value::as_str)
+                                .unwrap_or(or)
+                                .to_owned()
+                        };
+                        [
+                            if all.current.as_deref() == Some(name.as_str()) {
+                                "*"
+                            } else {
+                                " "
+                            }
+                            .to_owned(),
+                            name.clone(),
+                            text("method", "?"),
+                            text("base_url", boxauth::DEFAULT_BASE_URL),
+                            "tokens: ?".to_owned(),
+                            "secrets: keychain (cannot be read now: unlock the keychain)"
+                                .to_owned(),
+                        ]
+                    }))
                     .collect();
                 // Each column as wide as its widest cell, so the next one lines up.
                 let width = |column: usize| {
@@ -268,7 +305,7 @@ impl EnvCommand {
                             continue;
                         }
                     };
-                    if all.environments.contains_key(&entry.name) && !force {
+                    if all.has(&entry.name) && !force {
                         out.note(&format!(
                             "skipped {}: a boxauth environment has that name (--force replaces it)",
                             entry.name
@@ -287,6 +324,7 @@ impl EnvCommand {
                         entry.name,
                         environment.config.method.name()
                     ));
+                    all.locked.remove(&entry.name);
                     all.environments.insert(entry.name, environment);
                     added += 1;
                 }
@@ -304,7 +342,7 @@ impl EnvCommand {
             }
             Action::Use { name } => {
                 let mut all = store.load()?;
-                if !all.environments.contains_key(&name) {
+                if !all.has(&name) {
                     return Err(boxauth::Error::config(format!(
                         "there is no environment {name:?}: see `boxauth env list`"
                     )));
@@ -319,6 +357,9 @@ impl EnvCommand {
                     secrets::choose(Some(Home::Keychain), "")?;
                 }
                 let mut all = store.load()?;
+                if let Some((name, saved)) = all.locked.iter().next() {
+                    return Err(store.unreadable(name, saved));
+                }
                 let mut moved = Vec::new();
                 for (name, environment) in &mut all.environments {
                     if environment.secrets == to {
@@ -368,7 +409,12 @@ impl EnvCommand {
             }
             Action::Remove { name } => {
                 let mut all = store.load()?;
-                let Some(removed) = all.environments.remove(&name) else {
+                let removed = all
+                    .environments
+                    .remove(&name)
+                    .map(|e| e.secrets)
+                    .or_else(|| all.locked.remove(&name).map(|_| Home::Keychain));
+                let Some(removed) = removed else {
                     return Err(boxauth::Error::config(format!(
                         "there is no environment {name:?}: see `boxauth env list`"
                     )));
@@ -383,9 +429,18 @@ impl EnvCommand {
                 ] {
                     let _ = std::fs::remove_file(path);
                 }
-                if removed.secrets == Home::Keychain {
-                    secrets::delete(&store.account(&name))?;
-                    secrets::delete(&store.token_account(&name))?;
+                if removed == Home::Keychain {
+                    let deleted = secrets::delete(&store.account(&name))
+                        .and_then(|()| secrets::delete(&store.token_account(&name)));
+                    if let Err(why) = deleted {
+                        out.note(&format!(
+                            "{name}'s keychain items (service boxauth, accounts {} and {}) are \
+                             left: {}",
+                            store.account(&name),
+                            store.token_account(&name),
+                            why.report()
+                        ));
+                    }
                 }
                 out.note(&format!("removed environment {name}"));
                 Ok(())

@@ -158,6 +158,22 @@ pub struct Environments {
     pub current: Option<String>,
     /// By name.
     pub environments: BTreeMap<String, Environment>,
+    /// Environments whose secrets the keychain did not give (locked, not running, the item
+    /// gone), as the file holds them: written back unchanged, so the others stay usable and
+    /// nothing is lost.
+    pub locked: BTreeMap<String, Value>,
+}
+
+impl Environments {
+    /// Whether any environment is saved.
+    pub fn has_any(&self) -> bool {
+        !self.environments.is_empty() || !self.locked.is_empty()
+    }
+
+    /// Whether environment `name` is saved, readable or not.
+    pub fn has(&self, name: &str) -> bool {
+        self.environments.contains_key(name) || self.locked.contains_key(name)
+    }
 }
 
 /// The file's shape; each environment a [`Saved`] (without its secret fields when they are in the
@@ -290,9 +306,14 @@ impl Store {
             })?;
         }
         let mut environments = BTreeMap::new();
+        let mut locked = BTreeMap::new();
         for (name, mut value) in file.environments {
             if value.get("secrets").and_then(Value::as_str) == Some(Home::Keychain.name()) {
-                self.put_back_secrets(&name, &mut value)?;
+                let as_saved = value.clone();
+                if self.put_back_secrets(&name, &mut value).is_err() {
+                    locked.insert(name, as_saved);
+                    continue;
+                }
             }
             // serde's message may quote a secret: only its category is kept.
             let saved: Saved = serde_json::from_value(value).map_err(|e| {
@@ -318,6 +339,7 @@ impl Store {
         Ok(Environments {
             current: file.current,
             environments,
+            locked,
         })
     }
 
@@ -351,6 +373,22 @@ impl Store {
         Ok(())
     }
 
+    /// Why environment `name` (one of [`Environments::locked`], as the file holds it) cannot be
+    /// used.
+    pub fn unreadable(&self, name: &str, value: &Value) -> Error {
+        let why = match self.put_back_secrets(name, &mut value.clone()) {
+            Err(why) => why,
+            // The keychain answered since: the next command can use it.
+            Ok(()) => Error::config("the OS keychain did not answer a moment ago; try again"),
+        };
+        ConfigError::new(
+            ConfigErrorKind::Unreadable,
+            format!("environment {name:?} keeps its secrets in the OS keychain"),
+        )
+        .with_source(why)
+        .into()
+    }
+
     /// Saves every environment (mode 0600: the file may hold client secrets). Secrets kept in
     /// the keychain are written there first, so a crash leaves them in both places, never in
     /// neither.
@@ -374,6 +412,9 @@ impl Store {
                 secrets::set(&self.account(name), &fields)?;
             }
             saved.insert(name.clone(), value);
+        }
+        for (name, value) in &environments.locked {
+            saved.entry(name.clone()).or_insert_with(|| value.clone());
         }
         let file = File {
             current: environments.current.clone(),
@@ -400,6 +441,9 @@ impl Store {
                 )
             })?,
         };
+        if let Some(value) = environments.locked.get(&name) {
+            return Err(self.unreadable(&name, value));
+        }
         let environment = environments.environments.get(&name).cloned().ok_or_else(|| {
             let known: Vec<&str> = environments.environments.keys().map(String::as_str).collect();
             Error::config(format!(

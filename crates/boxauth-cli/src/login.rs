@@ -191,6 +191,9 @@ impl LoginCommand {
             })
             .unwrap_or_else(|| "default".to_owned());
         check_name(&name)?;
+        if let Some(saved) = all.locked.get(&name) {
+            return Err(store.unreadable(&name, saved));
+        }
         let existing = all.environments.get(&name).cloned();
         let (client_id, client_secret) = self.app(&name, existing.as_ref(), out)?;
         let method = boxauth::AuthMethod::Oauth {

@@ -91,11 +91,39 @@ async fn an_environment_keeps_its_secrets_in_the_secret_service() {
     let list = run(&world, Some(&keychain), &["env", "list"]).await.ok();
     assert!(list.stdout.contains("secrets: keychain"), "{}", list.stdout);
 
-    // Without the keychain the environment cannot be used, and the error says what to do.
+    // Without the keychain the environment cannot be used, and the error says what to do; the
+    // environments kept in the file still work, and the list shows both.
+    let mut plain = add_ccg(&world, "plain");
+    plain.extend(["--secrets", "file"]);
+    run(&world, Some(&keychain), &plain).await.ok();
     let refused = run(&world, None, &["token", "get"]).await;
     assert_ne!(refused.code, 0);
-    assert!(refused.stderr.contains("keychain"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("environment \"emu\" keeps its secrets in the OS keychain")
+            && refused.stderr.contains("unlock it"),
+        "{}",
+        refused.stderr
+    );
     assert!(!refused.stderr.contains(SECRET), "{}", refused.stderr);
+    let plain = run(&world, None, &["token", "get", "--env", "plain"])
+        .await
+        .ok();
+    world.whose(plain.token()).await;
+    let list = run(&world, None, &["env", "list", "--json"]).await.ok();
+    let list = list.json();
+    assert_eq!(list[0]["name"], "plain");
+    assert_eq!(list[1]["name"], "emu");
+    assert_eq!(list[1]["unreadable"], true);
+    // A save meanwhile keeps the unreadable environment as it was.
+    run(&world, None, &["env", "use", "plain"]).await.ok();
+    run(&world, None, &["env", "use", "emu"]).await.ok();
+    let again = run(&world, Some(&keychain), &["token", "get"]).await.ok();
+    assert_eq!(again.token(), token);
+    run(&world, Some(&keychain), &["env", "remove", "plain"])
+        .await
+        .ok();
 
     // Removed: its keychain item goes too, so a new environment of that name cannot find it.
     run(&world, Some(&keychain), &["env", "remove", "emu"])
