@@ -12,6 +12,7 @@ use std::fmt;
 
 use boxauth::{ConfigError, ConfigErrorKind, Error};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The `AuthConfig` fields (as the environments file writes them) that hold a secret: what goes
 /// in the keychain. A unit test checks every auth method against it.
@@ -22,6 +23,17 @@ pub const SECRET_FIELDS: [&str; 5] = [
     "secondary_token",
     "config_json",
 ];
+
+/// Takes the secret fields out of `saved` (an environment as the file writes it): the JSON object
+/// of them, `None` when it has none.
+pub fn take_secrets(saved: &mut Value) -> Option<String> {
+    let object = saved.as_object_mut()?;
+    let taken: serde_json::Map<String, Value> = SECRET_FIELDS
+        .iter()
+        .filter_map(|field| object.remove(*field).map(|v| ((*field).to_owned(), v)))
+        .collect();
+    (!taken.is_empty()).then(|| Value::Object(taken).to_string())
+}
 
 /// The keychain's service name for boxauth's items.
 const SERVICE: &str = "boxauth";
@@ -212,5 +224,59 @@ pub(crate) mod platform {
 
     pub fn delete(_: &str) -> Result<(), KeychainError> {
         Err(none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use boxauth::{AuthConfig, AuthMethod, ClientSecret, ConfigJson, Token};
+
+    use super::take_secrets;
+
+    /// Every auth method, each secret field a value containing "SECRET".
+    fn every_method() -> Vec<AuthMethod> {
+        vec![
+            AuthMethod::DeveloperToken {
+                token: Token::new("SECRET-dev"),
+                client_id: Some("id".into()),
+                client_secret: Some(ClientSecret::new("SECRET-cs")),
+            },
+            AuthMethod::AppToken {
+                primary_token: Token::new("SECRET-primary"),
+                secondary_token: Some(Token::new("SECRET-secondary")),
+            },
+            AuthMethod::Jwt {
+                config_file: None,
+                config_json: Some(ConfigJson::new("{\"privateKey\":\"SECRET-key\"}")),
+                user_id: None,
+            },
+            AuthMethod::Ccg {
+                client_id: "id".into(),
+                client_secret: ClientSecret::new("SECRET-ccg"),
+                enterprise_id: Some("1".into()),
+                user_id: None,
+            },
+            AuthMethod::Oauth {
+                client_id: "id".into(),
+                client_secret: ClientSecret::new("SECRET-oauth"),
+            },
+        ]
+    }
+
+    /// `secrets::SECRET_FIELDS` covers every secret of every method: none is left in the file.
+    #[test]
+    fn the_secret_fields_are_every_secret() {
+        for method in every_method() {
+            let name = method.name();
+            let mut saved = serde_json::to_value(AuthConfig::new(method)).unwrap();
+            let taken = take_secrets(&mut saved).unwrap();
+            assert!(!saved.to_string().contains("SECRET"), "{name}: {saved}");
+            assert!(taken.contains("SECRET"), "{name}");
+            let mut back: serde_json::Value = serde_json::from_str(&taken).unwrap();
+            back.as_object_mut()
+                .unwrap()
+                .extend(saved.as_object().unwrap().clone());
+            serde_json::from_value::<AuthConfig>(back).unwrap();
+        }
     }
 }
