@@ -152,7 +152,7 @@ impl Environment {
 }
 
 /// Every saved environment, and the current one.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environments {
     /// The environment used when a command names none.
     pub current: Option<String>,
@@ -162,6 +162,17 @@ pub struct Environments {
     /// gone), as the file holds them: written back unchanged, so the others stay usable and
     /// nothing is lost.
     pub locked: BTreeMap<String, Value>,
+}
+
+impl std::fmt::Debug for Environments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A hand-edited file may hold secrets beside "secrets": "keychain": names only.
+        f.debug_struct("Environments")
+            .field("current", &self.current)
+            .field("environments", &self.environments)
+            .field("locked", &self.locked.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Environments {
@@ -358,7 +369,12 @@ impl Store {
             )
             .into());
         };
-        object.extend(fields);
+        // Only the secret fields: an item cannot change the rest of the environment.
+        object.extend(
+            fields
+                .into_iter()
+                .filter(|(field, _)| secrets::SECRET_FIELDS.contains(&field.as_str())),
+        );
         Ok(())
     }
 
