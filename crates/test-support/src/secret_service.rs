@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const INSTALL: &str =
-    "install Debian's gnome-keyring, dbus and dbus-bin (scripts/test installs them)";
+    "install Debian's gnome-keyring, dbus-daemon and dbus-bin (scripts/test installs them)";
 
 /// A running Secret Service; `bus_address` is its session bus, for `DBUS_SESSION_BUS_ADDRESS`.
 pub struct SecretService {
@@ -55,7 +55,7 @@ impl SecretService {
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("daemon.log")).unwrap())
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run dbus-run-session ({e}): {INSTALL}"));
@@ -83,11 +83,16 @@ impl SecretService {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !(login.exists() && service.on_the_bus()) {
             if let Ok(Some(status)) = service.child.try_wait() {
-                panic!("gnome-keyring-daemon ended ({status}): {INSTALL}");
+                panic!(
+                    "gnome-keyring-daemon ended ({status}; it said {:?}): {INSTALL}",
+                    service.log()
+                );
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "waited a minute for gnome-keyring-daemon's Secret Service on the bus"
+                "waited a minute for gnome-keyring-daemon's Secret Service on the bus (it said \
+                 {:?})",
+                service.log()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -110,6 +115,11 @@ impl SecretService {
             .output()
             .unwrap_or_else(|e| panic!("cannot run dbus-send ({e}): {INSTALL}"));
         String::from_utf8_lossy(&output.stdout).contains("boolean true")
+    }
+
+    /// What dbus-run-session and the daemon wrote on stderr.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
 
     /// The directory the daemon keeps its files in (its encrypted keyrings among them).
