@@ -147,7 +147,11 @@ impl ConnectionArgs {
         crate::output::context(|c| {
             c.base_url = Some((session.urls().base_url().to_owned(), from.to_owned()));
         });
-        config.build_with(AuthOptions::default().session(session))
+        let mut options = AuthOptions::default().session(session);
+        if let Some(storage) = crate::keychain_tokens::storage_for(config)? {
+            options = options.shared_storage(storage);
+        }
+        config.build_with(options)
     }
 
     /// The session for `config` (its URLs and CA settled by [`apply`](Self::apply)), with the

@@ -7,6 +7,9 @@ use boxauth::{ConfigError, ConfigErrorKind};
 
 use crate::environments::{Environment, Store, check_name};
 use crate::output::{Output, print_json};
+use crate::secrets::{self, Home};
+
+mod move_secrets;
 
 /// Save auth methods as named environments; `token` commands use the current one by default.
 #[derive(Debug, Args)]
@@ -16,6 +19,7 @@ use crate::output::{Output, print_json};
       --base-url http://127.0.0.1:8080 --oauth2-url http://127.0.0.1:8080/api/oauth2
   boxauth env list
   boxauth env use emu
+  boxauth env move-secrets --to keychain
   boxauth env remove emu")]
 pub struct EnvCommand {
     #[command(subcommand)]
@@ -54,7 +58,17 @@ enum Action {
         #[arg(long)]
         force: bool,
     },
-    /// Forget an environment and its token file.
+    /// Move every environment's secrets into the OS keychain (or back into the file).
+    #[command(
+        name = "move-secrets",
+        after_help = "Example:\n  boxauth env move-secrets --to keychain"
+    )]
+    MoveSecrets {
+        /// Where the secrets go.
+        #[arg(long, value_enum)]
+        to: Home,
+    },
+    /// Forget an environment, its token file and its keychain item.
     #[command(after_help = "Example:\n  boxauth env remove emu")]
     Remove {
         /// The environment.
@@ -80,6 +94,10 @@ struct Add {
     /// Replace an environment of the same name.
     #[arg(long)]
     force: bool,
+    /// Where its secrets go (or BOXAUTH_SECRETS) [default: the OS keychain when one answers,
+    /// else the file].
+    #[arg(long, value_enum, value_name = "keychain|file")]
+    secrets: Option<Home>,
 }
 
 impl EnvCommand {
@@ -110,25 +128,41 @@ impl EnvCommand {
                 }
                 config.base_url = add.base_url;
                 config.oauth2_url = add.oauth2_url;
-                let environment = Environment::new(&store, &add.name, config);
+                let mut environment = Environment::new(&store, &add.name, config);
                 // Checked now, so a wrong URL or CA file is reported when it is saved.
                 environment.config.session_builder()?;
                 environment.config.storage()?;
                 let mut all = store.load()?;
-                if all.environments.contains_key(&add.name) && !add.force {
+                if all.has(&add.name) && !add.force {
                     return Err(boxauth::Error::config(format!(
                         "environment {:?} exists already: pass --force to replace it, or pick another name",
                         add.name
                     )));
                 }
+                let (home, fallback) = secrets::choose(add.secrets, &add.name)?;
+                environment.set_secrets(&store, &add.name, home);
                 let method = environment.config.method.name();
-                all.environments.insert(add.name.clone(), environment);
+                let was_locked = all.locked.remove(&add.name).is_some();
+                let replaced = all.environments.insert(add.name.clone(), environment);
                 let made_current = add.make_current || all.current.is_none();
                 if made_current {
                     all.current = Some(add.name.clone());
                 }
                 store.save(&all)?;
-                out.note(&format!("saved environment {} ({method})", add.name));
+                if (was_locked || replaced.is_some_and(|old| old.secrets == Home::Keychain))
+                    && home == Home::File
+                {
+                    secrets::delete(&store.account(&add.name))?;
+                    secrets::delete(&store.token_account(&add.name))?;
+                }
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
+                out.note(&format!(
+                    "saved environment {} ({method}; secrets in the {})",
+                    add.name,
+                    home.name()
+                ));
                 if made_current {
                     out.note(&format!("{:?} is now the current environment", add.name));
                 }
@@ -147,18 +181,30 @@ impl EnvCommand {
                                 "method": env.config.method.name(),
                                 "as_user": env.as_user,
                                 "token_store": env.shown_token_store(),
+                                "secrets": env.secrets.name(),
                                 "redis_ca_file": env.config.redis_ca_file,
                                 "base_url": env.config.base_url,
                                 "oauth2_url": env.config.oauth2_url,
                             })
                         })
+                        .chain(all.locked.iter().map(|(name, saved)| {
+                            serde_json::json!({
+                                "name": name,
+                                "current": all.current.as_deref() == Some(name.as_str()),
+                                "method": saved.get("method"),
+                                "base_url": saved.get("base_url"),
+                                "oauth2_url": saved.get("oauth2_url"),
+                                "secrets": Home::Keychain.name(),
+                                "unreadable": true,
+                            })
+                        }))
                         .collect();
                     return print_json(&list);
                 }
-                if all.environments.is_empty() {
+                if !all.has_any() {
                     out.note("no environments yet: add one with `boxauth env add NAME …`");
                 }
-                let rows: Vec<[String; 5]> = all
+                let rows: Vec<[String; 6]> = all
                     .environments
                     .iter()
                     .map(|(name, env)| {
@@ -186,8 +232,32 @@ impl EnvCommand {
                             method,
                             host.to_owned(),
                             format!("tokens: {store}"),
+                            format!("secrets: {}", env.secrets.name()),
                         ]
                     })
+                    .chain(all.locked.iter().map(|(name, saved)| {
+                        let text = |field: &str, or: &str| {
+                            saved
+                                .get(field)
+                                .and_then(serde_json::Value::as_str)
+                                .unwrap_or(or)
+                                .to_owned()
+                        };
+                        [
+                            if all.current.as_deref() == Some(name.as_str()) {
+                                "*"
+                            } else {
+                                " "
+                            }
+                            .to_owned(),
+                            name.clone(),
+                            text("method", "?"),
+                            text("base_url", boxauth::DEFAULT_BASE_URL),
+                            "tokens: ?".to_owned(),
+                            "secrets: keychain (cannot be read now: unlock the keychain)"
+                                .to_owned(),
+                        ]
+                    }))
                     .collect();
                 // Each column as wide as its widest cell, so the next one lines up.
                 let width = |column: usize| {
@@ -196,13 +266,13 @@ impl EnvCommand {
                         .max()
                         .unwrap_or(0)
                 };
-                let widths = [width(1), width(2), width(3)];
+                let widths = [width(1), width(2), width(3), width(4)];
                 for [mark, rest @ ..] in &rows {
                     let mut line = format!("{mark} ");
                     for (cell, width) in rest.iter().zip(widths) {
                         line.push_str(&format!("{cell:<width$}  "));
                     }
-                    line.push_str(&rest[3]);
+                    line.push_str(&rest[4]);
                     crate::outln!("{line}")?;
                 }
                 Ok(())
@@ -216,6 +286,11 @@ impl EnvCommand {
                 let (imported, default) = crate::box_cli_import::read(&path)?;
                 let mut all = store.load()?;
                 let mut added = 0;
+                // Chosen once for the import, so a fallback is said once.
+                let (home, fallback) = secrets::choose(None, "imported")?;
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
                 for entry in imported {
                     if let Some(note) = &entry.note {
                         out.note(note);
@@ -224,6 +299,7 @@ impl EnvCommand {
                         Ok(config) => {
                             let mut environment = Environment::new(&store, &entry.name, config);
                             environment.as_user = entry.as_user;
+                            environment.set_secrets(&store, &entry.name, home);
                             environment
                         }
                         Err(why) => {
@@ -231,7 +307,7 @@ impl EnvCommand {
                             continue;
                         }
                     };
-                    if all.environments.contains_key(&entry.name) && !force {
+                    if all.has(&entry.name) && !force {
                         out.note(&format!(
                             "skipped {}: a boxauth environment has that name (--force replaces it)",
                             entry.name
@@ -250,6 +326,7 @@ impl EnvCommand {
                         entry.name,
                         environment.config.method.name()
                     ));
+                    all.locked.remove(&entry.name);
                     all.environments.insert(entry.name, environment);
                     added += 1;
                 }
@@ -267,7 +344,7 @@ impl EnvCommand {
             }
             Action::Use { name } => {
                 let mut all = store.load()?;
-                if !all.environments.contains_key(&name) {
+                if !all.has(&name) {
                     return Err(boxauth::Error::config(format!(
                         "there is no environment {name:?}: see `boxauth env list`"
                     )));
@@ -277,13 +354,19 @@ impl EnvCommand {
                 out.note(&format!("{name} is now the current environment"));
                 Ok(())
             }
+            Action::MoveSecrets { to } => move_secrets::run(&store, to, out).await,
             Action::Remove { name } => {
                 let mut all = store.load()?;
-                if all.environments.remove(&name).is_none() {
+                let removed = all
+                    .environments
+                    .remove(&name)
+                    .map(|e| e.secrets)
+                    .or_else(|| all.locked.remove(&name).map(|_| Home::Keychain));
+                let Some(removed) = removed else {
                     return Err(boxauth::Error::config(format!(
                         "there is no environment {name:?}: see `boxauth env list`"
                     )));
-                }
+                };
                 if all.current.as_deref() == Some(name.as_str()) {
                     all.current = None;
                 }
@@ -293,6 +376,19 @@ impl EnvCommand {
                     store.token_file(&name).with_extension("json.lock"),
                 ] {
                     let _ = std::fs::remove_file(path);
+                }
+                if removed == Home::Keychain {
+                    let deleted = secrets::delete(&store.account(&name))
+                        .and_then(|()| secrets::delete(&store.token_account(&name)));
+                    if let Err(why) = deleted {
+                        out.note(&format!(
+                            "{name}'s keychain items (service boxauth, accounts {} and {}) are \
+                             left: {}",
+                            store.account(&name),
+                            store.token_account(&name),
+                            why.report()
+                        ));
+                    }
                 }
                 out.note(&format!("removed environment {name}"));
                 Ok(())

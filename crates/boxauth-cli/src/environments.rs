@@ -9,12 +9,20 @@
 //! the library's way, from the `AuthConfig`. `"as_user"` is the user Box CLI acted as in an
 //! imported environment (`As-User`): the token stays the service account's, and the CLI sends
 //! the header where it calls Box itself.
+//!
+//! An environment with `"secrets": "keychain"` has its secret fields in the OS keychain instead
+//! of the file (`crate::secrets`); they are put back when the file is read, so the rest of the
+//! CLI sees the same `AuthConfig`. Files written before the keychain (no `"secrets"`) read as
+//! before.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use boxauth::{AuthConfig, ConfigError, ConfigErrorKind, Error, TokenStore};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secrets::{self, Home, take_secrets};
 
 /// The token store an environment keeps its tokens in when it names none: its own file.
 const FILE: &str = "file";
@@ -30,6 +38,8 @@ pub struct Environment {
     pub as_user: Option<String>,
     /// Its tokens are in its own file in the config directory (`"token_store": "file"`).
     own_file: bool,
+    /// Where its secrets are kept.
+    pub secrets: Home,
 }
 
 /// An environment as the file holds it: the `AuthConfig`, with the token store as the CLI writes
@@ -44,6 +54,9 @@ struct Saved {
     /// The user calls act as with `As-User`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     as_user: Option<String>,
+    /// `keychain` when the secret fields are in the OS keychain (absent: in this file).
+    #[serde(default, skip_serializing_if = "Home::is_file")]
+    secrets: Home,
 }
 
 fn file_store() -> String {
@@ -69,6 +82,7 @@ impl Environment {
             config,
             as_user: None,
             own_file,
+            secrets: Home::File,
         }
     }
 
@@ -90,6 +104,20 @@ impl Environment {
         }
     }
 
+    /// Keeps its secrets in `home`; in the keychain, its own token file's token goes there too.
+    pub fn set_secrets(&mut self, store: &Store, name: &str, home: Home) {
+        self.secrets = home;
+        if home == Home::Keychain && self.own_file {
+            crate::keychain_tokens::register(&store.token_file(name), store.token_account(name));
+        }
+    }
+
+    /// Whether its tokens are in its own token file (or, with its secrets in the keychain, the
+    /// keychain item standing for that file).
+    pub fn own_file(&self) -> bool {
+        self.own_file
+    }
+
     fn read(store: &Store, name: &str, saved: Saved) -> Result<Self, Error> {
         let mut config = saved.config;
         if saved.token_store != FILE {
@@ -97,6 +125,7 @@ impl Environment {
         }
         let mut environment = Self::new(store, name, config);
         environment.as_user = saved.as_user;
+        environment.set_secrets(store, name, saved.secrets);
         Ok(environment)
     }
 
@@ -117,26 +146,55 @@ impl Environment {
             config,
             token_store,
             as_user: self.as_user.clone(),
+            secrets: self.secrets,
         }
     }
 }
 
 /// Every saved environment, and the current one.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environments {
     /// The environment used when a command names none.
     pub current: Option<String>,
     /// By name.
     pub environments: BTreeMap<String, Environment>,
+    /// Environments whose secrets the keychain did not give (locked, not running, the item
+    /// gone), as the file holds them: written back unchanged, so the others stay usable and
+    /// nothing is lost.
+    pub locked: BTreeMap<String, Value>,
 }
 
-/// The file's shape.
+impl std::fmt::Debug for Environments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A hand-edited file may hold secrets beside "secrets": "keychain": names only.
+        f.debug_struct("Environments")
+            .field("current", &self.current)
+            .field("environments", &self.environments)
+            .field("locked", &self.locked.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Environments {
+    /// Whether any environment is saved.
+    pub fn has_any(&self) -> bool {
+        !self.environments.is_empty() || !self.locked.is_empty()
+    }
+
+    /// Whether environment `name` is saved, readable or not.
+    pub fn has(&self, name: &str) -> bool {
+        self.environments.contains_key(name) || self.locked.contains_key(name)
+    }
+}
+
+/// The file's shape; each environment a [`Saved`] (without its secret fields when they are in the
+/// keychain).
 #[derive(Default, Serialize, Deserialize)]
 struct File {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     current: Option<String>,
     #[serde(default)]
-    environments: BTreeMap<String, Saved>,
+    environments: BTreeMap<String, Value>,
 }
 
 /// The config directory and its files.
@@ -248,7 +306,24 @@ impl Store {
             })?;
         }
         let mut environments = BTreeMap::new();
-        for (name, saved) in file.environments {
+        let mut locked = BTreeMap::new();
+        for (name, mut value) in file.environments {
+            if value.get("secrets").and_then(Value::as_str) == Some(Home::Keychain.name()) {
+                let as_saved = value.clone();
+                if self.put_back_secrets(&name, &mut value).is_err() {
+                    locked.insert(name, as_saved);
+                    continue;
+                }
+            }
+            // serde's message may quote a secret: only its category is kept.
+            let saved: Saved = serde_json::from_value(value).map_err(|e| {
+                Error::config(format!(
+                    "environment {name:?} in {} is damaged ({:?} error: a field is missing or \
+                     of the wrong kind); fix it in the file or add it again",
+                    path.display(),
+                    e.classify()
+                ))
+            })?;
             let environment = Environment::read(self, &name, saved).map_err(|e| {
                 ConfigError::new(
                     ConfigErrorKind::Invalid,
@@ -264,10 +339,64 @@ impl Store {
         Ok(Environments {
             current: file.current,
             environments,
+            locked,
         })
     }
 
-    /// Saves every environment (mode 0600: the file holds client secrets).
+    /// The keychain account of environment `name`'s cached token: its token file's path.
+    pub fn token_account(&self, name: &str) -> String {
+        self.token_file(name).display().to_string()
+    }
+
+    /// The keychain account of environment `name`'s secrets.
+    pub fn account(&self, name: &str) -> String {
+        secrets::account(&self.file(), name)
+    }
+
+    /// Merges environment `name`'s secret fields from the keychain into `value`.
+    fn put_back_secrets(&self, name: &str, value: &mut Value) -> Result<(), Error> {
+        let kept = secrets::get(&self.account(name))?;
+        let fields: Option<serde_json::Map<String, Value>> =
+            kept.as_deref().and_then(|k| serde_json::from_str(k).ok());
+        let (Some(fields), Some(object)) = (fields, value.as_object_mut()) else {
+            return Err(ConfigError::new(
+                ConfigErrorKind::Missing,
+                format!(
+                    "environment {name:?}'s secrets are not in the OS keychain (item {}); add \
+                     the environment again (`boxauth env add {name} … --force`)",
+                    self.account(name)
+                ),
+            )
+            .into());
+        };
+        // Only the secret fields: an item cannot change the rest of the environment.
+        object.extend(
+            fields
+                .into_iter()
+                .filter(|(field, _)| secrets::SECRET_FIELDS.contains(&field.as_str())),
+        );
+        Ok(())
+    }
+
+    /// Why environment `name` (one of [`Environments::locked`], as the file holds it) cannot be
+    /// used.
+    pub fn unreadable(&self, name: &str, value: &Value) -> Error {
+        let why = match self.put_back_secrets(name, &mut value.clone()) {
+            Err(why) => why,
+            // The keychain answered since: the next command can use it.
+            Ok(()) => Error::config("the OS keychain did not answer a moment ago; try again"),
+        };
+        ConfigError::new(
+            ConfigErrorKind::Unreadable,
+            format!("environment {name:?} keeps its secrets in the OS keychain"),
+        )
+        .with_source(why)
+        .into()
+    }
+
+    /// Saves every environment (mode 0600: the file may hold client secrets). Secrets kept in
+    /// the keychain are written there first, so a crash leaves them in both places, never in
+    /// neither.
     pub fn save(&self, environments: &Environments) -> Result<(), Error> {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -276,13 +405,25 @@ impl Store {
         builder
             .create(&self.dir)
             .map_err(|e| io("create", &self.dir, e))?;
+        let mut saved = BTreeMap::new();
+        for (name, environment) in &environments.environments {
+            let mut value = serde_json::to_value(environment.saved()).map_err(|e| {
+                ConfigError::new(ConfigErrorKind::Invalid, "cannot write the environments")
+                    .with_source(e)
+            })?;
+            if environment.secrets == Home::Keychain
+                && let Some(fields) = take_secrets(&mut value)
+            {
+                secrets::set(&self.account(name), &fields)?;
+            }
+            saved.insert(name.clone(), value);
+        }
+        for (name, value) in &environments.locked {
+            saved.entry(name.clone()).or_insert_with(|| value.clone());
+        }
         let file = File {
             current: environments.current.clone(),
-            environments: environments
-                .environments
-                .iter()
-                .map(|(name, environment)| (name.clone(), environment.saved()))
-                .collect(),
+            environments: saved,
         };
         let json = serde_json::to_vec_pretty(&file).map_err(|e| {
             ConfigError::new(ConfigErrorKind::Invalid, "cannot write the environments")
@@ -305,6 +446,9 @@ impl Store {
                 )
             })?,
         };
+        if let Some(value) = environments.locked.get(&name) {
+            return Err(self.unreadable(&name, value));
+        }
         let environment = environments.environments.get(&name).cloned().ok_or_else(|| {
             let known: Vec<&str> = environments.environments.keys().map(String::as_str).collect();
             Error::config(format!(

@@ -191,6 +191,9 @@ impl LoginCommand {
             })
             .unwrap_or_else(|| "default".to_owned());
         check_name(&name)?;
+        if let Some(saved) = all.locked.get(&name) {
+            return Err(store.unreadable(&name, saved));
+        }
         let existing = all.environments.get(&name).cloned();
         let (client_id, client_secret) = self.app(&name, existing.as_ref(), out)?;
         let method = boxauth::AuthMethod::Oauth {
@@ -205,7 +208,15 @@ impl LoginCommand {
                 environment.config.method = method;
                 environment
             }
-            None => Environment::new(&store, &name, AuthConfig::new(method)),
+            None => {
+                let mut environment = Environment::new(&store, &name, AuthConfig::new(method));
+                let (home, fallback) = crate::secrets::choose(None, &name)?;
+                environment.set_secrets(&store, &name, home);
+                if let Some(fallback) = fallback {
+                    out.note(&fallback);
+                }
+                environment
+            }
         };
         if let Some(url) = self.connection.base_url() {
             environment.config.base_url = Some(url.value);
@@ -221,7 +232,7 @@ impl LoginCommand {
         let port = listener.local_addr().map_err(no_port)?.port();
         let redirect_uri = format!("http://localhost:{port}/callback");
         let mut options = AuthOptions::default().session(session);
-        if let Some(storage) = environment.config.storage()? {
+        if let Some(storage) = crate::keychain_tokens::storage_for(&environment.config)? {
             options = options.shared_storage(storage);
         }
         let oauth = OAuth::with_options(

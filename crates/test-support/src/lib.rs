@@ -11,6 +11,8 @@
 //! - [`postgres`]: real PostgreSQL servers (Debian's PostgreSQL 15) on free ports, a primary
 //!   with a streaming standby, each a process tree a test can stop, crash, pause and promote.
 //! - [`netns`]: simulated hosts, network namespaces joined by a bridge, to partition.
+//! - [`secret_service`]: a real Secret Service (gnome-keyring on its own D-Bus session bus),
+//!   the OS keychain the CLI keeps secrets in.
 //! - [`mod@bench`]: criterion's medians for the benches' summaries.
 
 #![allow(clippy::unwrap_used)]
@@ -24,6 +26,7 @@ pub mod postgres;
 mod recording;
 pub mod redis;
 pub mod redis_fleet;
+pub mod secret_service;
 
 pub use recording::{RecordedRequest, RecordingServer, Reply};
 

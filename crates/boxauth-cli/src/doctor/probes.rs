@@ -262,7 +262,7 @@ impl<'a> Probe<'a> {
 
     /// Reads the store once: it answers, and what it holds can be read.
     async fn store_loads(&self, what: String) -> Check {
-        let loaded = match self.config.storage() {
+        let loaded = match crate::keychain_tokens::storage_for(&self.config) {
             Ok(Some(storage)) => storage.load().await.map(|token| token.is_some()),
             Ok(None) => Ok(false),
             Err(error) => Err(error),

@@ -45,6 +45,11 @@ pub fn boxauth(config_dir: Option<&Path>) -> Command {
     ] {
         command.env_remove(name);
     }
+    // Secrets in the file, and no session bus: a developer's own keychain is never touched. The
+    // keychain tests (keychain.rs) give their own Secret Service and remove BOXAUTH_SECRETS.
+    command
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("BOXAUTH_SECRETS", "file");
     command.env("NO_PROXY", "*").kill_on_drop(true);
     if let Some(dir) = config_dir {
         command.env("BOXAUTH_CONFIG_DIR", dir);

@@ -17,6 +17,7 @@ mod env_commands;
 mod hints;
 mod hostile_input;
 mod identity_precedence;
+mod keychain;
 mod login_environment;
 mod login_in_chromium;
 mod login_pkce;
