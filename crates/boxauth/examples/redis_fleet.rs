@@ -103,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             let access = token.access_token.secret().to_owned();
                             seen.lock().unwrap().insert(access);
                         }
-                        Err(error) => failures.lock().unwrap().push(error.to_string()),
+                        Err(error) => failures.lock().unwrap().push(error.report()),
                     }
                     if started.elapsed() >= run_for {
                         break;

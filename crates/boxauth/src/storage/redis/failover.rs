@@ -5,6 +5,11 @@
 //! Sentinel asked again), with pauses from 50 ms doubling to 1 s, until the storage's failover
 //! wait runs out. Then, or at once for a failure no failover explains (a refused password, a
 //! replica named as the server, nothing answering at all), the error says which it was.
+//!
+//! A kept connection that dropped (the server restarted, a proxy closed it while idle) or that
+//! still reports an outage that is over is replaced and the command sent once more on the new
+//! one before anything is judged: the first command after a restart fails on the dead socket
+//! even though Redis answers again.
 
 use std::future::Future;
 use std::time::Duration;
@@ -71,10 +76,11 @@ impl RedisStorage {
         let deadline = started + self.settings.failover_wait;
         let mut pause = FIRST_PAUSE;
         let mut told = false;
+        let mut reconnected = false;
         loop {
-            let answer = match self.connection().await {
-                Ok(connection) => attempt(connection).await,
-                Err(error) => Err(error),
+            let (answer, kept) = match self.connection().await {
+                Ok((connection, opened)) => (attempt(connection).await, !opened),
+                Err(error) => (Err(error), false),
             };
             let error = match answer {
                 Ok(value) => {
@@ -85,6 +91,14 @@ impl RedisStorage {
                 }
                 Err(error) => error,
             };
+            if kept && !reconnected && (error.is_connection_dropped() || error.is_io_error()) {
+                // Sent on a connection kept from before that is gone (or that still reports the
+                // outage it saw): once more, on a new one. A server that is down refuses that
+                // one too, and the error is judged then.
+                reconnected = true;
+                self.forget_connection().await;
+                continue;
+            }
             if kind != Kind::Single {
                 // The next attempt opens a new connection: a cluster's slot map read afresh,
                 // Sentinel asked again which server is primary now.

@@ -42,6 +42,10 @@ impl RedisStorage {
             .arg("NX")
             .arg("PX")
             .arg(ttl);
+        // Sent again on a new connection when the old one dropped (`ride_out`): if the first
+        // `SET` had taken the lock before the answer was lost, this one finds the key and the
+        // caller waits for a lock it holds until the TTL ends it. A delay in a rare case, never
+        // two holders (`SET … NX GET`, which would tell, needs Redis 7).
         let answer: Option<String> = self.query(&set).await?;
         Ok(answer.is_some())
     }

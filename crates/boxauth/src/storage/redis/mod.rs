@@ -314,14 +314,15 @@ impl RedisStorage {
 
     /// The shared connection, opened on first use (and again after a failed first attempt, or
     /// after [`forget_connection`](Self::forget_connection)).
-    async fn connection(&self) -> redis::RedisResult<Connection> {
+    /// The shared connection, and whether it was opened for this call (not kept from before).
+    async fn connection(&self) -> redis::RedisResult<(Connection, bool)> {
         let mut slot = self.inner.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
-            return Ok(connection.clone());
+            return Ok((connection.clone(), false));
         }
         let connection = self.inner.topology.connect().await?;
         *slot = Some(connection.clone());
-        Ok(connection)
+        Ok((connection, true))
     }
 
     /// The next command opens a new connection (users of the old one finish with it).
