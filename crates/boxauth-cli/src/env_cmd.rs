@@ -94,6 +94,10 @@ struct Add {
     /// Replace an environment of the same name.
     #[arg(long)]
     force: bool,
+    /// Act as this Box user with the `As-User` header (as Box CLI's `--as-user` and default
+    /// As-User do): the token stays the app's, and commands that call Box send the header.
+    #[arg(long = "as-user", value_name = "USER_ID")]
+    as_user: Option<String>,
     /// Where its secrets go (or BOXAUTH_SECRETS) [default: the OS keychain when one answers,
     /// else the file].
     #[arg(long, value_enum, value_name = "keychain|file")]
@@ -129,6 +133,7 @@ impl EnvCommand {
                 config.base_url = add.base_url;
                 config.oauth2_url = add.oauth2_url;
                 let mut environment = Environment::new(&store, &add.name, config);
+                environment.as_user = add.as_user.map(check_user_id).transpose()?;
                 // Checked now, so a wrong URL or CA file is reported when it is saved.
                 environment.config.session_builder()?;
                 environment.config.storage()?;
@@ -395,4 +400,17 @@ impl EnvCommand {
             }
         }
     }
+}
+
+/// A Box user ID for `--as-user`: Box's are digits (and `As-User` is a header value).
+fn check_user_id(id: String) -> boxauth::Result<String> {
+    let id = id.trim().to_owned();
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConfigError::new(
+            ConfigErrorKind::Invalid,
+            "--as-user takes a Box user ID: digits, as the Admin Console and /2.0/users show it",
+        )
+        .into());
+    }
+    Ok(id)
 }

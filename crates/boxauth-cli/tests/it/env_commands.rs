@@ -401,3 +401,76 @@ async fn environments_written_by_an_earlier_boxauth_still_load() {
         serde_json::json!({"method": "developer_token", "token": "T", "token_store": "file"});
     assert_eq!(after, before);
 }
+
+#[tokio::test]
+async fn an_environment_added_with_as_user_acts_as_that_user() {
+    let world = common::World::start().await;
+    let user = boxauth_emulator::DEFAULT_ADMIN_ID;
+    let added = world
+        .run(
+            &[
+                "env",
+                "add",
+                "admin",
+                "--jwt-config",
+                world.jwt_config(),
+                "--as-user",
+                user,
+            ],
+            &[],
+        )
+        .await
+        .ok();
+    assert!(
+        added.stderr.contains("saved environment admin"),
+        "{}",
+        added.stderr
+    );
+    let got = world
+        .run(
+            &["token", "get", "--env", "admin", "--json", "--check"],
+            &[],
+        )
+        .await
+        .ok();
+    let json = got.json();
+    assert_eq!(json["identity"]["as_user"], user);
+    assert_eq!(
+        json["identity"]["user"]["id"], user,
+        "Box answered /users/me As-User"
+    );
+    // The token itself is the service account's.
+    let token = json["access_token"].as_str().unwrap();
+    assert_eq!(
+        world.whose(token).await,
+        boxauth_emulator::DEFAULT_SERVICE_ACCOUNT_ID
+    );
+    let listed = world.run(&["env", "list", "--json"], &[]).await.json();
+    assert_eq!(listed[0]["as_user"], user);
+
+    // Not a user ID: refused, and nothing saved.
+    for bad in ["alice", "", "123\n456"] {
+        let refused = world
+            .run(
+                &[
+                    "env",
+                    "add",
+                    "bad",
+                    "--jwt-config",
+                    world.jwt_config(),
+                    "--as-user",
+                    bad,
+                ],
+                &[],
+            )
+            .await;
+        assert_ne!(refused.code, 0);
+        assert!(
+            refused.stderr.contains("--as-user takes a Box user ID"),
+            "{}",
+            refused.stderr
+        );
+    }
+    let listed = world.run(&["env", "list", "--json"], &[]).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
