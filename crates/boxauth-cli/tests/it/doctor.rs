@@ -105,9 +105,9 @@ fn no_secret_in(run: &Run, world: &World) {
     }
 }
 
-#[tokio::test]
-async fn doctor_passes_a_correct_setup() {
-    let world = World::start().await;
+/// The environment `prod` saved for the world's JWT config; with `used`, a token fetched
+/// through it (in its token file, as after any use).
+async fn saved_prod(world: &World, used: bool) {
     world
         .run(
             &["env", "add", "prod", "--jwt-config", world.jwt_config()],
@@ -115,11 +115,18 @@ async fn doctor_passes_a_correct_setup() {
         )
         .await
         .ok();
-    // A token in the environment's file, as after any use.
-    world
-        .run(&["token", "get", "--env", "prod"], &[])
-        .await
-        .ok();
+    if used {
+        world
+            .run(&["token", "get", "--env", "prod"], &[])
+            .await
+            .ok();
+    }
+}
+
+#[tokio::test]
+async fn doctor_passes_a_correct_setup() {
+    let world = World::start().await;
+    saved_prod(&world, true).await;
     let (run, json) = doctor_json(&world, &["--env", "prod"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(json["ok"], true);
@@ -322,17 +329,7 @@ async fn doctor_names_a_redirect_uri_box_does_not_take() {
 async fn doctor_names_a_token_file_others_can_read() {
     use std::os::unix::fs::PermissionsExt;
     let world = World::start().await;
-    world
-        .run(
-            &["env", "add", "prod", "--jwt-config", world.jwt_config()],
-            &[],
-        )
-        .await
-        .ok();
-    world
-        .run(&["token", "get", "--env", "prod"], &[])
-        .await
-        .ok();
+    saved_prod(&world, true).await;
     let file = world.config_dir().join("tokens").join("prod.json");
     set_mode(&file, 0o644);
     let (run, json) = doctor_json(&world, &["--env", "prod"]).await;
@@ -422,13 +419,7 @@ async fn doctor_reads_a_redis_token_store_and_names_one_that_refuses_or_is_not_t
 #[tokio::test]
 async fn doctor_says_when_box_cannot_be_reached_or_its_url_is_wrong() {
     let world = World::start().await;
-    world
-        .run(
-            &["env", "add", "prod", "--jwt-config", world.jwt_config()],
-            &[],
-        )
-        .await
-        .ok();
+    saved_prod(&world, false).await;
     // Box not there (nothing listening at its URLs): every check that asks Box fails, each with
     // a fix; the local ones pass.
     let nowhere = format!("http://127.0.0.1:{}", boxauth_test_support::free_port());

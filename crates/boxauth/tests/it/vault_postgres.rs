@@ -615,33 +615,26 @@ async fn a_refusal_found_by_one_process_spares_box_for_the_others() {
     assert_eq!(needs, 1);
 }
 
+/// [`start`] with one user (the emulator keeping `log` exchanges), whose tokens are imported as
+/// identity `user_key`; the server, to keep until the test ends.
+async fn one_identity(log: usize, user_key: &str) -> Started {
+    let started = start(1, log).await;
+    let pair = emu::user_pair(&started.emulator, 0).await;
+    let token = StoredToken::from_access_token(pair, started.emulator.clock().now()).unwrap();
+    started.vault.import_token(user_key, token).await.unwrap();
+    started
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_racing_a_disconnect_leaves_no_live_token_on_postgres() {
-    // The server stops when `_server` drops, at the end of the test.
-    let Started {
-        server: _server,
-        emulator,
-        vault,
-        ..
-    } = start(1, 100).await;
-    let pair = emu::user_pair(&emulator, 0).await;
-    let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
-    vault.import_token("alice", token).await.unwrap();
-    crate::vault::refresh_racing_a_disconnect(&emulator, &vault, "alice").await;
+    let started = one_identity(100, "alice").await;
+    crate::vault::refresh_racing_a_disconnect(&started.emulator, &started.vault, "alice").await;
 }
 
 #[tokio::test]
 async fn an_idle_identity_is_kept_alive_past_sixty_days_by_the_sweeper_on_postgres() {
-    // The server stops when `_server` drops, at the end of the test.
-    let Started {
-        server: _server,
-        emulator,
-        vault,
-        ..
-    } = start(1, 0).await;
-    let pair = emu::user_pair(&emulator, 0).await;
-    let token = StoredToken::from_access_token(pair, emulator.clock().now()).unwrap();
-    vault.import_token("idle", token).await.unwrap();
+    let started = one_identity(0, "idle").await;
     let user = generated_users::id(0);
-    crate::vault::kept_alive_by_daily_sweeps(&emulator, &vault, "idle", &user).await;
+    crate::vault::kept_alive_by_daily_sweeps(&started.emulator, &started.vault, "idle", &user)
+        .await;
 }
