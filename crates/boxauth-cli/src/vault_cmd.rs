@@ -339,8 +339,10 @@ impl VaultCommand {
                         )
                     })?
                     .port();
+                // PKCE, as `boxauth login`: the vault derives the verifier from the state.
                 let mut options = AuthorizeOptions::default()
-                    .redirect_uri(format!("http://localhost:{port}/callback"));
+                    .redirect_uri(format!("http://localhost:{port}/callback"))
+                    .pkce();
                 if let Some(scope) = &connect.scope {
                     options = options.scope(scope.clone());
                 }

@@ -65,6 +65,12 @@ async fn an_operator_runs_a_vault_from_the_command_line() {
         &["connect", "alice", "--port", "0"],
     );
     let connect = common::start_browser_flow(&emulator, command, &["--no-browser"]).await;
+    // With PKCE, as `boxauth login`: the emulator gives tokens for the code only with the
+    // verifier, so the connection below shows the vault sent it.
+    assert_eq!(
+        emu::query_value(&connect.url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     common::approve_and_land(&connect.url).await;
     let run = connect.finish().await;
     assert_eq!(run.code, 0, "{}", run.stderr);
