@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use boxauth::{
-    AuthorizeOptions, ConfigErrorKind, IdentityStatus, KeySet, OAuthConfig, SweepOptions, Vault,
-    VaultKey, VaultStore,
+    AuthorizeOptions, ConfigErrorKind, IdentityStatus, KeyEnv, KeyFile, KeyProvider, KeySet,
+    OAuthConfig, SweepOptions, Vault, VaultKey, VaultStore,
 };
 use clap::{Args, Subcommand};
+
+/// The variable the vault's key lines are read from without --key-file.
+const KEY_VARIABLE: &str = "BOXAUTH_VAULT_KEY";
 
 use crate::connection::ConnectionArgs;
 use crate::environments::Store;
@@ -187,27 +190,27 @@ impl StoreArgs {
 }
 
 impl VaultArgs {
-    /// The key set: --key-file, else BOXAUTH_VAULT_KEY.
-    fn keys(&self) -> boxauth::Result<KeySet> {
+    /// The key set, through the library's key providers: --key-file, else BOXAUTH_VAULT_KEY.
+    async fn keys(&self) -> boxauth::Result<KeySet> {
         match &self.key_file {
-            Some(path) => KeySet::from_file(path),
-            None => match std::env::var("BOXAUTH_VAULT_KEY") {
-                Ok(text) => KeySet::parse(&text),
-                Err(_) => Err(boxauth::ConfigError::new(
-                    ConfigErrorKind::Missing,
-                    "give the vault's key with --key-file FILE (or BOXAUTH_VAULT_KEY); make one with `boxauth vault keygen`",
-                )
-                .into()),
-            },
+            Some(path) => KeyFile(path.clone()).keys().await,
+            None if std::env::var_os(KEY_VARIABLE).is_some() => {
+                KeyEnv(KEY_VARIABLE.to_owned()).keys().await
+            }
+            None => Err(boxauth::ConfigError::new(
+                ConfigErrorKind::Missing,
+                "give the vault's key with --key-file FILE (or BOXAUTH_VAULT_KEY); make one with `boxauth vault keygen`",
+            )
+            .into()),
         }
     }
 
     /// The vault: its store, keys and app, sending as the command line says.
-    fn vault(&self, extra: Option<KeySet>) -> boxauth::Result<Vault> {
+    async fn vault(&self, extra: Option<KeySet>) -> boxauth::Result<Vault> {
         let store = self.store.store()?;
         let keys = match extra {
             Some(keys) => keys,
-            None => self.keys()?,
+            None => self.keys().await?,
         };
         let (app, mut config) = self.app()?;
         self.connection.apply(&mut config);
@@ -327,7 +330,7 @@ impl VaultCommand {
                 Ok(())
             }
             Action::Connect(connect) => {
-                let vault = connect.user.vault.vault(None)?;
+                let vault = connect.user.vault.vault(None).await?;
                 let listener = bind(connect.port, out).await?;
                 let port = listener
                     .local_addr()
@@ -368,7 +371,7 @@ impl VaultCommand {
                 Ok(())
             }
             Action::Import(import) => {
-                let vault = import.user.vault.vault(None)?;
+                let vault = import.user.vault.vault(None).await?;
                 let token = if import.refresh_token.secret() == "-" {
                     let mut line = String::new();
                     std::io::stdin().read_line(&mut line).map_err(|e| {
@@ -388,7 +391,7 @@ impl VaultCommand {
                 Ok(())
             }
             Action::Token(token) => {
-                let vault = token.user.vault.vault(None)?;
+                let vault = token.user.vault.vault(None).await?;
                 let auth = vault.auth(&token.user.user_key)?;
                 let got = auth.retrieve_token().await?;
                 let printed = if token.json {
@@ -401,7 +404,7 @@ impl VaultCommand {
                 printed.and(confirmed)
             }
             Action::List(list) => {
-                let vault = list.vault.vault(None)?;
+                let vault = list.vault.vault(None).await?;
                 let mut after: Option<String> = None;
                 let mut left = list.limit;
                 while left > 0 {
@@ -434,7 +437,7 @@ impl VaultCommand {
                 Ok(())
             }
             Action::Disconnect(user) => {
-                let vault = user.vault.vault(None)?;
+                let vault = user.vault.vault(None).await?;
                 vault.disconnect(&user.user_key).await?;
                 out.note(&format!(
                     "disconnected {}: its tokens are revoked at Box",
@@ -443,7 +446,7 @@ impl VaultCommand {
                 Ok(())
             }
             Action::Sweep(sweep) => {
-                let vault = sweep.vault.vault(None)?;
+                let vault = sweep.vault.vault(None).await?;
                 let report = vault
                     .sweep(
                         &SweepOptions::default()
@@ -475,11 +478,11 @@ impl VaultCommand {
                             e,
                         )
                     })?,
-                    None => std::env::var("BOXAUTH_VAULT_KEY").unwrap_or_default(),
+                    None => std::env::var(KEY_VARIABLE).unwrap_or_default(),
                 };
                 let keys = KeySet::parse(&format!("{new}\n{old}"))?;
                 let primary = keys.primary().id().to_owned();
-                let vault = rotate.vault.vault(Some(keys))?;
+                let vault = rotate.vault.vault(Some(keys)).await?;
                 let resealed = vault.reseal(u32::MAX).await?;
                 out.note(&format!(
                     "{resealed} identities resealed with key {primary}; every token is sealed with it now, and the older keys can be retired (keep {} alone)",
