@@ -85,7 +85,14 @@ impl<'a> Probe<'a> {
                 Name::ServiceAccount,
                 format!("a token for the service account ({})", whose(&user)),
             ),
-            Some(Err(error)) => token_refused(Name::ServiceAccount, &error),
+            Some(Err(error)) => match explained_elsewhere(&error) {
+                // Box's answer is shown once, on the line that says what to fix.
+                Some(other) => Check::skip(
+                    Name::ServiceAccount,
+                    format!("no token: Box refused it for the reason the {other} check gives"),
+                ),
+                None => token_refused(Name::ServiceAccount, &error),
+            },
         };
         let user_token = match user {
             None => Check::skip(
@@ -370,15 +377,20 @@ fn token_refused(name: Name, error: &Error) -> Check {
 }
 
 fn fix_for(error: &Error) -> String {
-    match error.as_api().and_then(|api| api.refusal()) {
-        Some(TokenRefusal::AppNotAuthorized | TokenRefusal::Subject) => {
-            "see the enterprise check".to_owned()
-        }
-        Some(TokenRefusal::KeyMismatch | TokenRefusal::NoPublicKeys) => {
-            "see the key check".to_owned()
-        }
-        _ => crate::output::hint(error)
+    match explained_elsewhere(error) {
+        Some(other) => format!("see the {other} check"),
+        None => crate::output::hint(error)
             .unwrap_or_else(|| "check the setup's credentials and Box's answer above".to_owned()),
+    }
+}
+
+/// The check that shows a token refusal and its fix, when that is not the token's own check:
+/// the enterprise's authorization or ID, or the key Box does not know.
+fn explained_elsewhere(error: &Error) -> Option<&'static str> {
+    match error.as_api().and_then(|api| api.refusal())? {
+        TokenRefusal::AppNotAuthorized | TokenRefusal::Subject => Some("enterprise"),
+        TokenRefusal::KeyMismatch | TokenRefusal::NoPublicKeys => Some("key"),
+        _ => None,
     }
 }
 
