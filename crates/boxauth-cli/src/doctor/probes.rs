@@ -216,6 +216,14 @@ impl<'a> Probe<'a> {
     }
 
     fn user_refused(&self, error: &Error) -> Check {
+        // The key check shows a key Box refused, whoever the token was for. (The enterprise
+        // check speaks only of the service account's token.)
+        if explained_elsewhere(error) == Some("key") {
+            return Check::skip(
+                Name::UserToken,
+                "no token: Box refused it for the reason the key check gives",
+            );
+        }
         let refusal = error.as_api().and_then(|api| api.refusal());
         let user = match &self.config.method {
             AuthMethod::Jwt { user_id, .. } | AuthMethod::Ccg { user_id, .. } => user_id.clone(),

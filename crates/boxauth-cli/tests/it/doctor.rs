@@ -59,12 +59,12 @@ fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
 /// Asserts that doctor failed with exactly the `failing` checks, and returns `name`'s line of
 /// the text output (with its fix) to match against.
 #[track_caller]
-/// The service-account line of a token Box refused for a reason the `other` check shows: a
-/// skip that points there, without Box's answer a second time.
-fn explained_by(json: &Value, other: &str) {
-    let service_account = check(json, "service_account");
-    assert_eq!(service_account["status"], "skip", "{json:#}");
-    let detail = service_account["detail"].as_str().unwrap();
+/// The `name` line of a token Box refused for a reason the `other` check shows: a skip that
+/// points there, without Box's answer a second time.
+fn explained_by(json: &Value, name: &str, other: &str) {
+    let line = check(json, name);
+    assert_eq!(line["status"], "skip", "{json:#}");
+    let detail = line["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!("the {other} check")) && !detail.contains("Box answered"),
         "{detail}"
@@ -216,12 +216,22 @@ async fn doctor_names_a_key_id_box_does_not_know() {
     });
     let (run, json) = doctor_json(&world, &["--jwt-config", world.jwt_config()]).await;
     failed_only(&run, &json, &["key"]);
-    explained_by(&json, "key");
+    explained_by(&json, "service_account", "key");
     let line = text_lines(&world, &["--jwt-config", world.jwt_config()], "key").await;
     assert!(
         line.contains("kid") && line.contains("must be a key pair"),
         "{line}"
     );
+    // A user's token is refused for the same reason, and said once too.
+    let as_user = [
+        "--jwt-config",
+        world.jwt_config(),
+        "--user-id",
+        DEFAULT_MANAGED_USER_ID,
+    ];
+    let (run, json) = doctor_json(&world, &as_user).await;
+    failed_only(&run, &json, &["key"]);
+    explained_by(&json, "user_token", "key");
 }
 
 #[tokio::test]
@@ -243,7 +253,7 @@ async fn doctor_names_an_app_the_enterprise_has_not_authorized() {
     let world = world_with(|app| app.authorized = false).await;
     let (run, json) = doctor_json(&world, &["--jwt-config", world.jwt_config()]).await;
     failed_only(&run, &json, &["enterprise"]);
-    explained_by(&json, "enterprise");
+    explained_by(&json, "service_account", "enterprise");
     let line = text_lines(&world, &["--jwt-config", world.jwt_config()], "enterprise").await;
     assert!(
         line.contains("has not authorized the app") && line.contains("Custom Apps Manager"),
@@ -257,7 +267,7 @@ async fn doctor_names_a_wrong_enterprise_id() {
     edit_config(&world, |c| c["enterpriseID"] = "999999999".into());
     let (run, json) = doctor_json(&world, &["--jwt-config", world.jwt_config()]).await;
     failed_only(&run, &json, &["enterprise"]);
-    explained_by(&json, "enterprise");
+    explained_by(&json, "service_account", "enterprise");
     let line = text_lines(&world, &["--jwt-config", world.jwt_config()], "enterprise").await;
     assert!(
         line.contains("no enterprise 999999999") && line.contains("enterpriseID"),
