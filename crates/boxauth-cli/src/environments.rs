@@ -369,12 +369,7 @@ impl Store {
             )
             .into());
         };
-        // Only the secret fields: an item cannot change the rest of the environment.
-        object.extend(
-            fields
-                .into_iter()
-                .filter(|(field, _)| secrets::SECRET_FIELDS.contains(&field.as_str())),
-        );
+        secrets::put_back(object, fields);
         Ok(())
     }
 

@@ -5,8 +5,9 @@
 //!
 //! An environment in the keychain keeps one keychain item: a JSON object of its secret fields
 //! ([`SECRET_FIELDS`]), under the service `boxauth` and the account `DIR/environments.json#NAME`
-//! (so two config directories never share an item). The environments file keeps the rest of the
-//! `AuthConfig` and `"secrets": "keychain"`; loading merges the two back into one `AuthConfig`.
+//! (so two config directories never share an item), with the password of a token store URL. The
+//! environments file keeps the rest of the `AuthConfig` (the store URL with its password masked)
+//! and `"secrets": "keychain"`; loading merges the two back into one `AuthConfig`.
 
 use std::fmt;
 
@@ -16,7 +17,7 @@ use serde_json::Value;
 
 /// The `AuthConfig` fields (as the environments file writes them) that hold a secret: what goes
 /// in the keychain. A unit test checks every auth method against it.
-pub const SECRET_FIELDS: [&str; 5] = [
+const SECRET_FIELDS: [&str; 5] = [
     "client_secret",
     "token",
     "primary_token",
@@ -24,15 +25,51 @@ pub const SECRET_FIELDS: [&str; 5] = [
     "config_json",
 ];
 
-/// Takes the secret fields out of `saved` (an environment as the file writes it): the JSON object
-/// of them, `None` when it has none.
+/// The field of an environment's token store. A store URL with a password goes in the keychain
+/// too; the file keeps the URL with the password masked, so `env list` shows it without asking
+/// the keychain.
+const STORE_FIELD: &str = "token_store";
+
+/// Takes the secret fields out of `saved` (an environment as the file writes it), and the
+/// password of its token store URL (the file keeps the URL masked): the JSON object of them,
+/// `None` when it has none.
 pub fn take_secrets(saved: &mut Value) -> Option<String> {
     let object = saved.as_object_mut()?;
-    let taken: serde_json::Map<String, Value> = SECRET_FIELDS
+    let mut taken: serde_json::Map<String, Value> = SECRET_FIELDS
         .iter()
         .filter_map(|field| object.remove(*field).map(|v| ((*field).to_owned(), v)))
         .collect();
+    if let Some(Value::String(url)) = object.get_mut(STORE_FIELD) {
+        let masked = boxauth::internal::mask::url_password(url);
+        if masked != *url {
+            let url = std::mem::replace(url, masked);
+            taken.insert(STORE_FIELD.to_owned(), Value::String(url));
+        }
+    }
     (!taken.is_empty()).then(|| Value::Object(taken).to_string())
+}
+
+/// Puts a keychain item's `fields` (as [`take_secrets`] took them) back into `saved`: the secret
+/// fields, and the token store URL only where the file holds that URL masked. Nothing else: an
+/// item cannot change the rest of the environment.
+pub fn put_back(
+    saved: &mut serde_json::Map<String, Value>,
+    fields: serde_json::Map<String, Value>,
+) {
+    for (field, value) in fields {
+        let belongs = if field == STORE_FIELD {
+            matches!(
+                (&value, saved.get(STORE_FIELD)),
+                (Value::String(url), Some(Value::String(shown)))
+                    if boxauth::internal::mask::url_password(url) == *shown
+            )
+        } else {
+            SECRET_FIELDS.contains(&field.as_str())
+        };
+        if belongs {
+            saved.insert(field, value);
+        }
+    }
 }
 
 /// The keychain's service name for boxauth's items.
@@ -231,7 +268,7 @@ pub(crate) mod platform {
 mod tests {
     use boxauth::{AuthConfig, AuthMethod, ClientSecret, ConfigJson, Token};
 
-    use super::take_secrets;
+    use super::{put_back, take_secrets};
 
     /// Every auth method, each secret field a value containing "SECRET".
     fn every_method() -> Vec<AuthMethod> {
@@ -278,5 +315,34 @@ mod tests {
                 .extend(saved.as_object().unwrap().clone());
             serde_json::from_value::<AuthConfig>(back).unwrap();
         }
+    }
+
+    /// A token store URL's password goes with the secrets; the file keeps the URL masked, and
+    /// only that URL comes back from an item.
+    #[test]
+    fn a_token_store_password_goes_with_the_secrets() {
+        let url = "redis://:SECRET-redis@127.0.0.1:6379/0";
+        let mut saved = serde_json::json!({"client_id": "id", "token_store": url});
+        let taken = take_secrets(&mut saved).unwrap();
+        assert_eq!(saved["token_store"], "redis://:***@127.0.0.1:6379/0");
+        let taken: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&taken).unwrap();
+        let mut back = saved.as_object().unwrap().clone();
+        put_back(&mut back, taken.clone());
+        assert_eq!(back["token_store"], url);
+
+        // Another store's URL in the item, or a field that is not a secret, is not taken.
+        let mut other = saved.as_object().unwrap().clone();
+        other.insert("token_store".into(), "redis://:***@elsewhere:6379/0".into());
+        let mut forged = taken;
+        forged.insert("client_id".into(), "forged".into());
+        put_back(&mut other, forged);
+        assert_eq!(other["token_store"], "redis://:***@elsewhere:6379/0");
+        assert_eq!(other["client_id"], "id");
+
+        // Without a password, the URL stays in the file and nothing is taken.
+        let mut plain = serde_json::json!({"token_store": "redis://127.0.0.1:6379/0"});
+        assert_eq!(take_secrets(&mut plain), None);
+        assert_eq!(plain["token_store"], "redis://127.0.0.1:6379/0");
     }
 }

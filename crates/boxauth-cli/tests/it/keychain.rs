@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::common::{self, Run, World};
 use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
+use boxauth_test_support::redis::RedisServer;
 use boxauth_test_support::secret_service::SecretService;
 
 /// The fallback note's words.
@@ -147,6 +148,53 @@ async fn an_environment_keeps_its_secrets_in_the_secret_service() {
         "{}",
         missing.stderr
     );
+}
+
+#[tokio::test]
+async fn a_token_store_password_is_kept_in_the_keychain_too() {
+    let world = World::start().await;
+    let keychain = SecretService::start().await;
+    let redis = RedisServer::start_in_memory();
+    let password = "redis-password-for-the-keychain";
+    assert_eq!(
+        redis
+            .command(&format!("CONFIG SET requirepass {password}"))
+            .as_deref(),
+        Some("+OK")
+    );
+    let store = format!("redis://:{password}@127.0.0.1:{}/0", redis.port());
+    let mut add = add_ccg(&world, "fleet");
+    add.extend(["--token-store", &store]);
+    run(&world, Some(&keychain), &add).await.ok();
+    let config = world.config_dir();
+    assert_eq!(files_holding(&config, password), Vec::<String>::new());
+    let masked = format!("redis://:***@127.0.0.1:{}/0", redis.port());
+    assert_eq!(
+        files_holding(&config, &masked).len(),
+        1,
+        "the file shows it"
+    );
+
+    // The password from the keychain opens Redis (a wrong one fails the command).
+    let got = run(&world, Some(&keychain), &["token", "get"]).await.ok();
+    world.whose(got.token()).await;
+    let list = run(&world, Some(&keychain), &["env", "list", "--json"])
+        .await
+        .ok();
+    assert_eq!(list.json()[0]["token_store"], masked.as_str());
+
+    // Back in the file, the URL is whole again and works with no keychain.
+    run(
+        &world,
+        Some(&keychain),
+        &["env", "move-secrets", "--to", "file"],
+    )
+    .await
+    .ok();
+    assert_eq!(files_holding(&config, password).len(), 1);
+    // The same token: it was kept in Redis (a client-credentials grant would give a new one).
+    let again = run(&world, None, &["token", "get"]).await.ok();
+    assert_eq!(again.token(), got.token());
 }
 
 #[tokio::test]
