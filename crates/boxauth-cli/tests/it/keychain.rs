@@ -1,11 +1,15 @@
 //! Environments' secrets in the OS keychain: a real Secret Service (gnome-keyring on a session bus
 //! of the test's own, unlocked by the test), the file fallback when no keychain answers (said once,
-//! when the environment is saved), and `env move-secrets` between the two.
+//! when the environment is saved), `env move-secrets` between the two, a token store's password
+//! kept there too, and processes sharing a keychain environment's refresh.
 
 use std::path::Path;
+use std::process::Stdio;
 
 use crate::common::{self, Run, World};
-use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET};
+use boxauth::{FileStorage, TokenStorage};
+use boxauth_emulator::{DEFAULT_CLIENT_ID as ID, DEFAULT_CLIENT_SECRET as SECRET, Grant};
+use boxauth_test_support::emulator as emu;
 use boxauth_test_support::redis::RedisServer;
 use boxauth_test_support::secret_service::SecretService;
 
@@ -195,6 +199,83 @@ async fn a_token_store_password_is_kept_in_the_keychain_too() {
     // The same token: it was kept in Redis (a client-credentials grant would give a new one).
     let again = run(&world, None, &["token", "get"]).await.ok();
     assert_eq!(again.token(), got.token());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_refresh_a_keychain_environment_once() {
+    let world = World::start().await;
+    let keychain = SecretService::start().await;
+    run(
+        &world,
+        Some(&keychain),
+        &[
+            "env",
+            "add",
+            "web",
+            "--oauth",
+            "--client-id",
+            ID,
+            "--client-secret",
+            SECRET,
+            "--base-url",
+            world.emulator.base_url(),
+            "--secrets",
+            "file",
+        ],
+    )
+    .await
+    .ok();
+    // A logged-in pair whose access token has expired, moved with the environment into the
+    // keychain.
+    let config = world.config_dir();
+    let pair = emu::oauth_pair(&world.emulator).await;
+    let refresh = pair.refresh_token.as_ref().unwrap().secret().to_owned();
+    FileStorage::new(config.join("tokens/web.json"))
+        .store(&emu::expired_on_the_system_clock(pair))
+        .await
+        .unwrap();
+    run(
+        &world,
+        Some(&keychain),
+        &["env", "move-secrets", "--to", "keychain"],
+    )
+    .await
+    .ok();
+    assert_eq!(files_holding(&config, &refresh), Vec::<String>::new());
+
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut command = world.boxauth();
+            command
+                .env_remove("BOXAUTH_SECRETS")
+                .env("DBUS_SESSION_BUS_ADDRESS", &keychain.bus_address)
+                .args(["token", "get"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut printed = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    }
+    assert_eq!(
+        world.emulator.stats().requests(Grant::RefreshToken),
+        1,
+        "one refresh for eight processes"
+    );
+    assert!(printed.iter().all(|t| t == &printed[0]), "{printed:?}");
+    world.whose(&printed[0]).await;
+    // The new pair is in the keychain: the next command uses it, and no file holds it.
+    let again = run(&world, Some(&keychain), &["token", "get"]).await.ok();
+    assert_eq!(again.token(), printed[0]);
+    assert_eq!(files_holding(&config, &printed[0]), Vec::<String>::new());
 }
 
 #[tokio::test]
