@@ -103,6 +103,22 @@ pub async fn run(command: &mut Command) -> Run {
     command.output().await.unwrap().into()
 }
 
+/// What each of `children` (started with its output piped) printed on stdout, trimmed, once
+/// each has exited successfully.
+pub async fn printed_by(children: Vec<Child>) -> Vec<String> {
+    let mut printed = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    }
+    printed
+}
+
 /// Starts `command` with its standard input, output and error piped to the test.
 fn spawn_piped(command: &mut Command) -> Child {
     command

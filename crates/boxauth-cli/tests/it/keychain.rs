@@ -26,6 +26,13 @@ async fn run(world: &World, bus: Option<&SecretService>, args: &[&str]) -> Run {
     common::run(&mut command).await
 }
 
+/// `boxauth env move-secrets --to TO`, which must succeed.
+async fn move_secrets(world: &World, keychain: &SecretService, to: &str) -> Run {
+    run(world, Some(keychain), &["env", "move-secrets", "--to", to])
+        .await
+        .ok()
+}
+
 fn add_ccg<'a>(world: &'a World, name: &'a str) -> Vec<&'a str> {
     vec![
         "env",
@@ -188,13 +195,7 @@ async fn a_token_store_password_is_kept_in_the_keychain_too() {
     assert_eq!(list.json()[0]["token_store"], masked.as_str());
 
     // Back in the file, the URL is whole again and works with no keychain.
-    run(
-        &world,
-        Some(&keychain),
-        &["env", "move-secrets", "--to", "file"],
-    )
-    .await
-    .ok();
+    move_secrets(&world, &keychain, "file").await;
     assert_eq!(files_holding(&config, password).len(), 1);
     // The same token: it was kept in Redis (a client-credentials grant would give a new one).
     let again = run(&world, None, &["token", "get"]).await.ok();
@@ -234,13 +235,7 @@ async fn eight_processes_refresh_a_keychain_environment_once() {
         .store(&emu::expired_on_the_system_clock(pair))
         .await
         .unwrap();
-    run(
-        &world,
-        Some(&keychain),
-        &["env", "move-secrets", "--to", "keychain"],
-    )
-    .await
-    .ok();
+    move_secrets(&world, &keychain, "keychain").await;
     assert_eq!(files_holding(&config, &refresh), Vec::<String>::new());
 
     let children: Vec<_> = (0..8)
@@ -255,16 +250,7 @@ async fn eight_processes_refresh_a_keychain_environment_once() {
             command.spawn().unwrap()
         })
         .collect();
-    let mut printed = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().await.unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
-    }
+    let printed = common::printed_by(children).await;
     assert_eq!(
         world.emulator.stats().requests(Grant::RefreshToken),
         1,
@@ -363,13 +349,7 @@ async fn move_secrets_into_the_keychain_and_back() {
         vec![config.join("tokens/emu.json").display().to_string()]
     );
 
-    let moved = run(
-        &world,
-        Some(&keychain),
-        &["env", "move-secrets", "--to", "keychain"],
-    )
-    .await
-    .ok();
+    let moved = move_secrets(&world, &keychain, "keychain").await;
     assert!(
         moved.stderr.contains("2 environment(s)"),
         "{}",
@@ -391,13 +371,7 @@ async fn move_secrets_into_the_keychain_and_back() {
         .ok();
     assert_eq!(got.token(), cached);
 
-    run(
-        &world,
-        Some(&keychain),
-        &["env", "move-secrets", "--to", "file"],
-    )
-    .await
-    .ok();
+    move_secrets(&world, &keychain, "file").await;
     assert_eq!(files_holding(&config, SECRET).len(), 1);
     assert_eq!(
         files_holding(&config, &cached).len(),

@@ -66,16 +66,7 @@ async fn eight_processes_at_expiry_refresh_once_and_all_end_with_the_same_token(
     let children: Vec<Child> = (0..8)
         .map(|_| token_get(&emulator, &file, None).spawn().unwrap())
         .collect();
-    let mut printed = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().await.unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
-    }
+    let printed = common::printed_by(children).await;
     assert_eq!(
         emulator.stats().requests(Grant::RefreshToken),
         1,
