@@ -33,6 +33,14 @@ async fn move_secrets(world: &World, keychain: &SecretService, to: &str) -> Run 
         .ok()
 }
 
+/// `boxauth env add NAME METHOD…` for the emulator, its secrets in the file.
+async fn add_in_file(world: &World, keychain: &SecretService, name: &str, method: &[&str]) {
+    let mut args = vec!["env", "add", name];
+    args.extend(method);
+    args.extend(["--base-url", world.emulator.base_url(), "--secrets", "file"]);
+    run(world, Some(keychain), &args).await.ok();
+}
+
 fn add_ccg<'a>(world: &'a World, name: &'a str) -> Vec<&'a str> {
     vec![
         "env",
@@ -206,26 +214,13 @@ async fn a_token_store_password_is_kept_in_the_keychain_too() {
 async fn eight_processes_refresh_a_keychain_environment_once() {
     let world = World::start().await;
     let keychain = SecretService::start().await;
-    run(
+    add_in_file(
         &world,
-        Some(&keychain),
-        &[
-            "env",
-            "add",
-            "web",
-            "--oauth",
-            "--client-id",
-            ID,
-            "--client-secret",
-            SECRET,
-            "--base-url",
-            world.emulator.base_url(),
-            "--secrets",
-            "file",
-        ],
+        &keychain,
+        "web",
+        &["--oauth", "--client-id", ID, "--client-secret", SECRET],
     )
-    .await
-    .ok();
+    .await;
     // A logged-in pair whose access token has expired, moved with the environment into the
     // keychain.
     let config = world.config_dir();
@@ -320,23 +315,13 @@ async fn move_secrets_into_the_keychain_and_back() {
     let mut ccg = add_ccg(&world, "emu");
     ccg.extend(["--secrets", "file"]);
     run(&world, Some(&keychain), &ccg).await.ok();
-    run(
+    add_in_file(
         &world,
-        Some(&keychain),
-        &[
-            "env",
-            "add",
-            "dev",
-            "--developer-token",
-            &developer_token,
-            "--base-url",
-            world.emulator.base_url(),
-            "--secrets",
-            "file",
-        ],
+        &keychain,
+        "dev",
+        &["--developer-token", &developer_token],
     )
-    .await
-    .ok();
+    .await;
     let cached = run(&world, Some(&keychain), &["token", "get", "--env", "emu"])
         .await
         .ok();
