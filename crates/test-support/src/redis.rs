@@ -134,6 +134,17 @@ impl RedisServer {
         Some(text.lines().next().unwrap_or_default().to_owned())
     }
 
+    /// Makes the server require `password` from every client from now on (`CONFIG SET
+    /// requirepass`; the test's own [`Self::command`]s too).
+    pub fn require_password(&self, password: &str) {
+        assert_eq!(
+            self.command(&format!("CONFIG SET requirepass {password}"))
+                .as_deref(),
+            Some("+OK"),
+            "Redis took no password"
+        );
+    }
+
     /// The full reply of an inline command (for `INFO`).
     pub fn reply(&self, command: &str) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();

@@ -400,12 +400,7 @@ async fn doctor_reads_a_redis_token_store_and_names_one_that_refuses_or_is_not_t
 
     // A password set on Redis since the environment was saved: Redis answers, and refuses.
     let password = "doctor-redis-password";
-    assert_eq!(
-        redis
-            .command(&format!("CONFIG SET requirepass {password}"))
-            .as_deref(),
-        Some("+OK")
-    );
+    redis.require_password(password);
     let (run, json) = doctor_json(&world, &["--env", "fleet"]).await;
     failed_only(&run, &json, &["token_store"]);
     let detail = check(&json, "token_store")["detail"].as_str().unwrap();

@@ -50,12 +50,7 @@ async fn an_unknown_issuer_names_ca_file() {
 async fn a_wrong_redis_password_says_authentication_failed_once() {
     let world = World::start().await;
     let redis = RedisServer::start_in_memory();
-    assert_eq!(
-        redis
-            .command("CONFIG SET requirepass right-password")
-            .as_deref(),
-        Some("+OK")
-    );
+    redis.require_password("right-password");
     let store = format!("redis://:wrong-password@127.0.0.1:{}/0", redis.port());
     let mut args = ccg(world.emulator.base_url());
     args.extend(["--token-store".to_owned(), store]);

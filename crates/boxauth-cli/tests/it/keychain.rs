@@ -175,12 +175,7 @@ async fn a_token_store_password_is_kept_in_the_keychain_too() {
     let keychain = SecretService::start().await;
     let redis = RedisServer::start_in_memory();
     let password = "redis-password-for-the-keychain";
-    assert_eq!(
-        redis
-            .command(&format!("CONFIG SET requirepass {password}"))
-            .as_deref(),
-        Some("+OK")
-    );
+    redis.require_password(password);
     let store = format!("redis://:{password}@127.0.0.1:{}/0", redis.port());
     let mut add = add_ccg(&world, "fleet");
     add.extend(["--token-store", &store]);

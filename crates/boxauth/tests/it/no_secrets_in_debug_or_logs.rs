@@ -158,12 +158,7 @@ async fn no_secret_reaches_debug_output_or_trace_logs() {
     // Client credentials with Redis storage behind a password: the password is in the URL.
     let redis = RedisServer::start_in_memory();
     let password = "redis-password-not-to-be-shown";
-    assert_eq!(
-        redis
-            .command(&format!("CONFIG SET requirepass {password}"))
-            .as_deref(),
-        Some("+OK")
-    );
+    redis.require_password(password);
     secrets.push(password.to_owned());
     let shared = RedisStorage::new(
         &format!("redis://:{password}@127.0.0.1:{}/0", redis.port()),
