@@ -49,16 +49,18 @@ pub(super) async fn run(
         )))?;
     emulator.shutdown().await;
     drop(dir);
-    let code = status.code().unwrap_or_else(|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            128 + status.signal().unwrap_or(0)
-        }
-        #[cfg(not(unix))]
-        {
-            1
-        }
-    });
-    std::process::exit(code)
+    std::process::exit(status.code().unwrap_or_else(|| killed_code(status)))
+}
+
+/// The exit code a shell gives a command a signal ended: 128 + the signal.
+#[cfg(unix)]
+fn killed_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    128 + status.signal().unwrap_or(0)
+}
+
+/// Elsewhere every process has an exit code; this is not reached.
+#[cfg(not(unix))]
+fn killed_code(_: std::process::ExitStatus) -> i32 {
+    1
 }

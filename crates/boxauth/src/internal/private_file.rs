@@ -110,17 +110,31 @@ pub fn open_no_follow(path: &Path) -> std::io::Result<File> {
         &mut options,
         libc::O_NONBLOCK | libc::O_NOFOLLOW,
     );
-    options.open(path).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "it is a symbolic link, which boxauth does not follow for token files; \
-                 remove the link",
-            )
-        } else {
-            e
-        }
+    open_unless_link(&mut options, path)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a symbolic link, which boxauth does not follow for token files; remove the link",
+        )
     })
+}
+
+/// Opens `path` with `options` (on Unix with `O_NOFOLLOW` among their flags) unless its last
+/// component is a symbolic link: `Ok(None)` then, and nothing was opened through the link. On
+/// Windows the link itself is opened (`FILE_FLAG_OPEN_REPARSE_POINT`), seen, and closed.
+pub(crate) fn open_unless_link(
+    options: &mut OpenOptions,
+    path: &Path,
+) -> std::io::Result<Option<File>> {
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::custom_flags(options, 0x0020_0000);
+    match options.open(path) {
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Ok(None),
+        Err(e) => Err(e),
+        #[cfg(windows)]
+        Ok(file) if file.metadata()?.file_type().is_symlink() => Ok(None),
+        Ok(file) => Ok(Some(file)),
+    }
 }
 
 /// The bytes of an opened file, if it is a regular file of at most `limit` bytes.

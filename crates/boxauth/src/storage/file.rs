@@ -18,7 +18,7 @@ use super::{RefreshLock, TokenStorage};
 use crate::error::{Error, Result, StorageError, StorageErrorKind};
 use crate::failpoint;
 use crate::future::BoxFuture;
-use crate::internal::private_file::{create_new_private, sync_directory};
+use crate::internal::private_file::{self, create_new_private, sync_directory};
 use crate::token::StoredToken;
 
 /// A token file shared by processes on one host.
@@ -167,7 +167,7 @@ fn check_directory(path: &Path) -> Result<()> {
 
 fn read(path: &Path) -> Result<Option<StoredToken>> {
     check_directory(path)?;
-    let file = match crate::internal::private_file::open_no_follow(path) {
+    let file = match private_file::open_no_follow(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error("open the token file", path, e)),
@@ -178,11 +178,8 @@ fn read(path: &Path) -> Result<Option<StoredToken>> {
     if metadata.is_file() {
         check_private(path, &metadata, "file")?;
     }
-    let bytes = crate::internal::private_file::read_opened(
-        file,
-        crate::internal::private_file::MAX_TOKEN_FILE_BYTES,
-    )
-    .map_err(|e| io_error("read the token file", path, e))?;
+    let bytes = private_file::read_opened(file, private_file::MAX_TOKEN_FILE_BYTES)
+        .map_err(|e| io_error("read the token file", path, e))?;
     let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
     drop(zeroize::Zeroizing::new(bytes));
     if text.trim().is_empty() {
@@ -280,19 +277,17 @@ fn acquire(paths: &Paths) -> Result<File> {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
     }
-    let file = options.open(&paths.lock).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            Error::from(StorageError::new(
+    let file = private_file::open_unless_link(&mut options, &paths.lock)
+        .map_err(|e| io_error("open the lock file", &paths.lock, e))?
+        .ok_or_else(|| {
+            StorageError::new(
                 StorageErrorKind::Unsafe,
                 format!(
                     "the lock file {} is a symbolic link, which boxauth never follows; remove it",
                     paths.lock.display()
                 ),
-            ))
-        } else {
-            io_error("open the lock file", &paths.lock, e)
-        }
-    })?;
+            )
+        })?;
     file.lock().map_err(|e| io_error("lock", &paths.lock, e))?;
     recover(paths)?;
     Ok(file)
