@@ -369,7 +369,18 @@ impl Store {
             )
             .into());
         };
-        secrets::put_back(object, fields);
+        if !secrets::put_back(object, fields) {
+            return Err(ConfigError::new(
+                ConfigErrorKind::Invalid,
+                format!(
+                    "environment {name:?}'s token store in environments.json is not the one \
+                     whose password its keychain item holds (was the file edited?); add the \
+                     environment again with its store's URL (`boxauth env add {name} … \
+                     --token-store URL --force`)"
+                ),
+            )
+            .into());
+        }
         Ok(())
     }
 

@@ -51,18 +51,23 @@ pub fn take_secrets(saved: &mut Value) -> Option<String> {
 
 /// Puts a keychain item's `fields` (as [`take_secrets`] took them) back into `saved`: the secret
 /// fields, and the token store URL only where the file holds that URL masked. Nothing else: an
-/// item cannot change the rest of the environment.
+/// item cannot change the rest of the environment. `false` when the item's store URL is not the
+/// one the file shows (the file was edited since): the file's URL lacks its password.
+#[must_use]
 pub fn put_back(
     saved: &mut serde_json::Map<String, Value>,
     fields: serde_json::Map<String, Value>,
-) {
+) -> bool {
+    let mut complete = true;
     for (field, value) in fields {
         let belongs = if field == STORE_FIELD {
-            matches!(
+            let same = matches!(
                 (&value, saved.get(STORE_FIELD)),
                 (Value::String(url), Some(Value::String(shown)))
                     if boxauth::internal::mask::url_password(url) == *shown
-            )
+            );
+            complete &= same;
+            same
         } else {
             SECRET_FIELDS.contains(&field.as_str())
         };
@@ -70,6 +75,7 @@ pub fn put_back(
             saved.insert(field, value);
         }
     }
+    complete
 }
 
 /// The keychain's service name for boxauth's items.
@@ -328,7 +334,7 @@ mod tests {
         let taken: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&taken).unwrap();
         let mut back = saved.as_object().unwrap().clone();
-        put_back(&mut back, taken.clone());
+        assert!(put_back(&mut back, taken.clone()));
         assert_eq!(back["token_store"], url);
 
         // Another store's URL in the item, or a field that is not a secret, is not taken.
@@ -336,7 +342,10 @@ mod tests {
         other.insert("token_store".into(), "redis://:***@elsewhere:6379/0".into());
         let mut forged = taken;
         forged.insert("client_id".into(), "forged".into());
-        put_back(&mut other, forged);
+        assert!(
+            !put_back(&mut other, forged),
+            "the file's URL has no password"
+        );
         assert_eq!(other["token_store"], "redis://:***@elsewhere:6379/0");
         assert_eq!(other["client_id"], "id");
 

@@ -197,6 +197,21 @@ async fn a_token_store_password_is_kept_in_the_keychain_too() {
         .ok();
     assert_eq!(list.json()[0]["token_store"], masked.as_str());
 
+    // The file's URL edited by hand: the keychain's password is not sent to another store, and
+    // the error says what to do.
+    let file = config.join("environments.json");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let elsewhere = masked.replace("127.0.0.1", "127.0.0.2");
+    std::fs::write(&file, before.replace(&masked, &elsewhere)).unwrap();
+    let refused = run(&world, Some(&keychain), &["token", "get"]).await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("was the file edited?") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    std::fs::write(&file, before).unwrap();
+
     // Back in the file, the URL is whole again and works with no keychain.
     move_secrets(&world, &keychain, "file").await;
     assert_eq!(files_holding(&config, password).len(), 1);

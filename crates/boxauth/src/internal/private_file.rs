@@ -125,8 +125,11 @@ pub(crate) fn open_unless_link(
     options: &mut OpenOptions,
     path: &Path,
 ) -> std::io::Result<Option<File>> {
+    /// Opens a link itself, not what it points to.
     #[cfg(windows)]
-    std::os::windows::fs::OpenOptionsExt::custom_flags(options, 0x0020_0000);
+    const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::custom_flags(options, FILE_FLAG_OPEN_REPARSE_POINT);
     match options.open(path) {
         #[cfg(unix)]
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Ok(None),
