@@ -33,6 +33,12 @@ impl Write for Captured {
 async fn no_secret_reaches_debug_output_or_trace_logs() {
     let logs = Captured::default();
     let writer = logs.clone();
+    // A global subscriber that takes nothing, so this test's thread-local one below is never
+    // the only one registered: with just one, tracing asks the *calling thread's* default
+    // whether a new callsite is wanted, so a `debug!` another test reached first (on a thread
+    // with no subscriber) would stay disabled here too, and its secrets go unchecked. (The
+    // other tests of the binary set no subscriber; setting this one twice is harmless.)
+    let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
     // This thread's subscriber (the test's runtime runs every task here): the other tests of
     // the binary log elsewhere.
     let _logging = tracing::subscriber::set_default(
