@@ -330,17 +330,20 @@ async fn an_emulator_under_slowloris_and_stalled_bodies_gives_its_memory_back() 
         "the attack cost memory (baseline {baseline} KiB, peak {peak} KiB)"
     );
     // The memory their buffers took goes back to the system (within a second or two of the
-    // last close; a minute is the bound for a busy CI machine).
+    // last close; a minute is the bound for a busy CI machine): all but an eighth of what the
+    // attack cost. (The allocator keeps some: 3 MiB of a 42 MiB peak once, on a busy machine;
+    // buffers kept per connection would keep most of it.)
+    let kept_at_most = baseline + (peak - baseline) / 8;
     let mut now = rss_kib(pid);
     for _ in 0..240 {
-        if now <= baseline + 2 * 1024 {
+        if now <= kept_at_most {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
         now = rss_kib(pid);
     }
     assert!(
-        now <= baseline + 2 * 1024,
+        now <= kept_at_most,
         "RSS {now} KiB after the attack, from {baseline} KiB before (peak {peak} KiB)"
     );
     assert_eq!(normal().await.unwrap().status(), 200);
