@@ -358,12 +358,8 @@ async fn app_token(
             )));
         }
     };
-    if live.world().apps.iter().all(|a| a.client_id != client_id) {
-        return Ok(problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("there is no app {client_id:?}"),
-        ));
+    if let Some(missing) = no_such_app(&live, &client_id) {
+        return Ok(missing);
     }
     live.set_app_token(&client_id, slot, token.clone())
         .map_err(bad_request)?;
@@ -444,14 +440,25 @@ async fn app_scopes(
     bytes: Bytes,
 ) -> Result<Response, BadRequest> {
     let Scopes { scopes } = body(&bytes)?;
-    if live.world().apps.iter().all(|a| a.client_id != client_id) {
-        return Ok(problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("there is no app {client_id:?}"),
-        ));
+    if let Some(missing) = no_such_app(&live, &client_id) {
+        return Ok(missing);
     }
     live.set_app_scopes(&client_id, scopes.clone())
         .map_err(bad_request)?;
     Ok(axum::Json(json!({"client_id": client_id, "scopes": scopes})).into_response())
+}
+
+/// The 404 for an app the world does not have, `None` when it has it.
+fn no_such_app(live: &Live, client_id: &str) -> Option<Response> {
+    live.world()
+        .apps
+        .iter()
+        .all(|a| a.client_id != client_id)
+        .then(|| {
+            problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("there is no app {client_id:?}"),
+            )
+        })
 }

@@ -193,15 +193,7 @@ impl Live {
                 "a scope must be a word such as root_readwrite",
             ));
         }
-        self.edit_world(|world| {
-            let app = world
-                .apps
-                .iter_mut()
-                .find(|a| a.client_id == client_id)
-                .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
-            app.scopes = scopes;
-            Ok(())
-        })
+        self.edit_app(client_id, |app| app.scopes = scopes)
     }
 
     /// Puts `token` (or none) in `slot` of app `client_id`'s App Tokens, as the Developer
@@ -214,19 +206,30 @@ impl Live {
         token: Option<String>,
     ) -> Result<Option<String>, ConfigError> {
         let mut old = None;
+        self.edit_app(client_id, |app| {
+            old = std::mem::replace(app.app_tokens.slot_mut(slot), token);
+        })?;
+        if let Some(old) = &old {
+            self.state().store().revoke_children(old);
+        }
+        Ok(old)
+    }
+
+    /// Edits app `client_id` of the world ([`Live::edit_world`]); an unknown app is an error.
+    fn edit_app(
+        &self,
+        client_id: &str,
+        edit: impl FnOnce(&mut crate::config::App),
+    ) -> Result<(), ConfigError> {
         self.edit_world(|world| {
             let app = world
                 .apps
                 .iter_mut()
                 .find(|a| a.client_id == client_id)
                 .ok_or_else(|| ConfigError::invalid(format!("there is no app {client_id:?}")))?;
-            old = std::mem::replace(app.app_tokens.slot_mut(slot), token);
+            edit(app);
             Ok(())
-        })?;
-        if let Some(old) = &old {
-            self.state().store().revoke_children(old);
-        }
-        Ok(old)
+        })
     }
 }
 
